@@ -86,6 +86,7 @@ class Technician:
     rating_count: int = 0
     recent_work_share: float = 0.0  # share of the region's recent work, 0..1 (fairness)
     max_visits_per_day: int | None = None
+    capacity: int | None = None  # vehicle capacity in Visit.demand units; None: unlimited
 
     def skill_level(self, code: str) -> int:
         for skill_code, level in self.skills:

@@ -1,0 +1,313 @@
+"""`python -m dispatch.bench solomon`: the day planner on Solomon VRPTW instances.
+
+Each ``*.txt`` in ``--instances`` is solved as a distance-only VRPTW (DIMACS convention:
+every arc ``floor(10 * d) / 10`` for time and distance; vehicles free up to the fleet size)
+by up to three solvers in the same run:
+
+* ``ortools``  - :func:`dispatch.routing.plan_day` forced to the OR-Tools engine;
+* ``planner``  - :func:`dispatch.routing.plan_day` with ``engine="auto"`` (what Fieldhand uses);
+* ``pyvrp``    - PyVRP on its own reading of the file (``pyvrp.read``), the reference.
+
+Every solution is re-costed and checked here from the raw instance (capacity, windows,
+horizon, each customer once) independently of the planner. Solomon coordinates are put in
+``GeoPoint(lat=x, lng=y)`` and travel is the scaled Euclidean provider (x10, truncated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dispatch.bench.md_sections import replace_section
+from dispatch.problem import GeoPoint, Technician, TimeWindow, Visit
+from dispatch.routing import PlannerConfig, euclidean_provider, plan_day
+
+SCALE = 10
+
+
+@dataclass(frozen=True)
+class Node:
+    id: int
+    x: float
+    y: float
+    demand: int
+    ready: int
+    due: int
+    service: int
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    fleet: int
+    capacity: int
+    nodes: tuple[Node, ...]  # nodes[0] = depot
+
+
+def read_instance(path: Path) -> Instance:
+    lines = [ln.split() for ln in path.read_text().splitlines()]
+    name = next(ln for ln in lines if ln)[0]
+    fleet = capacity = None
+    nodes: list[Node] = []
+    for i, parts in enumerate(lines):
+        if parts and parts[0].upper() == "NUMBER":
+            nxt = next(p for p in lines[i + 1 :] if p)
+            fleet, capacity = int(nxt[0]), int(nxt[1])
+        if len(parts) == 7 and all(_is_number(p) for p in parts):
+            v = [float(p) for p in parts]
+            nodes.append(Node(int(v[0]), v[1], v[2], int(v[3]), int(v[4]), int(v[5]), int(v[6])))
+    if fleet is None or capacity is None or not nodes or nodes[0].id != 0:
+        raise ValueError(f"{path}: not a Solomon instance")
+    return Instance(name, fleet, capacity, tuple(nodes))
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def to_problem(inst: Instance) -> tuple[list[Technician], list[Visit], TimeWindow]:
+    depot = inst.nodes[0]
+    home = GeoPoint(depot.x, depot.y)
+    shift = TimeWindow(depot.ready * SCALE, depot.due * SCALE)
+    techs = [
+        Technician(id=f"v{k}", home=home, shifts=(shift,), capacity=inst.capacity) for k in range(inst.fleet)
+    ]
+    visits = [
+        Visit(
+            id=str(n.id),
+            location=GeoPoint(n.x, n.y),
+            duration_s=n.service * SCALE,
+            window=TimeWindow(n.ready * SCALE, n.due * SCALE + 1),  # due date is inclusive
+            demand=n.demand,
+        )
+        for n in inst.nodes[1:]
+    ]
+    return techs, visits, shift
+
+
+def arc(a: Node, b: Node, exact: bool) -> float:
+    d = math.hypot(a.x - b.x, a.y - b.y)
+    return d if exact else math.floor(10 * d + 1e-9) / 10
+
+
+def check(inst: Instance, routes: list[list[int]], exact: bool = False) -> tuple[float, list[str]]:
+    """DIMACS distance (or exact when ``exact``) and feasibility problems of ``routes``."""
+    by_id = {n.id: n for n in inst.nodes}
+    depot = inst.nodes[0]
+    problems: list[str] = []
+    seen: list[int] = [c for r in routes for c in r]
+    if sorted(seen) != [n.id for n in inst.nodes[1:]]:
+        problems.append("customers not visited exactly once")
+    if len([r for r in routes if r]) > inst.fleet:
+        problems.append("too many vehicles")
+    total = 0.0
+    for r in routes:
+        t = 0.0
+        load = 0
+        here = depot
+        for c in r:
+            node = by_id[c]
+            travel = arc(here, node, exact)
+            total += travel
+            t = max(t + travel, node.ready)
+            if t > node.due + 1e-9:
+                problems.append(f"late at {c}")
+            t += node.service
+            load += node.demand
+            here = node
+        travel = arc(here, depot, exact)
+        total += travel
+        if r and t + travel > depot.due + 1e-9:
+            problems.append("late back at depot")
+        if load > inst.capacity:
+            problems.append("over capacity")
+    return round(total, 4), problems
+
+
+def _read_bks(folder: Path) -> dict[str, float]:
+    path = folder / "bks_distance_only.csv"
+    if not path.exists():
+        return {}
+    out: dict[str, float] = {}
+    for line in path.read_text().splitlines()[1:]:
+        parts = line.split(",")
+        if len(parts) >= 3:
+            out[parts[0].strip().upper()] = float(parts[2])
+    return out
+
+
+def solve_planner(inst: Instance, time_limit: float, seed: int, engine: str) -> tuple[list[list[int]], float]:
+    techs, visits, day = to_problem(inst)
+    started = time.perf_counter()
+    plan = plan_day(
+        techs,
+        visits,
+        day,
+        euclidean_provider(scale=SCALE),
+        time_limit_s=time_limit,
+        seed=seed,
+        config=PlannerConfig(engine=engine),
+    )
+    seconds = time.perf_counter() - started
+    routes = [[int(s.visit_id) for s in r.stops] for r in plan.routes if r.stops]
+    return routes, seconds
+
+
+def solve_pyvrp_reference(path: Path, time_limit: float, seed: int) -> tuple[list[list[int]], float]:
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    started = time.perf_counter()
+    data = pyvrp.read(str(path), round_func="dimacs")
+    result = pyvrp.solve(data, stop=MaxRuntime(time_limit), seed=seed, display=False)
+    seconds = time.perf_counter() - started
+    # pyvrp.read numbers the depot 0 and customers 1..n in file order; client idx is 0-based.
+    routes = [[a.idx + 1 for a in r.schedule() if a.is_client()] for r in result.best.routes()]
+    return routes, seconds
+
+
+def _entry(inst: Instance, routes: list[list[int]], seconds: float, bks: dict[str, float]) -> dict[str, Any]:
+    distance, problems = check(inst, routes)
+    exact_distance, exact_problems = check(inst, routes, exact=True)
+    entry: dict[str, Any] = {
+        "instance": inst.name,
+        "vehicles": len([r for r in routes if r]),
+        "distance": distance,
+        "exact_distance": exact_distance,
+        "feasible": not problems,
+        "feasible_exact_euclidean": not exact_problems,
+        "problems": problems,
+        "seconds": round(seconds, 2),
+        "routes": [r for r in routes if r],
+    }
+    if inst.name.upper() in bks:
+        entry["bks_distance"] = bks[inst.name.upper()]
+        entry["gap_pct"] = round(100 * (distance - entry["bks_distance"]) / entry["bks_distance"], 3)
+    return entry
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.instances)
+    files = sorted(folder.glob("*.txt"))
+    if not files:
+        print(f"no *.txt instances in {folder}", file=sys.stderr)
+        return 2
+    bks = _read_bks(folder)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    results: list[dict[str, Any]] = []
+    for path in files:
+        inst = read_instance(path)
+        record: dict[str, Any] = {}
+        for engine in engines:
+            if engine == "pyvrp":
+                routes, secs = solve_pyvrp_reference(path, args.time_limit, args.seed)
+            else:
+                routes, secs = solve_planner(
+                    inst, args.time_limit, args.seed, "auto" if engine == "planner" else engine
+                )
+            entry = _entry(inst, routes, secs, bks)
+            entry["engine"] = engine
+            record[engine] = entry
+            print(
+                f"{inst.name:8} {engine:8} veh={entry['vehicles']:3} dist={entry['distance']:9.1f} "
+                f"gap={entry.get('gap_pct', float('nan')):6.2f}% t={entry['seconds']:5.1f}s "
+                f"feasible={entry['feasible']}",
+                file=sys.stderr,
+            )
+        primary = dict(record[engines[0]])
+        primary["by_engine"] = {e: {k: v for k, v in r.items() if k != "instance"} for e, r in record.items()}
+        results.append(primary)
+
+    summary: dict[str, Any] = {}
+    for engine in engines:
+        gaps = [r["by_engine"][engine].get("gap_pct") for r in results]
+        gaps_f = [g for g in gaps if g is not None]
+        summary[engine] = {
+            "median_gap_pct": round(statistics.median(gaps_f), 3) if gaps_f else None,
+            "max_gap_pct": round(max(gaps_f), 3) if gaps_f else None,
+            "all_feasible": all(r["by_engine"][engine]["feasible"] for r in results),
+        }
+    command = (
+        "python -m dispatch.bench solomon " + " ".join(sys.argv[2:])
+        if args.command_line is None
+        else args.command_line
+    )
+    out = {
+        "benchmark": "solomon",
+        "command": command,
+        "time_limit_s": args.time_limit,
+        "seed": args.seed,
+        "engines": engines,
+        "summary": summary,
+        "results": results,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+
+    table = _markdown(out)
+    print(table)
+    for engine, s in summary.items():
+        print(
+            f"median gap {engine}: {s['median_gap_pct']}%  max: {s['max_gap_pct']}%  feasible: {s['all_feasible']}"
+        )
+    if args.markdown:
+        replace_section(Path(args.markdown), f"solomon-{args.label}", table)
+    return 0
+
+
+def _markdown(out: dict[str, Any]) -> str:
+    engines = out["engines"]
+    lines = [
+        f"### Solomon VRPTW, {out['time_limit_s']:g} s per instance per engine (seed {out['seed']})",
+        "",
+        "```",
+        out["command"],
+        "```",
+        "",
+        "| instance | BKS | " + " | ".join(f"{e} veh / dist / gap % / s" for e in engines) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in engines) + " |",
+    ]
+    for r in out["results"]:
+        cells = []
+        for e in engines:
+            x = r["by_engine"][e]
+            ok = "" if x["feasible"] else " INFEASIBLE"
+            cells.append(
+                f"{x['vehicles']} / {x['distance']:.1f} / {x.get('gap_pct', float('nan')):.2f} / {x['seconds']:.1f}{ok}"
+            )
+        lines.append(f"| {r['instance']} | {r.get('bks_distance', '')} | " + " | ".join(cells) + " |")
+    s = out["summary"]
+    lines.append(
+        "| **median / max gap** | | "
+        + " | ".join(f"**{s[e]['median_gap_pct']} / {s[e]['max_gap_pct']}**" for e in engines)
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("solomon", help="day planner on Solomon VRPTW instances vs BKS and PyVRP")
+    p.add_argument("--instances", required=True, help="folder of Solomon *.txt (+ bks_distance_only.csv)")
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance per engine")
+    p.add_argument("--out", required=True, help="JSON results file")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--engines",
+        default="ortools,planner,pyvrp",
+        help="comma list of: ortools (planner forced to OR-Tools), planner (engine=auto), pyvrp (reference)",
+    )
+    p.add_argument("--markdown", default="bench/BENCHMARKS.md", help="markdown file to update ('' to skip)")
+    p.add_argument("--label", default="10s", help="section label in the markdown file")
+    p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)

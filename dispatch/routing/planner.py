@@ -1,0 +1,90 @@
+"""The day planner's public entry point: problem in, :class:`dispatch.problem.Plan` out."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from dispatch.problem import Plan, Technician, TimeWindow, Visit
+from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
+from dispatch.routing.ortools_engine import solve_ortools
+from dispatch.routing.schedule import repair, to_plan
+from dispatch.routing.travel import TravelMatrices, TravelProvider
+
+
+def plan_day(
+    technicians: Sequence[Technician],
+    visits: Sequence[Visit],
+    day: TimeWindow,
+    travel: TravelProvider | TravelMatrices,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    now: int | None = None,
+    previous: Plan | None = None,
+    config: PlannerConfig | None = None,
+) -> Plan:
+    """Plan one day of visits over the technicians' shifts (VRPTW).
+
+    ``day`` bounds the planning horizon (shifts and windows are clipped to it). ``travel``
+    gives travel seconds/metres between points (see :mod:`dispatch.routing.travel`).
+    ``now`` (re-planning during the day) starts routes at each technician's last known
+    position no earlier than ``now`` and ignores windows already past. ``previous`` warm
+    starts the search from an earlier plan: its routes, minus visits that no longer exist or
+    no longer fit, are the initial solution; pinned visits stay with their technician either
+    way. ``time_limit_s`` and ``seed`` override the ones in ``config``.
+
+    The returned plan has one route per usable technician (possibly empty), ``unassigned``
+    lists every visit not placed (dropped by the solver or impossible to place), and
+    ``objective`` is travel cost plus drop penalties. ``stats`` carries the engine, solve
+    details and ``repaired_visits`` (always 0 unless an engine misbehaves).
+    """
+    cfg = dataclasses.replace(config or PlannerConfig(), time_limit_s=time_limit_s, seed=seed)
+    data = build_routing_data(technicians, visits, day, travel, cfg, now=now)
+    initial = _warm_start(data, previous) if previous is not None else None
+    engine = choose_engine(data, cfg)
+    if engine == "pyvrp":
+        from dispatch.routing.pyvrp_engine import solve_pyvrp
+
+        sequences, stats = solve_pyvrp(data, cfg, cfg.time_limit_s, cfg.seed, initial)
+    else:
+        sequences, stats = solve_ortools(data, cfg, cfg.time_limit_s, cfg.seed, initial)
+    return to_plan(data, sequences, engine, stats)
+
+
+def choose_engine(data: RoutingData, config: PlannerConfig) -> str:
+    if config.engine in ("ortools", "pyvrp"):
+        if config.engine == "pyvrp":
+            from dispatch.routing.pyvrp_engine import unsupported_reason
+
+            reason = unsupported_reason(data, config, strict=True)
+            if reason is not None:
+                raise ValueError(f"PyVRP cannot express this problem: {reason}")
+        return config.engine
+    if config.engine != "auto":
+        raise ValueError(f"unknown engine {config.engine!r}")
+    try:
+        from dispatch.routing.pyvrp_engine import unsupported_reason
+    except ImportError:  # pyvrp is optional
+        return "ortools"
+    return "pyvrp" if unsupported_reason(data, config) is None else "ortools"
+
+
+def _warm_start(data: RoutingData, previous: Plan) -> list[list[int]]:
+    index = {v.id: i for i, v in enumerate(data.visits)}
+    vehicle = {v.tech.id: k for k, v in enumerate(data.vehicles)}
+    routes: list[list[int]] = [[] for _ in data.vehicles]
+    seen: set[int] = set()
+    for route in previous.routes:
+        k = vehicle.get(route.technician_id)
+        if k is None:
+            continue
+        seq = []
+        for stop in route.stops:
+            i = index.get(stop.visit_id)
+            if i is None or i in seen:
+                continue
+            seen.add(i)
+            seq.append(i)
+        routes[k], _ = repair(data, k, seq)
+    return routes
