@@ -1,0 +1,125 @@
+"""Application factory: one Litestar app serving the agent/customer API and /mobile/v1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.deps import provide_db_session, provide_principal, provide_session_factory, provide_settings
+from api.middleware import bearer_auth_middleware, request_id_middleware
+from api.problems import EXCEPTION_HANDLERS
+from api.routes import CONTROLLERS
+from marketplace.db import make_engine, make_session_factory
+from marketplace.outbox import sweep_stuck
+from marketplace.settings import Settings
+from mobile_api.router import build_mobile_router
+from workers.context import TaskContext
+from workers.queue import ArqQueue, InProcessQueue
+
+log = logging.getLogger(__name__)
+
+IN_PROCESS_SWEEP_EVERY_S = 30.0
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        factory = make_session_factory(engine)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.session_factory = factory
+        app.state.redis = None
+        sweeper: asyncio.Task[None] | None = None
+        in_process: InProcessQueue | None = None
+        if settings.redis_url:
+            redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+            app.state.redis = redis
+            app.state.queue = ArqQueue(redis, settings.queue_name)
+        else:
+            in_process = InProcessQueue()
+            in_process.bind(
+                TaskContext(settings=settings, engine=engine, session_factory=factory, queue=in_process)
+            )
+            app.state.queue = in_process
+            sweeper = asyncio.create_task(_sweep_forever(app))
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            if in_process is not None:
+                await in_process.close()
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[*CONTROLLERS, build_mobile_router()],
+        lifespan=[lifespan],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "session_factory": Provide(provide_session_factory, sync_to_thread=False),
+        },
+        middleware=[request_id_middleware, bearer_auth_middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=CORSConfig(
+            allow_origins=["*"], allow_headers=["Authorization", "Idempotency-Key", "Content-Type"]
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Fieldhand",
+            version="0.1.0",
+            description=(
+                "Field-service dispatch marketplace. Agents escalate tickets, customers book visits, "
+                "freelance technicians work them (mobile API under /mobile/v1). Errors are RFC 9457 "
+                "problem details; creating POSTs accept an Idempotency-Key header."
+            ),
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        request_max_body_size=1_000_000,
+        debug=False,
+    )
+
+
+async def _sweep_forever(app: Litestar) -> None:
+    """The in-process stand-in for the arq cron sweeper."""
+    while True:
+        await asyncio.sleep(IN_PROCESS_SWEEP_EVERY_S)
+        try:
+            await sweep_stuck(
+                app.state.session_factory,
+                app.state.queue,
+                stuck_after_s=app.state.settings.outbox_stuck_after_s,
+            )
+        except Exception:
+            log.exception("in-process outbox sweep failed")
+
+
+def _default_app() -> Any:  # for `litestar --app api.app:_default_app` style runners
+    return create_app()

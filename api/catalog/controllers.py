@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody
+
+from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.idempotent import idempotent
+from marketplace.auth import requires, signed_in
+from marketplace.catalog import service
+from marketplace.users.models import Role
+
+SkillCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=64)]
+
+
+class SkillIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: SkillCode
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class SkillOut(msgspec.Struct):
+    code: str
+    name: str
+
+
+class CatalogController(Controller):
+    path = "/skills"
+    tags = ["catalog"]
+
+    @get("", operation_id="listSkills", guards=[signed_in])
+    async def list_skills(self, db_session: DbSession) -> list[SkillOut]:
+        """The skill catalogue technicians declare and work orders require."""
+        return [SkillOut(code=s.code, name=s.name) for s in await service.list_skills(db_session)]
+
+    @post("", operation_id="addSkill", guards=[requires(Role.ADMIN)])
+    async def add_skill(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[SkillIn],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        session_factory: SessionFactory,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[Any]:
+        """Add a skill (admin). Safe to retry with the same Idempotency-Key."""
+
+        async def create() -> SkillOut:
+            skill = await service.add_skill(db_session, code=data.code, name=data.name)
+            return SkillOut(code=skill.code, name=skill.name)
+
+        return await idempotent(request, principal, db_session, session_factory, create)

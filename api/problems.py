@@ -1,0 +1,124 @@
+"""Every error leaves as RFC 9457 `application/problem+json` with a stable `type`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from marketplace.errors import PROBLEM_BASE, DomainError
+from marketplace.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflicts with the current state"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def problem(
+    request: Request[Any, Any, Any], status: int, slug: str, title: str, detail: str, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return problem(request, exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+
+
+def validation_error_handler(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return problem(
+        request,
+        422,
+        "validation-failed",
+        "The request did not pass validation",
+        str(exc.detail),
+        errors=[
+            {"field": e.get("key"), "source": e.get("source"), "message": e.get("message")}
+            for e in errors
+            if isinstance(e, dict)
+        ],
+    )
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    slug, title = _HTTP_SLUGS.get(status, ("http-error", "HTTP error"))
+    if isinstance(exc, NotAuthorizedException):
+        slug, title = _HTTP_SLUGS[401]
+    elif isinstance(exc, PermissionDeniedException):
+        slug, title = _HTTP_SLUGS[403]
+    elif isinstance(exc, NotFoundException):
+        slug, title = _HTTP_SLUGS[404]
+    response = problem(request, status, slug, title, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
+    """A constraint the database enforced that a service did not translate: still a 409, not a 500."""
+    log.warning("unmapped integrity error", extra={"error": str(exc.orig)[:500]})
+    return problem(
+        request, 409, "conflict", "Conflicts with the current state", "A conflicting change was made"
+    )
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    log.exception("database error")
+    return problem(request, 503, "service-unavailable", "A dependency is unavailable", "The database failed")
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error")
+    return problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal-error",
+        "Internal error",
+        "Something went wrong on our side",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    IntegrityError: integrity_error_handler,
+    DBAPIError: database_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,15 @@
+"""Every controller of the agent / customer / dispatcher API. Add new ones here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.auth.controllers import AuthController
+from api.catalog.controllers import CatalogController
+from api.system.controllers import SystemController
+
+CONTROLLERS: list[Any] = [
+    SystemController,
+    AuthController,
+    CatalogController,
+]

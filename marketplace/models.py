@@ -1,0 +1,59 @@
+"""Import every table so `SQLModel.metadata` is complete (Alembic, tests)."""
+
+from sqlmodel import SQLModel
+
+from marketplace.bookings.models import Appointment
+from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
+from marketplace.customers.models import Customer
+from marketplace.external_events import ExternalEvent
+from marketplace.idempotency import IdempotencyKey
+from marketplace.ledger.models import LedgerEntry
+from marketplace.notifications.models import Notification
+from marketplace.offers.models import Offer
+from marketplace.outbox import OutboxTask
+from marketplace.payments.models import Payment
+from marketplace.payouts.models import Payout
+from marketplace.ratings.models import Review
+from marketplace.support.models import CallbackRequest
+from marketplace.technicians.models import (
+    Certification,
+    LocationPing,
+    Shift,
+    ShiftTemplate,
+    Technician,
+    TechnicianSkill,
+    TimeOff,
+)
+from marketplace.users.models import User
+from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Appointment",
+    "CallbackRequest",
+    "Certification",
+    "Customer",
+    "ExternalEvent",
+    "IdempotencyKey",
+    "LedgerEntry",
+    "LocationPing",
+    "Notification",
+    "Offer",
+    "OutboxTask",
+    "Payment",
+    "Payout",
+    "Review",
+    "ServiceCategory",
+    "Shift",
+    "ShiftTemplate",
+    "Skill",
+    "SlaPolicy",
+    "Technician",
+    "TechnicianSkill",
+    "TimeOff",
+    "User",
+    "WorkOrder",
+    "WorkOrderEvent",
+    "metadata",
+]

@@ -1,0 +1,53 @@
+"""Runtime configuration, read from `FIELDHAND_*` environment variables.
+
+Nothing is read at import time: call `Settings()` (or `load_settings()`) where the
+configuration is needed, and pass the result down. Tests build settings explicitly.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "fieldhand-dev-secret-change-me-in-production-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIELDHAND_", extra="ignore")
+
+    environment: str = "development"
+    database_url: str = "sqlite+aiosqlite:///./fieldhand.sqlite3"
+    database_pool_size: int = 10
+    database_echo: bool = False
+    redis_url: str | None = None
+    queue_name: str = "fieldhand:queue"
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "fieldhand"
+    access_token_ttl_s: int = 12 * 3600
+
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None  # e.g. a local Stripe-compatible server
+    stripe_webhook_secret: str | None = None
+    stripe_connect_return_url: str = "http://localhost:8000/mobile/v1/payouts/return"
+    stripe_connect_refresh_url: str = "http://localhost:8000/mobile/v1/payouts/refresh"
+
+    currency: str = "eur"
+    default_timezone: str = "Europe/Amsterdam"
+
+    solver_time_limit_s: float = 5.0
+    solver_seed: int = 1
+
+    offer_ttl_s: int = 15 * 60
+    idempotency_lock_s: int = 60
+    outbox_stuck_after_s: int = 60
+
+    helpdesk_secrets: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from marketplace.db import created_at_field, id_field
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    TECHNICIAN = "technician"
+    AGENT = "agent"
+    DISPATCHER = "dispatcher"
+    ADMIN = "admin"
+
+
+class User(SQLModel, table=True):
+    """A login. Customers and technicians link to their domain row; staff do not."""
+
+    __tablename__ = "users"
+
+    id: uuid.UUID = id_field()
+    email: str = Field(max_length=320, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    display_name: str = Field(max_length=200)
+    customer_id: uuid.UUID | None = Field(default=None, foreign_key="customers.id", index=True)
+    technician_id: uuid.UUID | None = Field(default=None, foreign_key="technicians.id", index=True)
+    can_expedite: bool = Field(default=False)
+    is_active: bool = Field(default=True)
+    created_at: datetime = created_at_field()

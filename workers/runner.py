@@ -1,0 +1,86 @@
+"""Execute one outbox row: the same code path under arq and under the in-process queue.
+
+The row is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so two deliveries of the same
+task cannot run at once; the handler's writes and the row's `done` mark commit together,
+so a delivery after success is a no-op. External effects (Stripe) carry idempotency keys
+derived from row ids, so a crash between the external call and our commit is safe too.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from enum import StrEnum
+
+from arq import Retry
+from sqlmodel import select
+
+from marketplace.db_dialect import supports_row_locks
+from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
+from marketplace.timeutil import utcnow
+from workers.context import TaskContext
+from workers.registry import handler_for
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class RunOutcome(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    BUSY = "busy"  # another worker holds the row
+    MISSING = "missing"
+
+
+def backoff_s(attempt: int) -> int:
+    return min(5 * 2 ** max(attempt - 1, 0), 600)
+
+
+async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
+    async with ctx.session_factory() as session:
+        query = select(OutboxTask).where(OutboxTask.id == task_id)
+        if supports_row_locks(session):
+            query = query.with_for_update(skip_locked=True)
+        row = (await session.execute(query)).scalar_one_or_none()
+        if row is None:
+            exists = await session.get(OutboxTask, task_id)
+            return RunOutcome.BUSY if exists is not None else RunOutcome.MISSING
+        if row.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
+            return RunOutcome.ALREADY_DONE
+        name, args, attempt = row.name, dict(row.args), row.attempts + 1
+        try:
+            await handler_for(name)(session, ctx, **args)
+            row.status = OutboxStatus.DONE
+            row.done_at = utcnow()
+            row.attempts = attempt
+            await session.commit()
+        except Retry:
+            await session.rollback()
+            await _record_failure(ctx, task_id, attempt, "retry requested", give_up=False)
+            raise
+        except Exception as exc:
+            await session.rollback()
+            give_up = attempt >= MAX_ATTEMPTS
+            await _record_failure(ctx, task_id, attempt, f"{type(exc).__name__}: {exc}", give_up=give_up)
+            log.exception("task failed", extra={"task": name, "task_id": str(task_id), "attempt": attempt})
+            if give_up:
+                return RunOutcome.DONE
+            raise Retry(defer=backoff_s(attempt)) from exc
+        await push_pending(ctx.session_factory, ctx.queue, take_pending(session))
+        log.info("task done", extra={"task": name, "task_id": str(task_id), "attempt": attempt})
+        return RunOutcome.DONE
+
+
+async def _record_failure(
+    ctx: TaskContext, task_id: uuid.UUID, attempt: int, error: str, *, give_up: bool
+) -> None:
+    async with ctx.session_factory() as session:
+        row = await session.get(OutboxTask, task_id)
+        if row is None or row.status == OutboxStatus.DONE:
+            return
+        row.attempts = attempt
+        row.last_error = error[:2000]
+        if give_up:
+            row.status = OutboxStatus.FAILED
+        await session.commit()

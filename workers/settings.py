@@ -1,0 +1,64 @@
+"""arq entry point: `arq workers.settings.WorkerSettings`.
+
+Needs `FIELDHAND_REDIS_URL` and `FIELDHAND_DATABASE_URL`. Clients are built in `on_startup`;
+tasks take ids and open their own unit of work (see `workers/runner.py`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from marketplace.outbox import sweep_stuck
+from marketplace.settings import Settings
+from workers.bootstrap import build_context
+from workers.queue import ArqQueue
+from workers.registry import load_all
+from workers.runner import execute_task
+
+
+async def run_outbox_task(ctx: dict[str, Any], task_id: str) -> str:
+    outcome = await execute_task(ctx["fieldhand"], uuid.UUID(task_id))
+    return outcome.value
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    task_ctx = ctx["fieldhand"]
+    assert task_ctx.queue is not None
+    return await sweep_stuck(
+        task_ctx.session_factory, task_ctx.queue, stuck_after_s=task_ctx.settings.outbox_stuck_after_s
+    )
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("fieldhand_settings") or Settings()
+    load_all()
+    ctx["fieldhand"] = build_context(settings, ArqQueue(ctx["redis"], settings.queue_name))
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    task_ctx = ctx.get("fieldhand")
+    if task_ctx is not None:
+        await task_ctx.engine.dispose()
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    if not settings.redis_url:
+        raise RuntimeError(
+            "FIELDHAND_REDIS_URL is not set; without Redis, `make run` uses the in-process queue"
+        )
+    return RedisSettings.from_dsn(settings.redis_url)
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Any]] = [run_outbox_task]
+    cron_jobs: ClassVar[list[Any]] = [cron(sweep_outbox, second={0, 30}, run_at_startup=True)]
+    on_startup = startup
+    on_shutdown = shutdown
+    max_tries = 8
+    job_timeout = 300
+    queue_name = Settings().queue_name
+    redis_settings = redis_settings(Settings()) if Settings().redis_url else RedisSettings()
