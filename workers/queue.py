@@ -71,9 +71,9 @@ class InProcessQueue:
                 log.exception("in-process task crashed", extra={"task_id": str(task_id), "attempt": attempt})
                 delay = 1.0
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self, within_s: float = 30.0) -> None:
         """Wait for every queued task (tests, shutdown)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within_s
         while self._running and asyncio.get_running_loop().time() < deadline:
             await asyncio.wait(
                 set(self._running), timeout=max(deadline - asyncio.get_running_loop().time(), 0)

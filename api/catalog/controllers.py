@@ -7,9 +7,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
 from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
-from api.idempotent import idempotent
 from marketplace.auth import requires, signed_in
 from marketplace.catalog import service
+from marketplace.idempotency import idempotent_request
 from marketplace.users.models import Role
 
 SkillCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=64)]
@@ -50,4 +50,5 @@ class CatalogController(Controller):
             skill = await service.add_skill(db_session, code=data.code, name=data.name)
             return SkillOut(code=skill.code, name=skill.name)
 
-        return await idempotent(request, principal, db_session, session_factory, create)
+        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
+        return Response(body, status_code=status)

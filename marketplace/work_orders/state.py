@@ -1,0 +1,108 @@
+"""The work-order state machine. Every status change goes through `transition`.
+
+An illegal move raises `IllegalTransition` (a 409 problem), never a silent overwrite;
+each move writes a `WorkOrderEvent` (who, when, from, to, why). Callers that race on the
+same order should lock it first (`lock_work_order`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from marketplace.auth import Principal
+from marketplace.db_dialect import supports_row_locks
+from marketplace.errors import IllegalTransition, NotFound
+from marketplace.timeutil import utcnow
+from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
+from marketplace.work_orders.models import WorkOrderStatus as S
+
+ALLOWED: dict[S, frozenset[S]] = {
+    S.NEW: frozenset({S.TRIAGED, S.SCHEDULED, S.CANCELLED, S.NEEDS_CALLBACK}),
+    S.TRIAGED: frozenset({S.SCHEDULED, S.OFFERED, S.CANCELLED, S.NEEDS_CALLBACK}),
+    S.SCHEDULED: frozenset({S.OFFERED, S.ASSIGNED, S.SCHEDULED, S.CANCELLED, S.NEEDS_CALLBACK}),
+    S.OFFERED: frozenset({S.ASSIGNED, S.SCHEDULED, S.CANCELLED, S.NEEDS_CALLBACK}),
+    S.ASSIGNED: frozenset({S.EN_ROUTE, S.SCHEDULED, S.OFFERED, S.CANCELLED, S.NEEDS_CALLBACK}),
+    S.EN_ROUTE: frozenset({S.ON_SITE, S.ASSIGNED, S.FAILED, S.CANCELLED}),
+    S.ON_SITE: frozenset({S.COMPLETED, S.FAILED}),
+    S.NEEDS_CALLBACK: frozenset({S.TRIAGED, S.SCHEDULED, S.OFFERED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.FAILED: frozenset({S.SCHEDULED, S.NEEDS_CALLBACK}),
+}
+
+TERMINAL = frozenset({S.COMPLETED, S.CANCELLED})
+
+
+def can_transition(current: str, target: str) -> bool:
+    return S(target) in ALLOWED[S(current)]
+
+
+async def lock_work_order(session: AsyncSession, work_order_id: uuid.UUID) -> WorkOrder:
+    """Load the order, row-locked on PostgreSQL, for a read-check-write."""
+    query = select(WorkOrder).where(WorkOrder.id == work_order_id)
+    if supports_row_locks(session):
+        query = query.with_for_update()
+    order = (await session.execute(query)).scalar_one_or_none()
+    if order is None:
+        raise NotFound("No such work order", work_order_id=str(work_order_id))
+    return order
+
+
+async def transition(
+    session: AsyncSession,
+    order: WorkOrder,
+    target: S,
+    *,
+    actor: Principal | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> WorkOrderEvent:
+    current = S(order.status)
+    if target not in ALLOWED[current]:
+        raise IllegalTransition(
+            f"A work order cannot go from {current.value} to {target.value}",
+            current_status=current.value,
+            requested_status=target.value,
+        )
+    order.status = target.value
+    order.updated_at = utcnow()
+    event = WorkOrderEvent(
+        work_order_id=order.id,
+        kind="transition",
+        from_status=current.value,
+        to_status=target.value,
+        actor_user_id=actor.user_id if actor else None,
+        actor_role=actor.role.value if actor else "system",
+        reason=reason,
+        data=data or {},
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def record_event(
+    session: AsyncSession,
+    order: WorkOrder,
+    kind: str,
+    *,
+    actor: Principal | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> WorkOrderEvent:
+    """A notable change that is not a status move (context appended, expedite, ETA...)."""
+    event = WorkOrderEvent(
+        work_order_id=order.id,
+        kind=kind,
+        actor_user_id=actor.user_id if actor else None,
+        actor_role=actor.role.value if actor else "system",
+        reason=reason,
+        data=data or {},
+    )
+    session.add(event)
+    await session.flush()
+    return event

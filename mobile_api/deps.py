@@ -1,0 +1,20 @@
+"""Parameter annotations for mobile handlers (the providers are registered app-wide)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from marketplace.auth import Principal
+from marketplace.settings import Settings
+
+DbSession = NamedDependency[AsyncSession]
+CurrentPrincipal = NamedDependency[Principal]
+AppSettings = NamedDependency[Settings]
+SessionFactory = NamedDependency[async_sessionmaker[AsyncSession]]
+IdempotencyKeyHeader = Annotated[
+    str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
+]
