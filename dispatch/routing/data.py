@@ -69,6 +69,8 @@ class PlannerConfig:
     # OR-Tools search; names from routing_enums_pb2.
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float | None = None  # OR-Tools default 0.1
+    iterated_local_search: bool = False  # OR-Tools ruin-and-recreate ILS instead of a metaheuristic
     # PyVRP is only chosen automatically when the qualification structure needs at most this
     # many distinct distance profiles (one matrix copy each).
     max_pyvrp_profiles: int = 8

@@ -117,6 +117,18 @@ def solve_ortools(
     params.local_search_metaheuristic = getattr(
         routing_enums_pb2.LocalSearchMetaheuristic, config.metaheuristic
     )
+    if config.gls_lambda is not None:
+        params.guided_local_search_lambda_coefficient = config.gls_lambda
+    if config.iterated_local_search:
+        # Ruin (SISR: slack induction by string removals) and recreate, with simulated
+        # annealing acceptance; OR-Tools leaves the ruin strategy empty by default.
+        params.use_iterated_local_search = True
+        ils = params.iterated_local_search_parameters
+        ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
+        ruin.sisr.max_removed_sequence_size = 10
+        ruin.sisr.avg_num_removed_visits = 10
+        ruin.sisr.bypass_factor = 0.01
+        ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if config.iteration_limit is not None:
         params.solution_limit = config.iteration_limit

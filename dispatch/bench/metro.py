@@ -1,0 +1,211 @@
+"""`python -m dispatch.bench metro`: one synthetic metro day planned by the day planner
+and by the first-come greedy baseline, both checked by the independent validator.
+
+The city (seeded, deterministic): a 60 x 60 km metro around a centre, visits drawn from a
+few dense neighbourhoods plus a uniform background; technicians live spread over the whole
+area. Five trades; technicians hold one to three of them at levels 1-3, some hold a gas
+certification (a few expiring during the day); visits need one trade at level 1-2, one in
+eight the certificate. Shifts are 8-9 h starting between 07:00 and 10:00, one in ten split
+(morning and afternoon with a gap). Windows: all-day, half-day or 2-hour slots. Travel is
+the shared geodesic model (``dispatch.geo.DetourTravelModel``: x1.3 detour at 30 km/h).
+
+``placed_pct`` counts visits placed among the *feasible* ones (those with at least one
+technician qualified and on shift in their window); ``placed_pct_all`` among all visits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dispatch.bench.md_sections import replace_section
+from dispatch.plan_validator import check_plan
+from dispatch.problem import (
+    Certification,
+    CustomerTier,
+    GeoPoint,
+    Plan,
+    Priority,
+    SkillRequirement,
+    Technician,
+    TimeWindow,
+    Visit,
+)
+from dispatch.routing import PlannerConfig, greedy_plan, plan_day
+
+DAY0 = 1_767_225_600  # 2026-01-01 00:00 UTC; the day runs 06:00-21:00
+HOUR = 3600
+CENTRE = GeoPoint(48.8566, 2.3522)
+TRADES = ("hvac", "plumbing", "electrical", "appliance", "locksmith")
+
+
+def _offset(centre: GeoPoint, dx_km: float, dy_km: float) -> GeoPoint:
+    lat = centre.lat + dy_km / 111.32
+    lng = centre.lng + dx_km / (111.32 * math.cos(math.radians(centre.lat)))
+    return GeoPoint(round(lat, 6), round(lng, 6))
+
+
+def metro_day(n_visits: int, n_techs: int, seed: int) -> tuple[list[Technician], list[Visit], TimeWindow]:
+    rng = random.Random(seed)
+    day = TimeWindow(DAY0 + 6 * HOUR, DAY0 + 21 * HOUR)
+    hoods = [(rng.uniform(-22, 22), rng.uniform(-22, 22), rng.uniform(2, 5)) for _ in range(12)]
+
+    def spot() -> GeoPoint:
+        if rng.random() < 0.7:
+            x, y, s = rng.choice(hoods)
+            return _offset(CENTRE, max(-30, min(30, rng.gauss(x, s))), max(-30, min(30, rng.gauss(y, s))))
+        return _offset(CENTRE, rng.uniform(-30, 30), rng.uniform(-30, 30))
+
+    techs: list[Technician] = []
+    for k in range(n_techs):
+        trades = rng.sample(TRADES, rng.choice((1, 2, 2, 3)))
+        skills = tuple((t, rng.choice((1, 2, 2, 3))) for t in trades)
+        certs: tuple[Certification, ...] = ()
+        if rng.random() < 0.4:
+            expiry = day.start + 6 * HOUR if rng.random() < 0.1 else None
+            certs = (Certification("gas_safe", expiry),)
+        start = DAY0 + rng.choice((7, 7, 8, 8, 9, 10)) * HOUR
+        length = rng.choice((8, 9)) * HOUR
+        if rng.random() < 0.1:
+            shifts = (TimeWindow(start, start + 4 * HOUR), TimeWindow(start + 5 * HOUR, start + length + HOUR))
+        else:
+            shifts = (TimeWindow(start, start + length),)
+        techs.append(Technician(id=f"t{k:04d}", home=spot(), skills=skills, certifications=certs, shifts=shifts))
+
+    visits: list[Visit] = []
+    for i in range(n_visits):
+        kind = rng.random()
+        if kind < 0.3:
+            window = TimeWindow(DAY0 + 7 * HOUR, DAY0 + 18 * HOUR)
+        elif kind < 0.7:
+            half = rng.choice((7, 12))
+            window = TimeWindow(DAY0 + half * HOUR, DAY0 + (half + 5) * HOUR)
+        else:
+            slot = rng.randrange(7, 17)
+            window = TimeWindow(DAY0 + slot * HOUR, DAY0 + (slot + 2) * HOUR)
+        visits.append(
+            Visit(
+                id=f"v{i:05d}",
+                location=spot(),
+                duration_s=rng.choice((20, 30, 30, 45, 45, 60)) * 60,
+                window=window,
+                skills=(SkillRequirement(rng.choice(TRADES), rng.choice((1, 1, 2))),),
+                certifications=("gas_safe",) if rng.random() < 0.125 else (),
+                priority=rng.choices(list(Priority), weights=(5, 15, 60, 20))[0],
+                tier=rng.choices(list(CustomerTier), weights=(70, 20, 10))[0],
+            )
+        )
+    return techs, visits, day
+
+
+def _summary(plan: Plan, techs: list[Technician], visits: list[Visit], day: TimeWindow, travel: Any) -> dict[str, Any]:
+    check = check_plan(plan, techs, visits, day, travel)
+    stats = dict(plan.stats)
+    feasible = int(stats.get("candidate_visits", len(visits)))
+    return {
+        "placed": check.placed,
+        "feasible_visits": feasible,
+        "placed_pct": round(100 * check.placed / max(1, feasible), 2),
+        "placed_pct_all": round(100 * check.placed / max(1, len(visits)), 2),
+        "travel_km": round(check.travel_m / 1000, 1),
+        "travel_hours": round(check.travel_s / 3600, 1),
+        "technicians_used": sum(1 for r in plan.routes if r.stops),
+        "violations": len(check.violations),
+        "violation_examples": [str(v) for v in check.violations[:5]],
+        "stats": stats,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from dispatch.geo import DetourTravelModel
+
+    travel = DetourTravelModel()
+    techs, visits, day = metro_day(args.visits, args.technicians, args.seed)
+
+    started = time.perf_counter()
+    greedy = greedy_plan(techs, visits, day, travel)
+    greedy_seconds = time.perf_counter() - started
+    g = _summary(greedy, techs, visits, day, travel)
+    print(f"greedy: {g['placed_pct']}% placed, {g['travel_km']} km, {greedy_seconds:.1f}s", file=sys.stderr)
+
+    config = PlannerConfig(engine=args.engine)
+    started = time.perf_counter()
+    plan = plan_day(techs, visits, day, travel, time_limit_s=args.time_limit, seed=args.seed, config=config)
+    seconds = time.perf_counter() - started
+    p = _summary(plan, techs, visits, day, travel)
+    print(f"planner: {p['placed_pct']}% placed, {p['travel_km']} km, {seconds:.1f}s", file=sys.stderr)
+
+    command = args.command_line or "python -m dispatch.bench metro " + " ".join(sys.argv[2:])
+    out: dict[str, Any] = {
+        "benchmark": "metro",
+        "command": command,
+        "visits": args.visits,
+        "technicians": args.technicians,
+        "seed": args.seed,
+        "time_limit_s": args.time_limit,
+        "engine": plan.solver,
+        "placed_pct": p["placed_pct"],
+        "placed_pct_all": p["placed_pct_all"],
+        "travel_km": p["travel_km"],
+        "seconds": round(seconds, 1),
+        "violations": p["violations"],
+        "greedy_placed_pct": g["placed_pct"],
+        "greedy_travel_km": g["travel_km"],
+        "greedy_seconds": round(greedy_seconds, 1),
+        "greedy_violations": g["violations"],
+        "travel_ratio_vs_greedy": round(p["travel_km"] / max(1e-9, g["travel_km"]), 3),
+        "planner": p,
+        "greedy": g,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    table = _markdown(out)
+    print(table)
+    if args.markdown:
+        replace_section(Path(args.markdown), f"metro-{args.label}", table)
+    return 0
+
+
+def _markdown(out: dict[str, Any]) -> str:
+    p, g = out["planner"], out["greedy"]
+    return "\n".join(
+        [
+            f"### Metro day: {out['visits']} visits, {out['technicians']} technicians, "
+            f"{out['time_limit_s']:g} s limit (seed {out['seed']})",
+            "",
+            "```",
+            out["command"],
+            "```",
+            "",
+            "| plan | placed % of feasible | placed % of all | travel km | travel h | techs used "
+            "| seconds | violations |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            f"| planner ({out['engine']}) | {p['placed_pct']} | {p['placed_pct_all']} | {p['travel_km']} "
+            f"| {p['travel_hours']} | {p['technicians_used']} | {out['seconds']} | {p['violations']} |",
+            f"| greedy first-come | {g['placed_pct']} | {g['placed_pct_all']} | {g['travel_km']} "
+            f"| {g['travel_hours']} | {g['technicians_used']} | {out['greedy_seconds']} | {g['violations']} |",
+            "",
+            f"Travel ratio planner / greedy: **{out['travel_ratio_vs_greedy']}**; "
+            f"feasible visits: {p['feasible_visits']} of {out['visits']}.",
+        ]
+    )
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("metro", help="synthetic metro day: planner vs first-come greedy")
+    p.add_argument("--visits", type=int, default=2000)
+    p.add_argument("--technicians", type=int, default=250)
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--engine", default="auto")
+    p.add_argument("--out", required=True)
+    p.add_argument("--markdown", default="bench/BENCHMARKS.md", help="markdown file to update ('' to skip)")
+    p.add_argument("--label", default="2000x250")
+    p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
