@@ -9,7 +9,7 @@ from marketplace.external_events import ExternalEvent
 from marketplace.idempotency import IdempotencyKey
 from marketplace.ledger.models import LedgerEntry
 from marketplace.notifications.models import Notification
-from marketplace.offers.models import Offer
+from marketplace.offers.models import MissedOffer, Offer
 from marketplace.outbox import OutboxTask
 from marketplace.payments.models import Payment
 from marketplace.payouts.models import Payout
@@ -25,6 +25,7 @@ from marketplace.technicians.models import (
     TimeOff,
 )
 from marketplace.users.models import User
+from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 
 metadata = SQLModel.metadata
@@ -38,6 +39,7 @@ __all__ = [
     "IdempotencyKey",
     "LedgerEntry",
     "LocationPing",
+    "MissedOffer",
     "Notification",
     "Offer",
     "OutboxTask",
@@ -53,6 +55,7 @@ __all__ = [
     "TechnicianSkill",
     "TimeOff",
     "User",
+    "VisitStep",
     "WorkOrder",
     "WorkOrderEvent",
     "metadata",

@@ -57,3 +57,25 @@ class Offer(SQLModel, table=True):
     responded_at: datetime | None = time_field()
     decline_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
+
+
+class MissedOffer(SQLModel, table=True):
+    """A "why not you" receipt: a job a technician was considered for and did not get.
+
+    One per (technician, work order). The reason is in plain words and never names the
+    technician who got the job.
+    """
+
+    __tablename__ = "missed_offers"
+    __table_args__ = (
+        sa.UniqueConstraint("technician_id", "work_order_id", name="uq_missed_offers_technician_order"),
+        sa.Index("ix_missed_offers_technician_created", "technician_id", "created_at"),
+    )
+
+    id: uuid.UUID = id_field()
+    technician_id: uuid.UUID = Field(foreign_key="technicians.id")
+    work_order_id: uuid.UUID = Field(foreign_key="work_orders.id")
+    offer_id: uuid.UUID | None = Field(default=None, foreign_key="offers.id")
+    reason_code: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+    created_at: datetime = created_at_field()

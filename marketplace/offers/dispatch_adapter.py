@@ -1,0 +1,197 @@
+"""Rows -> `dispatch/` problem types (Unix seconds, metres), for one work order.
+
+The database does the coarse cut (active technicians whose home lies in a bounding box
+around the job, sized by the largest service radius we allow); `dispatch` does the rest
+(skills, certifications valid at arrival, radius, shifts, travel, scoring).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dispatch.problem import Certification as DCertification
+from dispatch.problem import CustomerTier as DTier
+from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
+from dispatch.problem import Technician as DTechnician
+from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.customers.models import Customer
+from marketplace.technicians.models import (
+    Certification,
+    CertificationStatus,
+    Shift,
+    Technician,
+    TechnicianSkill,
+    TechnicianStatus,
+    TimeOff,
+)
+from marketplace.timeutil import to_epoch
+from marketplace.work_orders.models import WorkOrder
+
+MAX_SERVICE_RADIUS_M = 150_000
+LOCATION_FRESH_FOR = timedelta(minutes=30)
+DEFAULT_OPEN_WINDOW = timedelta(hours=8)
+_TIERS = {"standard": DTier.STANDARD, "priority": DTier.PRIORITY, "premium": DTier.PREMIUM}
+
+
+async def live_appointment(session: AsyncSession, work_order_id: uuid.UUID) -> Appointment | None:
+    return (
+        await session.execute(
+            select(Appointment).where(
+                Appointment.work_order_id == work_order_id, Appointment.status == AppointmentStatus.BOOKED
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def visit_window(
+    order: WorkOrder, appointment: Appointment | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The arrival window: the booked one, else from now until the SLA leaves room for the job."""
+    if appointment is not None:
+        return appointment.window_start, appointment.window_end
+    end = now + DEFAULT_OPEN_WINDOW
+    if order.sla_due_at is not None:
+        latest_start = order.sla_due_at - timedelta(seconds=order.duration_s)
+        if latest_start > now + timedelta(minutes=15):
+            end = latest_start
+    return now, end
+
+
+def to_visit(
+    order: WorkOrder, appointment: Appointment | None, customer: Customer | None, now: datetime
+) -> Visit:
+    start, end = visit_window(order, appointment, now)
+    skills = tuple(
+        SkillRequirement(code=str(s["code"]), min_level=int(s.get("min_level", s.get("level", 1))))
+        for s in order.required_skills
+    )
+    return Visit(
+        id=str(order.id),
+        location=GeoPoint(order.lat, order.lng),
+        duration_s=order.duration_s,
+        window=TimeWindow(to_epoch(start), max(to_epoch(end), to_epoch(start))),
+        skills=skills,
+        certifications=tuple(order.required_certifications),
+        priority=Priority(min(max(order.priority, 1), 4)),
+        tier=_TIERS.get(customer.tier if customer else "standard", DTier.STANDARD),
+        sla_due_at=to_epoch(order.sla_due_at) if order.sla_due_at else None,
+    )
+
+
+def _subtract(windows: list[tuple[int, int]], holes: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = windows
+    for h_start, h_end in holes:
+        nxt: list[tuple[int, int]] = []
+        for s, e in out:
+            if h_end <= s or h_start >= e:
+                nxt.append((s, e))
+                continue
+            if s < h_start:
+                nxt.append((s, h_start))
+            if h_end < e:
+                nxt.append((h_end, e))
+        out = nxt
+    return sorted(out)
+
+
+async def load_technicians(
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    now: datetime,
+    horizon_end: datetime,
+    exclude: set[uuid.UUID] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[DTechnician], dict[str, Technician]]:
+    """Active technicians near `order`, as dispatch types, plus the rows by dispatch id."""
+    dlat = MAX_SERVICE_RADIUS_M / 111_000
+    dlng = MAX_SERVICE_RADIUS_M / (111_000 * max(math.cos(math.radians(order.lat)), 0.01))
+    rows = [
+        t
+        for t in (
+            await session.execute(
+                select(Technician).where(
+                    Technician.status == TechnicianStatus.ACTIVE,
+                    col(Technician.home_lat).between(order.lat - dlat, order.lat + dlat),
+                    col(Technician.home_lng).between(order.lng - dlng, order.lng + dlng),
+                )
+            )
+        ).scalars()
+        if t.id not in exclude
+    ]
+    if not rows:
+        return [], {}
+    ids = [t.id for t in rows]
+    skills: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    for s in (
+        await session.execute(select(TechnicianSkill).where(col(TechnicianSkill.technician_id).in_(ids)))
+    ).scalars():
+        skills[s.technician_id].append((s.skill_code, s.level))
+    certs: dict[uuid.UUID, list[DCertification]] = defaultdict(list)
+    for c in (
+        await session.execute(
+            select(Certification).where(
+                col(Certification.technician_id).in_(ids),
+                Certification.status == CertificationStatus.VERIFIED,
+            )
+        )
+    ).scalars():
+        certs[c.technician_id].append(
+            DCertification(c.code, to_epoch(c.expires_at) if c.expires_at else None)
+        )
+    shifts: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for sh in (
+        await session.execute(
+            select(Shift).where(
+                col(Shift.technician_id).in_(ids),
+                col(Shift.ends_at) > now,
+                col(Shift.starts_at) < horizon_end,
+            )
+        )
+    ).scalars():
+        shifts[sh.technician_id].append((to_epoch(sh.starts_at), to_epoch(sh.ends_at)))
+    off: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for t_off in (
+        await session.execute(
+            select(TimeOff).where(
+                col(TimeOff.technician_id).in_(ids),
+                col(TimeOff.ends_at) > now,
+                col(TimeOff.starts_at) < horizon_end,
+            )
+        )
+    ).scalars():
+        off[t_off.technician_id].append((to_epoch(t_off.starts_at), to_epoch(t_off.ends_at)))
+
+    out: list[DTechnician] = []
+    by_id: dict[str, Technician] = {}
+    for t in rows:
+        windows = _subtract(sorted(shifts[t.id]), off[t.id])
+        location = None
+        if (
+            t.last_lat is not None
+            and t.last_lng is not None
+            and t.last_located_at is not None
+            and t.last_located_at >= now - LOCATION_FRESH_FOR
+        ):
+            location = GeoPoint(t.last_lat, t.last_lng)
+        out.append(
+            DTechnician(
+                id=str(t.id),
+                home=GeoPoint(t.home_lat, t.home_lng),
+                skills=tuple(sorted(skills[t.id])),
+                certifications=tuple(certs[t.id]),
+                shifts=tuple(TimeWindow(s, e) for s, e in windows),
+                service_radius_m=t.service_radius_m,
+                location=location,
+                rating_sum=float(t.rating_sum),
+                rating_count=t.rating_count,
+            )
+        )
+        by_id[str(t.id)] = t
+    return out, by_id

@@ -1,0 +1,676 @@
+"""Offers: who gets asked (via `dispatch` ranking), accepting (one winner), declining,
+and "why not you" receipts for those who did not get the job.
+
+Concurrency: every verb that changes offers of a work order first locks the work order
+row (`lock_work_order`), so competing accepts run one after another; the partial unique
+index `uq_offers_one_accepted_per_order` backs this up in the database (a second accepted
+offer for one order cannot be written, whatever the code does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dispatch.candidates import CANNOT_ARRIVE, CERT_EXPIRED, MISSING_CERT, format_reason
+from dispatch.matching import Outcome, rank_candidates
+from dispatch.scoring import (
+    DEFAULT_WEIGHTS,
+    RankedCandidate,
+    TermValue,
+    explain_candidate,
+    explain_exclusion,
+    why_not,
+)
+from marketplace import outbox
+from marketplace.auth import Principal
+from marketplace.customers.models import Customer
+from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
+from marketplace.errors import NotFound
+from marketplace.offers.dispatch_adapter import live_appointment, load_technicians, to_visit, visit_window
+from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken, WorkOrderNotOfferable
+from marketplace.offers.models import MissedOffer, Offer, OfferStatus
+from marketplace.pagination import Page, keyset_page
+from marketplace.technicians.errors import TechnicianNotActive
+from marketplace.technicians.models import Technician, TechnicianStatus
+from marketplace.technicians.service import own_technician_id
+from marketplace.timeutil import from_epoch, to_epoch, utcnow
+from marketplace.users.models import User
+from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+from marketplace.work_orders.state import lock_work_order, record_event, transition
+
+DEFAULT_OFFER_TTL_S = 15 * 60
+OFFERABLE = frozenset({WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED})
+# Exclusions worth telling a technician about: they have the skills and live nearby, but
+# something they can fix (a certificate, their shifts) or timing kept them out.
+_TELLABLE_EXCLUSIONS = {CERT_EXPIRED, MISSING_CERT, CANNOT_ARRIVE}
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRound:
+    work_order_id: uuid.UUID
+    round: int
+    offers: list[Offer]
+    outcome: str  # dispatch.matching.Outcome value: ranked | needs_callback | no_qualified_technician
+    earliest_arrival: datetime | None  # when nobody fits the window: the soonest qualified arrival
+    feasible_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferView:
+    offer: Offer
+    order: WorkOrder
+    effective_status: str  # a pending offer past its expiry reads as "expired"
+
+
+def effective_status(offer: Offer, now: datetime) -> str:
+    if offer.status == OfferStatus.PENDING and offer.expires_at <= now:
+        return OfferStatus.EXPIRED.value
+    return offer.status
+
+
+def earnings_for(order: WorkOrder, tech: Technician) -> int | None:
+    """What the technician earns: the quoted price minus the platform fee, else their hourly rate."""
+    if order.price_minor is not None:
+        return order.price_minor - (order.fee_minor or 0)
+    if tech.hourly_rate_minor is not None:
+        return round(tech.hourly_rate_minor * order.duration_s / 3600)
+    return None
+
+
+def _explanation(candidate: RankedCandidate) -> dict[str, Any]:
+    return {
+        "why_you": list(explain_candidate(candidate)),
+        "rank": candidate.rank,
+        "cost": candidate.cost,
+        "arrival": candidate.arrival,
+        "travel_s": candidate.travel_s,
+        "travel_m": candidate.travel_m,
+        "rating_average": candidate.rating_average,
+        "rating_count": candidate.rating_count,
+        "sla_slack_s": candidate.sla_slack_s,
+        "terms": [
+            {"name": t.name, "value": t.value, "weight": t.weight, "contribution": t.contribution}
+            for t in candidate.terms
+        ],
+    }
+
+
+def _candidate_from(offer: Offer) -> RankedCandidate | None:
+    """Rebuild the ranked entry stored on an offer (to explain "why not you" at accept time)."""
+    e = offer.explanation
+    if not e.get("terms"):
+        return None
+    return RankedCandidate(
+        technician_id=str(offer.technician_id),
+        rank=int(e.get("rank", 0)),
+        cost=int(e.get("cost", 0)),
+        arrival=int(e.get("arrival", 0)),
+        travel_s=int(e.get("travel_s", 0)),
+        travel_m=int(e.get("travel_m", 0)),
+        terms=tuple(
+            TermValue(t["name"], float(t["value"]), float(t["weight"]), int(t["contribution"]))
+            for t in e["terms"]
+        ),
+        rating_average=e.get("rating_average"),
+        rating_count=int(e.get("rating_count", 0)),
+        sla_slack_s=e.get("sla_slack_s"),
+    )
+
+
+async def _record_missed(
+    session: AsyncSession,
+    technician_id: uuid.UUID,
+    work_order_id: uuid.UUID,
+    *,
+    code: str,
+    reason: str,
+    offer_id: uuid.UUID | None = None,
+    now: datetime,
+) -> None:
+    await insert_ignoring_conflicts(
+        session,
+        MissedOffer,
+        {
+            "id": uuid.uuid4(),
+            "technician_id": technician_id,
+            "work_order_id": work_order_id,
+            "offer_id": offer_id,
+            "reason_code": code[:64],
+            "reason": reason[:500],
+            "created_at": now,
+        },
+        conflict_columns=["technician_id", "work_order_id"],
+    )
+
+
+async def _user_id_of(session: AsyncSession, technician_id: uuid.UUID) -> uuid.UUID | None:
+    return (await session.execute(select(User.id).where(User.technician_id == technician_id))).scalar()
+
+
+# --------------------------------------------------------------------------- creating offers
+
+
+async def create_offers_for_work_order(
+    session: AsyncSession,
+    work_order_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    max_offers: int = 3,
+    ttl_s: int = DEFAULT_OFFER_TTL_S,
+    actor: Principal | None = None,
+) -> OfferRound:
+    """Rank technicians for the order with `dispatch` and offer it to the best `max_offers`.
+
+    Technicians asked in an earlier round are not asked again. The order moves to
+    `offered` when at least one offer is made; with nobody feasible, nothing changes and
+    the round's `outcome` tells the caller (needs_callback / no_qualified_technician).
+    Safe to call from a task that may run twice: the second call only asks new people.
+    """
+    now = now or utcnow()
+    order = await lock_work_order(session, work_order_id)
+    if WorkOrderStatus(order.status) not in OFFERABLE:
+        raise WorkOrderNotOfferable(
+            f"A work order in status {order.status} cannot be offered", current_status=order.status
+        )
+    previous = list((await session.execute(select(Offer).where(Offer.work_order_id == order.id))).scalars())
+    if any(o.status == OfferStatus.ACCEPTED for o in previous):
+        raise WorkOrderNotOfferable("This work order already has an accepted offer")
+    round_no = max((o.round for o in previous), default=0) + 1
+    appointment = await live_appointment(session, order.id)
+    customer = await session.get(Customer, order.customer_id)
+    visit = to_visit(order, appointment, customer, now)
+    horizon = from_epoch(visit.window.end + visit.duration_s) + timedelta(hours=1)
+    techs, rows = await load_technicians(
+        session, order, now=now, horizon_end=horizon, exclude={o.technician_id for o in previous}
+    )
+    # The technician's own price floor is a hard filter too.
+    priced_out = [
+        t
+        for t in techs
+        if rows[t.id].price_floor_minor is not None
+        and (pay := earnings_for(order, rows[t.id])) is not None
+        and pay < (rows[t.id].price_floor_minor or 0)
+    ]
+    techs = [t for t in techs if t not in priced_out]
+    ranking = rank_candidates(
+        visit, techs, to_epoch(now), weights=DEFAULT_WEIGHTS, limit=max(max_offers, 1) + 20
+    )
+
+    chosen = ranking.candidates[:max_offers]
+    window_start, window_end = visit_window(order, appointment, now)
+    offers: list[Offer] = []
+    for cand in chosen:
+        tech = rows[cand.technician_id]
+        if appointment is None:
+            window_start = from_epoch(cand.arrival)
+            window_end = window_start + timedelta(hours=1)
+        offer = Offer(
+            work_order_id=order.id,
+            technician_id=tech.id,
+            round=round_no,
+            score=float(-cand.cost),
+            explanation=_explanation(cand),
+            window_start=window_start,
+            window_end=window_end,
+            earnings_minor=earnings_for(order, tech),
+            currency=order.currency,
+            expires_at=now + timedelta(seconds=ttl_s),
+        )
+        session.add(offer)
+        offers.append(offer)
+    await session.flush()
+    if offers:
+        await session.execute(
+            sa.delete(MissedOffer).where(
+                col(MissedOffer.work_order_id) == order.id,
+                col(MissedOffer.technician_id).in_([o.technician_id for o in offers]),
+            )
+        )
+
+    # "Why not you" for people who were close but not asked.
+    for cand in ranking.candidates[max_offers:]:
+        await _record_missed(
+            session,
+            uuid.UUID(cand.technician_id),
+            order.id,
+            code="ranked_lower",
+            reason=ranking.why_not(cand.technician_id),
+            now=now,
+        )
+    evaluated = ranking.candidate_set.evaluated
+    pool = ranking.candidate_set.pool
+    for row, kind, detail in zip(
+        evaluated.rows.tolist(), evaluated.kind.tolist(), evaluated.detail.tolist(), strict=True
+    ):
+        if kind in _TELLABLE_EXCLUSIONS:
+            reason = format_reason(visit, kind, detail) or ""
+            await _record_missed(
+                session,
+                uuid.UUID(pool.ids[row]),
+                order.id,
+                code=reason.partition(":")[0],
+                reason=explain_exclusion(reason),
+                now=now,
+            )
+    for t in priced_out:
+        await _record_missed(
+            session,
+            uuid.UUID(t.id),
+            order.id,
+            code="below_price_floor",
+            reason="the job paid less than your minimum price",
+            now=now,
+        )
+
+    if offers:
+        if order.status != WorkOrderStatus.OFFERED:
+            await transition(
+                session,
+                order,
+                WorkOrderStatus.OFFERED,
+                actor=actor,
+                reason=f"offered to {len(offers)} technician(s)",
+                data={"round": round_no, "offer_ids": [str(o.id) for o in offers]},
+            )
+        else:
+            await record_event(
+                session,
+                order,
+                "offers_sent",
+                actor=actor,
+                reason=f"round {round_no}",
+                data={"round": round_no, "offer_ids": [str(o.id) for o in offers]},
+            )
+        for offer in offers:
+            user_id = await _user_id_of(session, offer.technician_id)
+            await outbox.enqueue(
+                session,
+                "notifications.send",
+                {
+                    "dedupe_key": f"offer-new:{offer.id}",
+                    "kind": "offer.new",
+                    "subject": f"New job offer: {order.summary[:120]}",
+                    "recipient_user_id": str(user_id) if user_id else None,
+                    "work_order_id": str(order.id),
+                    "data": {"offer_id": str(offer.id)},
+                },
+            )
+    earliest = ranking.earliest_option
+    return OfferRound(
+        work_order_id=order.id,
+        round=round_no,
+        offers=offers,
+        outcome=Outcome.RANKED.value if offers else ranking.status.value,
+        earliest_arrival=from_epoch(earliest.arrival) if earliest else None,
+        feasible_count=ranking.feasible_count,
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def _own_offer(session: AsyncSession, principal: Principal, offer_id: uuid.UUID) -> Offer:
+    technician_id = own_technician_id(principal)
+    offer = await session.get(Offer, offer_id)
+    if offer is None or offer.technician_id != technician_id:
+        raise NotFound("No such offer")  # someone else's offer looks exactly like a missing one
+    return offer
+
+
+async def get_offer(
+    session: AsyncSession, principal: Principal, offer_id: uuid.UUID, *, now: datetime | None = None
+) -> OfferView:
+    offer = await _own_offer(session, principal, offer_id)
+    order = await session.get(WorkOrder, offer.work_order_id)
+    assert order is not None
+    return OfferView(offer, order, effective_status(offer, now or utcnow()))
+
+
+async def list_offers(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+    now: datetime | None = None,
+) -> Page[OfferView]:
+    """The technician's offers, newest first. `status=pending` hides ones past their expiry."""
+    technician_id = own_technician_id(principal)
+    now = now or utcnow()
+    query = select(Offer).where(Offer.technician_id == technician_id)
+    if status == OfferStatus.PENDING:
+        query = query.where(Offer.status == OfferStatus.PENDING, col(Offer.expires_at) > now)
+    elif status == OfferStatus.EXPIRED:
+        query = query.where(
+            sa.or_(
+                col(Offer.status) == OfferStatus.EXPIRED,
+                sa.and_(col(Offer.status) == OfferStatus.PENDING, col(Offer.expires_at) <= now),
+            )
+        )
+    elif status:
+        query = query.where(Offer.status == status)
+    page = await keyset_page(
+        session,
+        query,
+        sort_column=col(Offer.created_at),
+        id_column=col(Offer.id),
+        cursor=cursor,
+        limit=limit,
+        sort_of=lambda o: o.created_at,
+        id_of=lambda o: o.id,
+        descending=True,
+    )
+    orders = {}
+    if page.items:
+        ids = {o.work_order_id for o in page.items}
+        orders = {
+            w.id: w
+            for w in (await session.execute(select(WorkOrder).where(col(WorkOrder.id).in_(ids)))).scalars()
+        }
+    return Page(
+        [OfferView(o, orders[o.work_order_id], effective_status(o, now)) for o in page.items],
+        page.next_cursor,
+    )
+
+
+async def list_missed_offers(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> Page[tuple[MissedOffer, WorkOrder]]:
+    """Receipts for jobs the technician was considered for and did not get, newest first."""
+    technician_id = own_technician_id(principal)
+    page = await keyset_page(
+        session,
+        select(MissedOffer).where(MissedOffer.technician_id == technician_id),
+        sort_column=col(MissedOffer.created_at),
+        id_column=col(MissedOffer.id),
+        cursor=cursor,
+        limit=limit,
+        sort_of=lambda m: m.created_at,
+        id_of=lambda m: m.id,
+        descending=True,
+    )
+    orders = {}
+    if page.items:
+        ids = {m.work_order_id for m in page.items}
+        orders = {
+            w.id: w
+            for w in (await session.execute(select(WorkOrder).where(col(WorkOrder.id).in_(ids)))).scalars()
+        }
+    return Page([(m, orders[m.work_order_id]) for m in page.items], page.next_cursor)
+
+
+# --------------------------------------------------------------------------- answering
+
+
+async def accept_offer(
+    session: AsyncSession, principal: Principal, offer_id: uuid.UUID, *, now: datetime | None = None
+) -> OfferView:
+    """Take the job. Exactly one accept per work order wins; the rest get `OfferTaken` (409).
+
+    Accepting an offer you already accepted returns it again (a retry over a bad network).
+    On success the other pending offers are withdrawn (their technicians get a "why not
+    you" receipt) and the work order moves to `assigned`.
+    """
+    now = now or utcnow()
+    offer = await _own_offer(session, principal, offer_id)
+    order = await lock_work_order(session, offer.work_order_id)  # competing accepts queue here
+    await session.refresh(offer)
+    if offer.status == OfferStatus.ACCEPTED:
+        return OfferView(offer, order, offer.status)
+    if offer.status == OfferStatus.WITHDRAWN and order.technician_id not in (None, offer.technician_id):
+        raise OfferTaken("Another technician took this job first")
+    if offer.status != OfferStatus.PENDING:
+        raise OfferNotPending(
+            f"This offer is {offer.status} and can no longer be accepted", offer_status=offer.status
+        )
+    if offer.expires_at <= now:
+        raise OfferExpired(
+            "This offer expired before it was accepted", expired_at=offer.expires_at.isoformat()
+        )
+    tech_query = select(Technician).where(Technician.id == offer.technician_id)
+    if supports_row_locks(session):
+        tech_query = tech_query.with_for_update(read=True)  # a concurrent suspension waits or wins
+    tech = (await session.execute(tech_query)).scalar_one()
+    if tech.status != TechnicianStatus.ACTIVE:
+        raise TechnicianNotActive("Your account is not active, so you cannot take jobs right now")
+    if order.technician_id is not None or order.status != WorkOrderStatus.OFFERED:
+        raise OfferTaken("This job is no longer available", work_order_status=order.status)
+
+    offer.status = OfferStatus.ACCEPTED.value
+    offer.responded_at = now
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except sa.exc.IntegrityError as exc:  # uq_offers_one_accepted_per_order
+        raise OfferTaken("Another technician took this job first") from exc
+
+    winner = _candidate_from(offer)
+    others = list(
+        (
+            await session.execute(
+                select(Offer).where(
+                    Offer.work_order_id == order.id, Offer.status == OfferStatus.PENDING, Offer.id != offer.id
+                )
+            )
+        ).scalars()
+    )
+    for other in others:
+        other.status = OfferStatus.WITHDRAWN.value
+        other.responded_at = now
+        loser = _candidate_from(other)
+        reason = why_not(winner, loser) if winner and loser else "another technician accepted the job first"
+        if winner and loser and loser.cost <= winner.cost:
+            reason = "another technician accepted the job first"
+        await _record_missed(
+            session, other.technician_id, order.id, code="taken", reason=reason, offer_id=other.id, now=now
+        )
+    order.technician_id = tech.id
+    await transition(
+        session,
+        order,
+        WorkOrderStatus.ASSIGNED,
+        actor=principal,
+        reason="offer accepted",
+        data={"offer_id": str(offer.id), "technician_id": str(tech.id)},
+    )
+    appointment = await live_appointment(session, order.id)
+    if appointment is not None:
+        appointment.technician_id = tech.id
+        arrival = offer.explanation.get("arrival")
+        if arrival:
+            appointment.planned_arrival = from_epoch(int(arrival))
+            appointment.eta = appointment.planned_arrival
+    await session.flush()
+    await outbox.enqueue(
+        session,
+        "notifications.send",
+        {
+            "dedupe_key": f"offer-accepted:{order.id}:{offer.id}",
+            "kind": "work_order.assigned",
+            "subject": f"{tech.display_name} will do your visit",
+            "recipient_role": "customer",
+            "work_order_id": str(order.id),
+            "data": {"technician_id": str(tech.id)},
+        },
+    )
+    return OfferView(offer, order, offer.status)
+
+
+async def decline_offer(
+    session: AsyncSession,
+    principal: Principal,
+    offer_id: uuid.UUID,
+    *,
+    reason: str | None,
+    now: datetime | None = None,
+) -> OfferView:
+    """Say no (with an optional reason, recorded). Declining twice returns the first answer."""
+    now = now or utcnow()
+    offer = await _own_offer(session, principal, offer_id)
+    order = await lock_work_order(session, offer.work_order_id)
+    await session.refresh(offer)
+    if offer.status == OfferStatus.DECLINED:
+        return OfferView(offer, order, offer.status)
+    if offer.status != OfferStatus.PENDING:
+        raise OfferNotPending(
+            f"This offer is {offer.status} and can no longer be declined", offer_status=offer.status
+        )
+    if offer.expires_at <= now:
+        raise OfferExpired(
+            "This offer has already expired; nothing to decline", expired_at=offer.expires_at.isoformat()
+        )
+    offer.status = OfferStatus.DECLINED.value
+    offer.responded_at = now
+    offer.decline_reason = reason
+    await session.flush()
+    await record_event(
+        session, order, "offer_declined", actor=principal, reason=reason, data={"offer_id": str(offer.id)}
+    )
+    await _after_offer_closed(session, order, offer.round)
+    return OfferView(offer, order, offer.status)
+
+
+async def _after_offer_closed(session: AsyncSession, order: WorkOrder, round_no: int) -> None:
+    """When the last pending offer of a round closes, ask the next people (a task)."""
+    still_open = (
+        await session.execute(
+            select(sa.func.count())
+            .select_from(Offer)
+            .where(
+                Offer.work_order_id == order.id,
+                col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
+            )
+        )
+    ).scalar_one()
+    if still_open == 0 and order.status == WorkOrderStatus.OFFERED:
+        await outbox.enqueue(
+            session,
+            "offers.next_round",
+            {"work_order_id": str(order.id)},
+            dedupe_key=f"offers-next-round:{order.id}:{round_no}",
+        )
+
+
+async def expire_due_offers(session: AsyncSession, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Mark pending offers past their expiry as expired (a periodic task). Returns how many."""
+    now = now or utcnow()
+    due = list(
+        (
+            await session.execute(
+                select(Offer.work_order_id)
+                .where(Offer.status == OfferStatus.PENDING, col(Offer.expires_at) <= now)
+                .distinct()
+                .limit(limit)
+            )
+        ).scalars()
+    )
+    count = 0
+    for work_order_id in sorted(due):
+        order = await lock_work_order(session, work_order_id)
+        offers = list(
+            (
+                await session.execute(
+                    select(Offer).where(
+                        Offer.work_order_id == work_order_id,
+                        Offer.status == OfferStatus.PENDING,
+                        col(Offer.expires_at) <= now,
+                    )
+                )
+            ).scalars()
+        )
+        for offer in offers:
+            offer.status = OfferStatus.EXPIRED.value
+            await _record_missed(
+                session,
+                offer.technician_id,
+                work_order_id,
+                code="offer_expired",
+                reason="the offer expired before you answered",
+                offer_id=offer.id,
+                now=now,
+            )
+            count += 1
+        await session.flush()
+        if offers:
+            await _after_offer_closed(session, order, max(o.round for o in offers))
+    return count
+
+
+async def withdraw_pending_offers_of_technician(
+    session: AsyncSession, technician_id: uuid.UUID, *, reason: str, now: datetime | None = None
+) -> int:
+    """Withdraw a technician's open offers (suspension). Returns how many."""
+    now = now or utcnow()
+    offers = list(
+        (
+            await session.execute(
+                select(Offer).where(Offer.technician_id == technician_id, Offer.status == OfferStatus.PENDING)
+            )
+        ).scalars()
+    )
+    for offer in offers:
+        offer.status = OfferStatus.WITHDRAWN.value
+        offer.responded_at = now
+        offer.decline_reason = reason[:500]
+    await session.flush()
+    for offer in offers:  # the task re-checks under the order lock; no order lock taken here
+        await outbox.enqueue(
+            session,
+            "offers.next_round",
+            {"work_order_id": str(offer.work_order_id)},
+            dedupe_key=f"offers-next-round:{offer.work_order_id}:{offer.round}",
+        )
+    return len(offers)
+
+
+async def offer_next_round(
+    session: AsyncSession, work_order_id: uuid.UUID, *, now: datetime | None = None
+) -> OfferRound | None:
+    """Task body: if the order is still `offered` with nobody pending or accepted, ask the next people."""
+    order = await lock_work_order(session, work_order_id)
+    if order.status != WorkOrderStatus.OFFERED:
+        return None
+    open_count = (
+        await session.execute(
+            select(sa.func.count())
+            .select_from(Offer)
+            .where(
+                Offer.work_order_id == order.id,
+                col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
+            )
+        )
+    ).scalar_one()
+    if open_count:
+        return None
+    result = await create_offers_for_work_order(session, work_order_id, now=now)
+    if not result.offers:
+        await record_event(
+            session,
+            order,
+            "offers_exhausted",
+            actor=None,
+            reason=f"nobody left to ask ({result.outcome})",
+            data={
+                "earliest_arrival": result.earliest_arrival.isoformat() if result.earliest_arrival else None
+            },
+        )
+        await outbox.enqueue(
+            session,
+            "notifications.send",
+            {
+                "dedupe_key": f"offers-exhausted:{order.id}:{result.round}",
+                "kind": "work_order.offers_exhausted",
+                "subject": f"No technician took work order {order.id}: dispatcher action needed",
+                "recipient_role": "dispatcher",
+                "work_order_id": str(order.id),
+            },
+        )
+    return result

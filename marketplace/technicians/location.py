@@ -1,0 +1,119 @@
+"""Batched location pings from a phone that may have been offline.
+
+* Duplicates (same technician and `recorded_at`, e.g. a retried batch) are ignored by the
+  unique constraint, so a retry is harmless.
+* Points older than `STALE_AFTER` or more than `MAX_CLOCK_SKEW` in the future are dropped
+  (counted in the answer); out-of-order points are stored for the track but only a point
+  newer than the current one moves `last_lat/last_lng` (a conditional UPDATE, so two
+  concurrent batches cannot move it backwards).
+* When the technician is on the way to a visit, the customer's ETA follows the new point.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from marketplace.auth import Principal
+from marketplace.errors import InvalidInput
+from marketplace.technicians.models import LocationPing, Technician
+from marketplace.technicians.service import own_technician_id
+from marketplace.timeutil import utcnow
+
+STALE_AFTER = timedelta(hours=24)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    lat: float
+    lng: float
+    recorded_at: datetime
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PingResult:
+    accepted: int
+    duplicates: int
+    stale: int
+    latest: Ping | None  # the position now used for ETAs and matching
+    moved: bool  # whether this batch moved the latest position
+
+
+async def record_pings(
+    session: AsyncSession, principal: Principal, pings: Sequence[Ping], *, now: datetime | None = None
+) -> PingResult:
+    technician_id = own_technician_id(principal)
+    now = now or utcnow()
+    if len(pings) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} pings per batch", field="pings")
+    fresh: dict[datetime, Ping] = {}
+    stale = 0
+    for p in pings:
+        if p.recorded_at < now - STALE_AFTER or p.recorded_at > now + MAX_CLOCK_SKEW:
+            stale += 1
+        else:
+            fresh.setdefault(p.recorded_at, p)  # same instant twice in one batch: keep the first
+    inserted = await _insert_new(session, technician_id, list(fresh.values()), now)
+    moved = False
+    if fresh:
+        newest = fresh[max(fresh)]
+        result = await session.execute(
+            sa.update(Technician)
+            .where(
+                col(Technician.id) == technician_id,
+                sa.or_(
+                    col(Technician.last_located_at).is_(None),
+                    col(Technician.last_located_at) < newest.recorded_at,
+                ),
+            )
+            .values(last_lat=newest.lat, last_lng=newest.lng, last_located_at=newest.recorded_at)
+            .execution_options(synchronize_session=False)
+        )
+        moved = bool(getattr(result, "rowcount", 0))
+    tech = await session.get(Technician, technician_id, populate_existing=True)
+    assert tech is not None
+    latest = None
+    if tech.last_located_at is not None and tech.last_lat is not None and tech.last_lng is not None:
+        latest = Ping(lat=tech.last_lat, lng=tech.last_lng, recorded_at=tech.last_located_at)
+    if moved:
+        from marketplace.visits.service import refresh_eta_after_move
+
+        await refresh_eta_after_move(session, tech, now=now)
+    return PingResult(
+        accepted=inserted, duplicates=len(pings) - stale - inserted, stale=stale, latest=latest, moved=moved
+    )
+
+
+async def _insert_new(
+    session: AsyncSession, technician_id: uuid.UUID, pings: list[Ping], now: datetime
+) -> int:
+    if not pings:
+        return 0
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "technician_id": technician_id,
+            "lat": p.lat,
+            "lng": p.lng,
+            "accuracy_m": p.accuracy_m,
+            "recorded_at": p.recorded_at,
+            "received_at": now,
+        }
+        for p in pings
+    ]
+    table = LocationPing.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+    stmt = insert.values(rows).on_conflict_do_nothing(index_elements=["technician_id", "recorded_at"])
+    result = await session.execute(stmt.returning(table.c.id))
+    return len(result.all())

@@ -1,0 +1,279 @@
+"""The visit as the technician works it: en route -> on site -> completed | failed.
+
+Each step is recorded once per assignment (`visit_steps`, unique per assignment and step)
+under the work-order lock: a retried request finds its step and gets the same answer
+without advancing anything twice. A step the state machine does not allow is a 409.
+Every step also moves the customer's appointment (ETA, arrival, done).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dispatch.geo import DEFAULT_TRAVEL_MODEL
+from dispatch.problem import GeoPoint
+from marketplace import outbox
+from marketplace.auth import Principal
+from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR, live_appointment
+from marketplace.offers.models import Offer, OfferStatus
+from marketplace.pagination import Page, keyset_page
+from marketplace.payments import hooks as payment_hooks
+from marketplace.technicians.models import Technician
+from marketplace.technicians.service import own_technician_id
+from marketplace.timeutil import utcnow
+from marketplace.users.models import User
+from marketplace.visits.models import VisitStep, VisitStepKind
+from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+from marketplace.work_orders.state import lock_work_order, record_event, transition
+
+ACTIVE_STATUSES = (WorkOrderStatus.ASSIGNED, WorkOrderStatus.EN_ROUTE, WorkOrderStatus.ON_SITE)
+DONE_STATUSES = (WorkOrderStatus.COMPLETED, WorkOrderStatus.FAILED)
+_CUSTOMER_WORDS = {
+    VisitStepKind.EN_ROUTE: "Your technician is on the way",
+    VisitStepKind.ON_SITE: "Your technician has arrived",
+    VisitStepKind.COMPLETED: "Your visit is complete",
+    VisitStepKind.FAILED: "Your visit could not be completed; we will be in touch",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    notes: str | None = None
+    time_spent_s: int | None = None
+    parts_used: list[dict[str, Any]] = field(default_factory=list)
+    customer_signoff_name: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitView:
+    order: WorkOrder
+    appointment: Appointment | None
+    steps: list[VisitStep]
+    replayed: bool = False  # this answer repeats an earlier identical step
+
+
+async def _assignment_key(session: AsyncSession, order: WorkOrder, technician_id: uuid.UUID) -> str:
+    offer_id = (
+        await session.execute(
+            select(Offer.id).where(
+                Offer.work_order_id == order.id,
+                Offer.technician_id == technician_id,
+                Offer.status == OfferStatus.ACCEPTED,
+            )
+        )
+    ).scalar()
+    return f"offer:{offer_id}" if offer_id else f"order:{order.id}:{technician_id}"
+
+
+async def _appointment_any(session: AsyncSession, order_id: uuid.UUID) -> Appointment | None:
+    live = await live_appointment(session, order_id)
+    if live is not None:
+        return live
+    return (
+        await session.execute(
+            select(Appointment)
+            .where(Appointment.work_order_id == order_id)
+            .order_by(col(Appointment.created_at).desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def _view(session: AsyncSession, order: WorkOrder, key: str, *, replayed: bool = False) -> VisitView:
+    steps = list(
+        (
+            await session.execute(
+                select(VisitStep)
+                .where(VisitStep.assignment_key == key)
+                .order_by(col(VisitStep.at), col(VisitStep.id))
+            )
+        ).scalars()
+    )
+    return VisitView(order, await _appointment_any(session, order.id), steps, replayed)
+
+
+def _position(tech: Technician, report: StepReport, now: datetime) -> GeoPoint:
+    if report.lat is not None and report.lng is not None:
+        return GeoPoint(report.lat, report.lng)
+    if (
+        tech.last_lat is not None
+        and tech.last_lng is not None
+        and tech.last_located_at is not None
+        and tech.last_located_at >= now - LOCATION_FRESH_FOR
+    ):
+        return GeoPoint(tech.last_lat, tech.last_lng)
+    return GeoPoint(tech.home_lat, tech.home_lng)
+
+
+def eta_from(position: GeoPoint, order: WorkOrder, now: datetime) -> datetime:
+    leg = DEFAULT_TRAVEL_MODEL.leg(position, GeoPoint(order.lat, order.lng))
+    return now + timedelta(seconds=leg.seconds)
+
+
+async def _own_order(
+    session: AsyncSession, technician_id: uuid.UUID, work_order_id: uuid.UUID, *, lock: bool
+) -> WorkOrder:
+    try:
+        order = (
+            await lock_work_order(session, work_order_id)
+            if lock
+            else await session.get(WorkOrder, work_order_id)
+        )
+    except NotFound:
+        order = None
+    if order is None or order.technician_id != technician_id:
+        raise NotFound("No such visit")  # another technician's visit looks like a missing one
+    return order
+
+
+async def update_visit_status(
+    session: AsyncSession,
+    principal: Principal,
+    work_order_id: uuid.UUID,
+    step: VisitStepKind,
+    report: StepReport,
+    *,
+    now: datetime | None = None,
+) -> VisitView:
+    """Advance the visit one step (idempotent per step; illegal steps raise 409)."""
+    technician_id = own_technician_id(principal)
+    now = now or utcnow()
+    if step is VisitStepKind.FAILED and not (report.notes and report.notes.strip()):
+        raise InvalidInput("Say what went wrong in `notes` when a visit fails", field="notes")
+    if (report.lat is None) != (report.lng is None):
+        raise InvalidInput("Send both lat and lng, or neither", field="lat")
+    order = await _own_order(session, technician_id, work_order_id, lock=True)
+    key = await _assignment_key(session, order, technician_id)
+    done = (
+        await session.execute(
+            select(VisitStep).where(VisitStep.assignment_key == key, VisitStep.step == step.value)
+        )
+    ).scalar_one_or_none()
+    if done is not None:
+        return await _view(session, order, key, replayed=True)
+
+    await transition(session, order, WorkOrderStatus(step.value), actor=principal, reason=report.notes)
+    tech = await session.get(Technician, technician_id)
+    assert tech is not None
+    appointment = await live_appointment(session, order.id)
+    eta: datetime | None = None
+    if step is VisitStepKind.EN_ROUTE:
+        eta = eta_from(_position(tech, report, now), order, now)
+    elif step is VisitStepKind.ON_SITE:
+        eta = now
+    if appointment is not None:
+        if eta is not None:
+            appointment.eta = eta
+        if step is VisitStepKind.COMPLETED:
+            appointment.status = AppointmentStatus.DONE.value
+    row = VisitStep(
+        work_order_id=order.id,
+        technician_id=technician_id,
+        assignment_key=key,
+        step=step.value,
+        at=now,
+        notes=report.notes,
+        time_spent_s=report.time_spent_s,
+        parts_used=list(report.parts_used),
+        customer_signoff_name=report.customer_signoff_name,
+        eta=eta,
+        lat=report.lat,
+        lng=report.lng,
+    )
+    session.add(row)
+    await session.flush()
+    if eta is not None:
+        await record_event(
+            session, order, "eta_updated", actor=principal, data={"eta": eta.isoformat(), "step": step.value}
+        )
+    await _tell_customer(session, order, key, step, eta)
+    if step is VisitStepKind.COMPLETED:
+        await payment_hooks.on_visit_completed(session, order)
+    return await _view(session, order, key)
+
+
+async def _tell_customer(
+    session: AsyncSession, order: WorkOrder, key: str, step: VisitStepKind, eta: datetime | None
+) -> None:
+    user_id = (
+        await session.execute(select(User.id).where(User.customer_id == order.customer_id).limit(1))
+    ).scalar()
+    subject = _CUSTOMER_WORDS[step]
+    if step is VisitStepKind.EN_ROUTE and eta is not None:
+        subject += f", expected at {eta.strftime('%H:%M')} UTC"
+    await outbox.enqueue(
+        session,
+        "notifications.send",
+        {
+            "dedupe_key": f"visit-step:{key}:{step.value}",
+            "kind": f"visit.{step.value}",
+            "subject": subject,
+            "recipient_user_id": str(user_id) if user_id else None,
+            "recipient_role": None if user_id else "customer",
+            "work_order_id": str(order.id),
+            "data": {"eta": eta.isoformat() if eta else None},
+        },
+    )
+
+
+async def refresh_eta_after_move(session: AsyncSession, tech: Technician, *, now: datetime) -> None:
+    """A new latest position while en route: move the customer's ETA."""
+    if tech.last_lat is None or tech.last_lng is None:
+        return
+    orders = (
+        await session.execute(
+            select(WorkOrder).where(
+                WorkOrder.technician_id == tech.id, WorkOrder.status == WorkOrderStatus.EN_ROUTE
+            )
+        )
+    ).scalars()
+    for order in orders:
+        eta = eta_from(GeoPoint(tech.last_lat, tech.last_lng), order, now)
+        await session.execute(
+            sa.update(Appointment)
+            .where(
+                col(Appointment.work_order_id) == order.id,
+                col(Appointment.status) == AppointmentStatus.BOOKED,
+            )
+            .values(eta=eta)
+        )
+
+
+async def get_visit(session: AsyncSession, principal: Principal, work_order_id: uuid.UUID) -> VisitView:
+    technician_id = own_technician_id(principal)
+    order = await _own_order(session, technician_id, work_order_id, lock=False)
+    return await _view(session, order, await _assignment_key(session, order, technician_id))
+
+
+async def list_visits(
+    session: AsyncSession, principal: Principal, *, state: str | None, cursor: str | None, limit: int
+) -> Page[WorkOrder]:
+    """The technician's visits, newest first; `state` = active | done."""
+    technician_id = own_technician_id(principal)
+    query = select(WorkOrder).where(WorkOrder.technician_id == technician_id)
+    if state == "active":
+        query = query.where(col(WorkOrder.status).in_([s.value for s in ACTIVE_STATUSES]))
+    elif state == "done":
+        query = query.where(col(WorkOrder.status).in_([s.value for s in DONE_STATUSES]))
+    return await keyset_page(
+        session,
+        query,
+        sort_column=col(WorkOrder.created_at),
+        id_column=col(WorkOrder.id),
+        cursor=cursor,
+        limit=limit,
+        sort_of=lambda w: w.created_at,
+        id_of=lambda w: w.id,
+        descending=True,
+    )

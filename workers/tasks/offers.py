@@ -1,0 +1,22 @@
+"""Offer rounds: ask the next technicians when a round closes; expire overdue offers."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.offers.service import expire_due_offers, offer_next_round
+from workers.context import TaskContext
+from workers.registry import task
+
+
+@task("offers.next_round")
+async def next_round(session: AsyncSession, ctx: TaskContext, *, work_order_id: str) -> None:
+    await offer_next_round(session, uuid.UUID(work_order_id))
+
+
+@task("offers.expire_due")
+async def expire_due(session: AsyncSession, ctx: TaskContext) -> None:
+    """Meant for a cron (every minute): pending offers past expiry become expired."""
+    await expire_due_offers(session)
