@@ -44,3 +44,10 @@ class Appointment(SQLModel, table=True):
     status: str = Field(default=AppointmentStatus.BOOKED, max_length=20)
     created_at: datetime = created_at_field()
     cancelled_at: datetime | None = time_field()
+    # The technician time this booking reserves: [busy_from, busy_until) = leave for the job
+    # .. finish it. On PostgreSQL an EXCLUDE constraint (migration 0002) forbids two live
+    # bookings of one technician from overlapping, so capacity races are settled by the DB.
+    busy_from: datetime | None = time_field()
+    busy_until: datetime | None = time_field()
+    cancellation_fee_minor: int | None = None
+    replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id")

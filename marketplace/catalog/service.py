@@ -1,4 +1,4 @@
-"""Reference data verbs: the skill catalogue."""
+"""Reference data verbs: the skill catalogue, the triage table, SLA policies."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace import outbox
-from marketplace.catalog.models import Skill
-from marketplace.errors import Conflict
+from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
+from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.sla.policy import DEFAULT_TARGETS
+from marketplace.work_orders.models import WorkOrder
 
 
 async def add_skill(session: AsyncSession, *, code: str, name: str) -> Skill:
@@ -32,3 +34,94 @@ async def add_skill(session: AsyncSession, *, code: str, name: str) -> Skill:
 
 async def list_skills(session: AsyncSession) -> list[Skill]:
     return list((await session.execute(select(Skill).order_by(col(Skill.code)))).scalars())
+
+
+# ----------------------------------------------------------------------------- triage table
+
+
+async def list_categories(session: AsyncSession) -> list[ServiceCategory]:
+    return list(
+        (await session.execute(select(ServiceCategory).order_by(col(ServiceCategory.code)))).scalars()
+    )
+
+
+async def put_category(
+    session: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    required_skills: list[tuple[str, int]],
+    required_certifications: list[str],
+    duration_s: int,
+    remote_fixable: bool,
+    knowledge_base_hint: str | None,
+    base_price_minor: int,
+) -> tuple[ServiceCategory, bool]:
+    """Create or replace a triage category; returns (row, created)."""
+    codes = sorted({c for c, _ in required_skills})
+    known = set((await session.execute(select(Skill.code).where(col(Skill.code).in_(codes)))).scalars())
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise InvalidInput(f"Unknown skills: {', '.join(unknown)}", unknown_skills=unknown)
+    if remote_fixable and not knowledge_base_hint:
+        raise InvalidInput("A remote-fixable category needs a knowledge-base hint for the agent")
+    category = await session.get(ServiceCategory, code)
+    created = category is None
+    if category is None:
+        category = ServiceCategory(code=code, name=name)
+        session.add(category)
+    category.name = name
+    category.required_skills = [{"code": c, "min_level": lvl} for c, lvl in sorted(required_skills)]
+    category.required_certifications = sorted(set(required_certifications))
+    category.duration_s = duration_s
+    category.remote_fixable = remote_fixable
+    category.knowledge_base_hint = knowledge_base_hint
+    category.base_price_minor = base_price_minor
+    await session.flush()
+    return category, created
+
+
+async def delete_category(session: AsyncSession, code: str) -> None:
+    category = await session.get(ServiceCategory, code)
+    if category is None:
+        raise NotFound(f"No category {code!r}", code=code)
+    in_use = (
+        await session.execute(select(WorkOrder.id).where(WorkOrder.category_code == code).limit(1))
+    ).first()
+    if in_use is not None:
+        raise Conflict("Work orders use this category; it cannot be deleted", code=code)
+    await session.delete(category)
+    await session.flush()
+
+
+# ----------------------------------------------------------------------------- SLA policies
+
+
+async def list_sla_policies(session: AsyncSession) -> list[tuple[str, int, int, int, str]]:
+    """Every tier x priority with its targets: stored rows, else the built-in defaults."""
+    stored = {(p.tier, p.priority): p for p in (await session.execute(select(SlaPolicy))).scalars()}
+    out = []
+    for (tier, priority), (response_s, resolution_s) in sorted(DEFAULT_TARGETS.items()):
+        row = stored.get((tier, priority))
+        if row is not None:
+            out.append((tier, priority, row.response_s, row.resolution_s, "policy"))
+        else:
+            out.append((tier, priority, response_s, resolution_s, "default"))
+    return out
+
+
+async def put_sla_policy(
+    session: AsyncSession, *, tier: str, priority: int, response_s: int, resolution_s: int
+) -> SlaPolicy:
+    if response_s > resolution_s:
+        raise InvalidInput("The response target cannot be later than the resolution target")
+    row = (
+        await session.execute(select(SlaPolicy).where(SlaPolicy.tier == tier, SlaPolicy.priority == priority))
+    ).scalar_one_or_none()
+    if row is None:
+        row = SlaPolicy(tier=tier, priority=priority, response_s=response_s, resolution_s=resolution_s)
+        session.add(row)
+    row.response_s = response_s
+    row.resolution_s = resolution_s
+    await session.flush()
+    return row

@@ -55,6 +55,7 @@ class WorkOrder(SQLModel, table=True):
     duration_s: int = Field(default=3600)
     priority: int = Field(default=3)  # 1 emergency .. 4 low
     sla_due_at: datetime | None = time_field(index=True)
+    response_due_at: datetime | None = time_field()  # a technician on site by then (tier policy)
     status: str = Field(default=WorkOrderStatus.NEW, max_length=32)
     technician_id: uuid.UUID | None = Field(default=None, foreign_key="technicians.id", index=True)
     price_minor: int | None = None

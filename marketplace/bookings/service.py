@@ -1,0 +1,306 @@
+"""Customer booking verbs: list slots, book, reschedule, cancel.
+
+Race safety: a booking reserves a technician's time ([busy_from, busy_until)) and on
+PostgreSQL the `ex_appointments_technician_busy` EXCLUDE constraint refuses a second live
+booking overlapping it. Each attempt inserts inside a savepoint; a refused insert tries
+the next qualified technician, and when none is left the caller gets a 409
+`slot-unavailable` problem listing fresh alternatives (read after the winner committed).
+Two tabs booking the same order serialise on the work-order row lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from marketplace.auth import Principal
+from marketplace.bookings.availability import (
+    DEFAULT_CANCELLATION_POLICY,
+    CancellationPolicy,
+    Interval,
+    overlaps,
+)
+from marketplace.bookings.dispatch_adapter import booked_time
+from marketplace.bookings.errors import AlreadyBooked, NoAppointment, NoQualifiedTechnician, SlotUnavailable
+from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings.slots import (
+    DEFAULT_DAYS,
+    DEFAULT_WINDOW_S,
+    SlotOption,
+    SlotSearch,
+    choose_technicians,
+    load_pool,
+    search_slots,
+)
+from marketplace.catalog.models import ServiceCategory
+from marketplace.customers.models import Customer
+from marketplace.errors import IllegalTransition, InvalidInput
+from marketplace.notifications.service import send_notification
+from marketplace.payments import hooks
+from marketplace.timeutil import from_epoch, to_epoch
+from marketplace.users.models import Role
+from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.models import WorkOrderStatus as S
+from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.state import can_transition, record_event, transition
+
+MIN_WINDOW_S = 3600
+MAX_WINDOW_S = 4 * 3600
+ALTERNATIVES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    order: WorkOrder
+    appointment: Appointment
+    meets_sla: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    order: WorkOrder
+    appointment: Appointment
+    fee_minor: int
+    free_until: datetime
+
+
+async def _customer(session: AsyncSession, order: WorkOrder) -> Customer:
+    customer = await session.get(Customer, order.customer_id)
+    assert customer is not None  # FK
+    return customer
+
+
+async def live_appointment(session: AsyncSession, order_id: uuid.UUID) -> Appointment | None:
+    query = select(Appointment).where(
+        Appointment.work_order_id == order_id, Appointment.status == AppointmentStatus.BOOKED
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_slots(
+    session: AsyncSession,
+    principal: Principal,
+    order_id: uuid.UUID,
+    *,
+    now: datetime,
+    days: int = DEFAULT_DAYS,
+    window_s: int = DEFAULT_WINDOW_S,
+) -> tuple[WorkOrder, SlotSearch]:
+    order = await visible_order(session, principal, order_id)
+    customer = await _customer(session, order)
+    return order, await search_slots(
+        session, order, tier=customer.tier, tz=customer.timezone, now=now, days=days, window_s=window_s
+    )
+
+
+def _alternatives(found: SlotSearch) -> list[dict[str, object]]:
+    return [slot_json(s) for s in sorted(found.slots, key=lambda s: s.start)[:ALTERNATIVES]]
+
+
+def slot_json(s: SlotOption) -> dict[str, object]:
+    return {
+        "start": from_epoch(s.start).isoformat(),
+        "end": from_epoch(s.end).isoformat(),
+        "earliest_arrival": from_epoch(s.earliest_arrival).isoformat(),
+        "meets_sla": s.meets_sla,
+    }
+
+
+def _check_window(window: Interval, now: datetime) -> None:
+    length = window[1] - window[0]
+    if not MIN_WINDOW_S <= length <= MAX_WINDOW_S:
+        raise InvalidInput("An arrival window lasts between 1 and 4 hours", window_seconds=length)
+    if window[1] <= to_epoch(now):
+        raise InvalidInput("That arrival window is already over")
+
+
+async def _reserve(
+    session: AsyncSession, order: WorkOrder, customer: Customer, window: Interval, *, now: datetime
+) -> tuple[Appointment, bool]:
+    """Insert a live appointment with the best qualified technician who can still make it."""
+    now_s = to_epoch(now)
+    pool = await load_pool(session, order, now, max((window[1] - now_s) // 86_400 + 1, 1))
+    for choice in choose_technicians(pool, order, window, tier=customer.tier, now=now_s):
+        tech_id = uuid.UUID(choice.technician_id)
+        busy = (choice.arrival - choice.travel_s, choice.arrival + order.duration_s)
+        # portable pre-check (SQLite has no EXCLUDE); on PostgreSQL the constraint decides
+        taken = await booked_time(session, [tech_id], from_epoch(busy[0]), from_epoch(busy[1]))
+        if overlaps(busy, [(f, u) for _t, f, u in taken]):
+            continue
+        appointment = Appointment(
+            work_order_id=order.id,
+            customer_id=order.customer_id,
+            window_start=from_epoch(window[0]),
+            window_end=from_epoch(window[1]),
+            technician_id=tech_id,
+            planned_arrival=from_epoch(choice.arrival),
+            eta=from_epoch(choice.arrival),
+            busy_from=from_epoch(busy[0]),
+            busy_until=from_epoch(busy[1]),
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(appointment)
+                await session.flush()
+        except IntegrityError:
+            continue  # someone else got this technician's time first: try the next one
+        return appointment, choice.meets_sla
+    found = await search_slots(session, order, tier=customer.tier, tz=customer.timezone, now=now)
+    if found.qualified_technicians == 0:
+        raise NoQualifiedTechnician(
+            "No technician with the required skills and certifications serves this location; "
+            "support will call you back"
+        )
+    raise SlotUnavailable(
+        "Nobody qualified can arrive in that window any more; pick another one",
+        alternatives=_alternatives(found),
+    )
+
+
+async def book_appointment(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, window: Interval, *, now: datetime
+) -> Booking:
+    _check_window(window, now)
+    order = await visible_order(session, principal, order_id, lock=True)
+    if await live_appointment(session, order.id) is not None:
+        raise AlreadyBooked("This work order is already booked; reschedule it instead")
+    _require_transition(order, S.SCHEDULED)
+    customer = await _customer(session, order)
+    appointment, meets_sla = await _reserve(session, order, customer, window, now=now)
+    await transition(
+        session,
+        order,
+        S.SCHEDULED,
+        actor=principal,
+        reason="arrival window booked",
+        data=_booking_data(appointment, meets_sla),
+    )
+    await _after_booking(session, principal, order, appointment, meets_sla)
+    await hooks.on_appointment_booked(session, order, appointment)
+    return Booking(order, appointment, meets_sla)
+
+
+async def reschedule_appointment(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, window: Interval, *, now: datetime
+) -> Booking:
+    _check_window(window, now)
+    order = await visible_order(session, principal, order_id, lock=True)
+    old = await live_appointment(session, order.id)
+    if old is None:
+        raise NoAppointment("There is no booked appointment to move; book one first")
+    _require_transition(order, S.SCHEDULED)
+    old.status = AppointmentStatus.RESCHEDULED
+    old.cancelled_at = now
+    await session.flush()  # frees the old reservation before looking for the new one
+    customer = await _customer(session, order)
+    new, meets_sla = await _reserve(session, order, customer, window, now=now)
+    old.replaced_by_id = new.id
+    released = order.technician_id
+    order.technician_id = None  # an accepted offer was for the old window
+    await transition(
+        session,
+        order,
+        S.SCHEDULED,
+        actor=principal,
+        reason="arrival window moved",
+        data={
+            **_booking_data(new, meets_sla),
+            "previous_window": [old.window_start.isoformat(), old.window_end.isoformat()],
+            "released_technician_id": str(released) if released else None,
+        },
+    )
+    await _after_booking(session, principal, order, new, meets_sla)
+    return Booking(order, new, meets_sla)
+
+
+async def cancel_appointment(
+    session: AsyncSession,
+    principal: Principal,
+    order_id: uuid.UUID,
+    *,
+    reason: str | None,
+    now: datetime,
+    policy: CancellationPolicy = DEFAULT_CANCELLATION_POLICY,
+) -> Cancellation:
+    order = await visible_order(session, principal, order_id, lock=True)
+    appointment = await live_appointment(session, order.id)
+    if appointment is None:
+        raise NoAppointment("There is no booked appointment to cancel")
+    _require_transition(order, S.CANCELLED)
+    price = order.price_minor
+    if price is None and order.category_code:
+        category = await session.get(ServiceCategory, order.category_code)
+        price = category.base_price_minor if category else 0
+    window_start = to_epoch(appointment.window_start)
+    fee = policy.fee(
+        now=to_epoch(now),
+        window_start=window_start,
+        price_minor=price or 0,
+        en_route=order.status == S.EN_ROUTE,
+    )
+    if principal.role is not Role.CUSTOMER:
+        fee = 0  # support cancelling on the customer's behalf never charges them
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancellation_fee_minor = fee
+    await transition(
+        session,
+        order,
+        S.CANCELLED,
+        actor=principal,
+        reason=reason or "cancelled by the customer",
+        data={"appointment_id": str(appointment.id), "cancellation_fee_minor": fee},
+    )
+    await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee)
+    return Cancellation(order, appointment, fee, from_epoch(policy.free_cancellation_until(window_start)))
+
+
+def _require_transition(order: WorkOrder, target: S) -> None:
+    if not can_transition(order.status, target):
+        raise IllegalTransition(
+            f"A work order cannot go from {order.status} to {target.value}",
+            current_status=order.status,
+            requested_status=target.value,
+        )
+
+
+def _booking_data(appointment: Appointment, meets_sla: bool) -> dict[str, object]:
+    return {
+        "appointment_id": str(appointment.id),
+        "window": [appointment.window_start.isoformat(), appointment.window_end.isoformat()],
+        "planned_arrival": appointment.planned_arrival.isoformat() if appointment.planned_arrival else None,
+        "reserved_technician_id": str(appointment.technician_id),
+        "meets_sla": meets_sla,
+    }
+
+
+async def _after_booking(
+    session: AsyncSession, principal: Principal, order: WorkOrder, appointment: Appointment, meets_sla: bool
+) -> None:
+    if meets_sla:
+        return
+    # the customer chose (or only had) a window past the SLA: support must know
+    await record_event(
+        session,
+        order,
+        "sla_at_risk",
+        actor=principal,
+        reason="the booked window finishes after the SLA due time",
+        data={"sla_due_at": order.sla_due_at.isoformat() if order.sla_due_at else None},
+    )
+    await send_notification(
+        session,
+        dedupe_key=f"sla-at-risk:{appointment.id}",
+        kind="work_order.sla_at_risk",
+        subject="Booked after the SLA due time",
+        body=order.summary,
+        recipient_role=Role.AGENT.value,
+        work_order_id=order.id,
+        data={"window_start": appointment.window_start.isoformat()},
+    )
