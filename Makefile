@@ -1,0 +1,45 @@
+# Fieldhand — two commands for a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+PORT ?= 8000
+
+.PHONY: run test env services lint typecheck imports bench clean
+
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+env: .venv/.synced
+
+## run: API + in-process worker + seeded demo city (SQLite unless FIELDHAND_DATABASE_URL is set)
+run: env
+	PORT=$(PORT) $(UV) run --frozen fieldhand run
+
+## test: start PostgreSQL/Redis if needed, then lint and run the whole suite
+test: env services lint
+	$(UV) run --frozen pytest
+
+services:
+	@bash scripts/ensure-services.sh
+
+lint: env
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen lint-imports
+
+typecheck: env
+	$(UV) run --frozen mypy api mobile_api marketplace workers dispatch
+
+## bench: the dispatch benchmarks (minutes; not part of `make test`)
+bench: env
+	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 10 --out bench/results/solomon.json
+	$(UV) run --frozen python -m dispatch.bench match --technicians 10000 --orders 1000 --seed 1 --out bench/results/match.json
+	$(UV) run --frozen python -m dispatch.bench metro --visits 2000 --technicians 250 --time-limit 60 --out bench/results/metro.json
+
+clean:
+	rm -rf .venv $(TOOLS) fieldhand.sqlite3*
