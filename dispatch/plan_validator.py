@@ -215,7 +215,11 @@ def _check_route(
             if not any(c.code == code and c.valid_at(stop.departure - 1) for c in tech.certifications):
                 bad("missing_certification", vid, code)
         if not visit.window.contains(stop.arrival):
-            bad("outside_window", vid, f"arrival {stop.arrival} not in [{visit.window.start}, {visit.window.end})")
+            bad(
+                "outside_window",
+                vid,
+                f"arrival {stop.arrival} not in [{visit.window.start}, {visit.window.end})",
+            )
         if stop.departure != stop.arrival + visit.duration_s:
             bad("wrong_duration", vid, f"{stop.departure - stop.arrival} != {visit.duration_s}")
         if not any(a <= stop.arrival and stop.departure <= b for a, b in spans):
@@ -235,7 +239,10 @@ def _check_route(
     if route.end < clock + s:
         bad("back_too_early", detail=f"end {route.end} < {clock} + travel {s}")
     if route.travel_m != sum_m or route.travel_s != sum_s:
-        bad("route_travel_mismatch", detail=f"{route.travel_s}s/{route.travel_m}m, recomputed {sum_s}s/{sum_m}m")
+        bad(
+            "route_travel_mismatch",
+            detail=f"{route.travel_s}s/{route.travel_m}m, recomputed {sum_s}s/{sum_m}m",
+        )
     if tech.capacity is not None and load > tech.capacity:
         bad("over_capacity", detail=f"{load} > {tech.capacity}")
     if tech.max_visits_per_day is not None and len(route.stops) > tech.max_visits_per_day:

@@ -1,7 +1,7 @@
 """`python -m dispatch.bench metro`: one synthetic metro day planned by the day planner
 and by the first-come greedy baseline, both checked by the independent validator.
 
-The city (seeded, deterministic): a 60 x 60 km metro around a centre, visits drawn from a
+The city (seeded, deterministic): a 40 x 40 km metro around a centre, visits drawn from a
 few dense neighbourhoods plus a uniform background; technicians live spread over the whole
 area. Five trades; technicians hold one to three of them at levels 1-3, some hold a gas
 certification (a few expiring during the day); visits need one trade at level 1-2, one in
@@ -54,13 +54,13 @@ def _offset(centre: GeoPoint, dx_km: float, dy_km: float) -> GeoPoint:
 def metro_day(n_visits: int, n_techs: int, seed: int) -> tuple[list[Technician], list[Visit], TimeWindow]:
     rng = random.Random(seed)
     day = TimeWindow(DAY0 + 6 * HOUR, DAY0 + 21 * HOUR)
-    hoods = [(rng.uniform(-22, 22), rng.uniform(-22, 22), rng.uniform(2, 5)) for _ in range(12)]
+    hoods = [(rng.uniform(-15, 15), rng.uniform(-15, 15), rng.uniform(1.5, 4)) for _ in range(12)]
 
     def spot() -> GeoPoint:
         if rng.random() < 0.7:
             x, y, s = rng.choice(hoods)
-            return _offset(CENTRE, max(-30, min(30, rng.gauss(x, s))), max(-30, min(30, rng.gauss(y, s))))
-        return _offset(CENTRE, rng.uniform(-30, 30), rng.uniform(-30, 30))
+            return _offset(CENTRE, max(-20, min(20, rng.gauss(x, s))), max(-20, min(20, rng.gauss(y, s))))
+        return _offset(CENTRE, rng.uniform(-20, 20), rng.uniform(-20, 20))
 
     techs: list[Technician] = []
     for k in range(n_techs):
@@ -72,11 +72,17 @@ def metro_day(n_visits: int, n_techs: int, seed: int) -> tuple[list[Technician],
             certs = (Certification("gas_safe", expiry),)
         start = DAY0 + rng.choice((7, 7, 8, 8, 9, 10)) * HOUR
         length = rng.choice((8, 9)) * HOUR
+        shifts: tuple[TimeWindow, ...]
         if rng.random() < 0.1:
-            shifts = (TimeWindow(start, start + 4 * HOUR), TimeWindow(start + 5 * HOUR, start + length + HOUR))
+            shifts = (
+                TimeWindow(start, start + 4 * HOUR),
+                TimeWindow(start + 5 * HOUR, start + length + HOUR),
+            )
         else:
             shifts = (TimeWindow(start, start + length),)
-        techs.append(Technician(id=f"t{k:04d}", home=spot(), skills=skills, certifications=certs, shifts=shifts))
+        techs.append(
+            Technician(id=f"t{k:04d}", home=spot(), skills=skills, certifications=certs, shifts=shifts)
+        )
 
     visits: list[Visit] = []
     for i in range(n_visits):
@@ -104,7 +110,9 @@ def metro_day(n_visits: int, n_techs: int, seed: int) -> tuple[list[Technician],
     return techs, visits, day
 
 
-def _summary(plan: Plan, techs: list[Technician], visits: list[Visit], day: TimeWindow, travel: Any) -> dict[str, Any]:
+def _summary(
+    plan: Plan, techs: list[Technician], visits: list[Visit], day: TimeWindow, travel: Any
+) -> dict[str, Any]:
     check = check_plan(plan, techs, visits, day, travel)
     stats = dict(plan.stats)
     feasible = int(stats.get("candidate_visits", len(visits)))
@@ -189,7 +197,8 @@ def _markdown(out: dict[str, Any]) -> str:
             f"| planner ({out['engine']}) | {p['placed_pct']} | {p['placed_pct_all']} | {p['travel_km']} "
             f"| {p['travel_hours']} | {p['technicians_used']} | {out['seconds']} | {p['violations']} |",
             f"| greedy first-come | {g['placed_pct']} | {g['placed_pct_all']} | {g['travel_km']} "
-            f"| {g['travel_hours']} | {g['technicians_used']} | {out['greedy_seconds']} | {g['violations']} |",
+            f"| {g['travel_hours']} | {g['technicians_used']} | {out['greedy_seconds']} "
+            f"| {g['violations']} |",
             "",
             f"Travel ratio planner / greedy: **{out['travel_ratio_vs_greedy']}**; "
             f"feasible visits: {p['feasible_visits']} of {out['visits']}.",

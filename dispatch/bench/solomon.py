@@ -164,15 +164,45 @@ def solve_planner(inst: Instance, time_limit: float, seed: int, engine: str) -> 
     return routes, seconds
 
 
-def solve_pyvrp_reference(path: Path, time_limit: float, seed: int) -> tuple[list[list[int]], float]:
+def solve_pyvrp_reference(inst: Instance, time_limit: float, seed: int) -> tuple[list[list[int]], float]:
+    """PyVRP straight from the raw instance (its own model, not the planner's mapping)."""
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
     started = time.perf_counter()
-    data = pyvrp.read(str(path), round_func="dimacs")
-    result = pyvrp.solve(data, stop=MaxRuntime(time_limit), seed=seed, display=False)
+    model = pyvrp.Model()
+    depot_node = inst.nodes[0]
+    depot = model.add_depot(
+        model.add_location(depot_node.x, depot_node.y), tw_early=0, tw_late=depot_node.due * SCALE
+    )
+    model.add_vehicle_type(
+        num_available=inst.fleet,
+        capacity=inst.capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=depot_node.ready * SCALE,
+        tw_late=depot_node.due * SCALE,
+    )
+    locs = [model.locations[0]]  # the depot's
+    for n in inst.nodes[1:]:
+        loc = model.add_location(n.x, n.y)
+        locs.append(loc)
+        model.add_client(
+            loc,
+            delivery=n.demand,
+            service_duration=n.service * SCALE,
+            tw_early=n.ready * SCALE,
+            tw_late=n.due * SCALE,
+            name=str(n.id),
+        )
+    for a, la in zip(inst.nodes, locs, strict=True):
+        for b, lb in zip(inst.nodes, locs, strict=True):
+            if a.id != b.id:
+                d = math.floor(SCALE * math.hypot(a.x - b.x, a.y - b.y) + 1e-9)
+                model.add_edge(la, lb, distance=d, duration=d)
+    result = model.solve(stop=MaxRuntime(time_limit), seed=seed, display=False)
     seconds = time.perf_counter() - started
-    # pyvrp.read numbers the depot 0 and customers 1..n in file order; client idx is 0-based.
+    # Clients were added in file order, so client index c is customer number c + 1.
     routes = [[a.idx + 1 for a in r.schedule() if a.is_client()] for r in result.best.routes()]
     return routes, seconds
 
@@ -211,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
         record: dict[str, Any] = {}
         for engine in engines:
             if engine == "pyvrp":
-                routes, secs = solve_pyvrp_reference(path, args.time_limit, args.seed)
+                routes, secs = solve_pyvrp_reference(inst, args.time_limit, args.seed)
             else:
                 routes, secs = solve_planner(
                     inst, args.time_limit, args.seed, "auto" if engine == "planner" else engine
@@ -259,7 +289,8 @@ def run(args: argparse.Namespace) -> int:
     print(table)
     for engine, s in summary.items():
         print(
-            f"median gap {engine}: {s['median_gap_pct']}%  max: {s['max_gap_pct']}%  feasible: {s['all_feasible']}"
+            f"median gap {engine}: {s['median_gap_pct']}%  max: {s['max_gap_pct']}%  "
+            f"feasible: {s['all_feasible']}"
         )
     if args.markdown:
         replace_section(Path(args.markdown), f"solomon-{args.label}", table)
@@ -284,7 +315,8 @@ def _markdown(out: dict[str, Any]) -> str:
             x = r["by_engine"][e]
             ok = "" if x["feasible"] else " INFEASIBLE"
             cells.append(
-                f"{x['vehicles']} / {x['distance']:.1f} / {x.get('gap_pct', float('nan')):.2f} / {x['seconds']:.1f}{ok}"
+                f"{x['vehicles']} / {x['distance']:.1f} / {x.get('gap_pct', float('nan')):.2f} "
+                f"/ {x['seconds']:.1f}{ok}"
             )
         lines.append(f"| {r['instance']} | {r.get('bks_distance', '')} | " + " | ".join(cells) + " |")
     s = out["summary"]

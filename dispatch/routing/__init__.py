@@ -18,6 +18,7 @@ from dispatch.routing.planner import plan_day
 from dispatch.routing.travel import (
     TravelMatrices,
     TravelProvider,
+    TravelSource,
     as_travel_matrices,
     euclidean_provider,
     haversine_provider,
@@ -27,6 +28,7 @@ __all__ = [
     "PlannerConfig",
     "TravelMatrices",
     "TravelProvider",
+    "TravelSource",
     "as_travel_matrices",
     "euclidean_provider",
     "greedy_plan",

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dispatch.problem import CustomerTier, GeoPoint, Priority, Technician, TimeWindow, Visit
-from dispatch.routing.travel import TravelMatrices, TravelProvider, as_travel_matrices
+from dispatch.routing.travel import TravelMatrices, TravelSource, as_travel_matrices
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,17 @@ class PlannerConfig:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float | None = None  # OR-Tools default 0.1
     iterated_local_search: bool = False  # OR-Tools ruin-and-recreate ILS instead of a metaheuristic
+    # Large days: each visit may only go to its ``candidate_technicians`` nearest qualified
+    # technicians (by the cost of a round trip from their start point). This is the
+    # "technician neighbourhood" decomposition: it removes hopeless cross-town assignments
+    # from the search space, which matters far more on 2,000 visits x 250 technicians than
+    # the rare case where the 31st nearest technician would have been the right one.
+    # None = no restriction.
+    candidate_technicians: int | None = 30
+    # Warm start OR-Tools from the first-come greedy plan instead of its own first-solution
+    # heuristic when the problem has at least this many visits (construction heuristics are
+    # slow on very large models); None = never.
+    greedy_start_from_visits: int | None = 1000
     # PyVRP is only chosen automatically when the qualification structure needs at most this
     # many distinct distance profiles (one matrix copy each).
     max_pyvrp_profiles: int = 8
@@ -152,7 +163,7 @@ def build_routing_data(
     technicians: Sequence[Technician],
     visits: Sequence[Visit],
     day: TimeWindow,
-    travel: TravelProvider | TravelMatrices,
+    travel: TravelSource,
     config: PlannerConfig,
     now: int | None = None,
 ) -> RoutingData:
@@ -238,12 +249,21 @@ def build_routing_data(
         matrices = travel
         if matrices.size != len(points):
             raise ValueError(f"travel matrices are {matrices.size} wide, expected {len(points)}")
-    elif hasattr(travel, "matrices"):  # a dispatch.geo TravelModel
+    elif callable(travel):
+        matrices = as_travel_matrices(travel(points))
+    else:  # a dispatch.geo TravelModel
         coords = np.array([(p.lat, p.lng) for p in points], dtype=np.float64).reshape(-1, 2)
         matrices = as_travel_matrices(travel.matrices(coords, coords))
-    else:
-        matrices = as_travel_matrices(travel(points))
     cost = matrices.metres * config.distance_weight + matrices.seconds * config.time_weight
+
+    if config.candidate_technicians is not None:
+        limit = config.candidate_technicians
+        for i, ks in enumerate(allowed):
+            if len(ks) > limit:
+                round_trip = {
+                    k: int(cost[n + raw_vehicles[k][2], i]) + int(cost[i, n + raw_vehicles[k][3]]) for k in ks
+                }
+                allowed[i] = sorted(sorted(ks, key=lambda k: (round_trip[k], k))[:limit])
 
     vehicles = [
         Vehicle(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
 from dispatch.routing.schedule import time_sequence, to_plan
-from dispatch.routing.travel import TravelMatrices, TravelProvider
+from dispatch.routing.travel import TravelSource
 
 
 def greedy_sequences(data: RoutingData) -> list[list[int]]:
@@ -30,7 +30,7 @@ def greedy_sequences(data: RoutingData) -> list[list[int]]:
                 options.append((delta, k, pos))
         options.sort()
         for _, k, pos in options:
-            trial = routes[k][:pos] + [i] + routes[k][pos:]
+            trial = [*routes[k][:pos], i, *routes[k][pos:]]
             if time_sequence(data, k, trial).failed_at is None:
                 routes[k] = trial
                 break
@@ -41,7 +41,7 @@ def greedy_plan(
     technicians: Sequence[Technician],
     visits: Sequence[Visit],
     day: TimeWindow,
-    travel: TravelProvider | TravelMatrices,
+    travel: TravelSource,
     *,
     now: int | None = None,
     config: PlannerConfig | None = None,

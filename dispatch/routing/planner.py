@@ -8,16 +8,17 @@ from collections.abc import Sequence
 
 from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
+from dispatch.routing.greedy import greedy_sequences
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.schedule import repair, to_plan
-from dispatch.routing.travel import TravelMatrices, TravelProvider
+from dispatch.routing.travel import TravelSource
 
 
 def plan_day(
     technicians: Sequence[Technician],
     visits: Sequence[Visit],
     day: TimeWindow,
-    travel: TravelProvider | TravelMatrices,
+    travel: TravelSource,
     *,
     time_limit_s: float,
     seed: int = 0,
@@ -54,6 +55,10 @@ def plan_day(
 
         sequences, stats = solve_pyvrp(data, cfg, budget, cfg.seed, initial)
     else:
+        big = cfg.greedy_start_from_visits is not None and data.n_visits >= cfg.greedy_start_from_visits
+        if initial is None and big:
+            initial = greedy_sequences(data)
+            budget = max(0.05, cfg.time_limit_s - (time.perf_counter() - started))
         sequences, stats = solve_ortools(data, cfg, budget, cfg.seed, initial)
     stats["build_seconds"] = round(build_s, 3)
     return to_plan(data, sequences, engine, stats)

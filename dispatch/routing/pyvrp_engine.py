@@ -128,7 +128,8 @@ def _build(data: RoutingData) -> tuple[pyvrp.ProblemData, list[list[int]]]:
         )
         for (start, end, early, late, cap, profile), members in groups.items()
     ]
-    problem = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distances, durations)
+    matrices: tuple[list, list] = (distances, durations)  # pyvrp's stubs want ndarray[int]
+    problem = pyvrp.ProblemData(locations, clients, depots, vehicle_types, *matrices)
     return problem, list(groups.values())
 
 

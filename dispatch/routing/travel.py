@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -50,6 +50,16 @@ class TravelMatrices:
 
 
 TravelProvider = Callable[[Sequence[GeoPoint]], Any]
+
+
+class MatrixModel(Protocol):
+    """Anything with ``matrices(origins, destinations)`` over (n, 2) lat/lng arrays, such as
+    ``dispatch.geo.TravelModel``."""
+
+    def matrices(self, origins: Any, destinations: Any) -> Any: ...
+
+
+TravelSource = TravelProvider | TravelMatrices | MatrixModel
 
 
 def as_travel_matrices(value: Any) -> TravelMatrices:

@@ -22,11 +22,15 @@ def p(x: float, y: float) -> GeoPoint:
     return GeoPoint(float(x), float(y))
 
 
-def tech(tid: str, x: float = 0, y: float = 0, shift: tuple[int, int] = (0, 100_000), **kw: object) -> Technician:
+def tech(
+    tid: str, x: float = 0, y: float = 0, shift: tuple[int, int] = (0, 100_000), **kw: object
+) -> Technician:
     return Technician(id=tid, home=p(x, y), shifts=(TimeWindow(*shift),), **kw)  # type: ignore[arg-type]
 
 
-def visit(vid: str, x: float, y: float, window: tuple[int, int] = (0, 100_000), duration: int = 100, **kw: object) -> Visit:
+def visit(
+    vid: str, x: float, y: float, window: tuple[int, int] = (0, 100_000), duration: int = 100, **kw: object
+) -> Visit:
     return Visit(id=vid, location=p(x, y), duration_s=duration, window=TimeWindow(*window), **kw)  # type: ignore[arg-type]
 
 

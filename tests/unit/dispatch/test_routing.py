@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.plan_validator import check_plan, validate_plan
-from dispatch.problem import Certification, Plan, Priority, SkillRequirement, Stop, TimeWindow, Visit
+from dispatch.problem import Certification, Plan, Priority, SkillRequirement, Stop, TimeWindow
 from dispatch.routing import PlannerConfig, greedy_plan, plan_day
 from tests.unit.dispatch.routing_helpers import DAY, TRAVEL, brute_force, tech, visit
 
@@ -55,8 +55,12 @@ def instances(draw):  # type: ignore[no-untyped-def]
     for i in range(n_visits):
         ws = draw(st.integers(0, 6000))
         wl = draw(st.integers(1, 6000))
-        req = tuple(SkillRequirement(c, draw(st.integers(1, 3))) for c in codes if draw(st.integers(0, 3)) == 0)
-        pinned = draw(st.sampled_from([None, *[t.id for t in techs]])) if draw(st.integers(0, 4)) == 0 else None
+        req = tuple(
+            SkillRequirement(c, draw(st.integers(1, 3))) for c in codes if draw(st.integers(0, 3)) == 0
+        )
+        pinned = (
+            draw(st.sampled_from([None, *[t.id for t in techs]])) if draw(st.integers(0, 4)) == 0 else None
+        )
         visits.append(
             visit(
                 f"v{i}",
@@ -102,7 +106,9 @@ def test_tiny_instances_are_solved_to_optimum(seed: int) -> None:
     for i in range(6):
         ws = rng.randint(0, 2500)
         visits.append(
-            visit(f"v{i}", rng.randint(0, 1000), rng.randint(0, 1000), window=(ws, ws + rng.randint(200, 2000)))
+            visit(
+                f"v{i}", rng.randint(0, 1000), rng.randint(0, 1000), window=(ws, ws + rng.randint(200, 2000))
+            )
         )
     config = PlannerConfig(engine="ortools", drop_penalty=3000)  # dropping is sometimes right
     plan = plan_day(techs, visits, DAY, TRAVEL, time_limit_s=1.0, seed=0, config=config)
@@ -112,7 +118,10 @@ def test_tiny_instances_are_solved_to_optimum(seed: int) -> None:
 
 def test_single_technician_tsp_optimum() -> None:
     techs = [tech("t", 0, 0)]
-    visits = [visit(f"v{i}", x, y) for i, (x, y) in enumerate([(0, 1000), (1000, 1000), (1000, 0), (500, 1200), (200, 300)])]
+    visits = [
+        visit(f"v{i}", x, y)
+        for i, (x, y) in enumerate([(0, 1000), (1000, 1000), (1000, 0), (500, 1200), (200, 300)])
+    ]
     plan = plan_day(techs, visits, DAY, TRAVEL, time_limit_s=1.0, seed=0, config=FAST)
     assert_valid(plan, techs, visits)
     assert plan.objective == brute_force(techs, visits, FAST)
@@ -124,7 +133,9 @@ def test_single_technician_tsp_optimum() -> None:
 
 def test_skills_and_certifications_are_never_violated() -> None:
     near = tech("near", 0, 0, skills=(("hvac", 1),))
-    far = tech("far", 5000, 5000, skills=(("hvac", 3), ("gas", 1)), certifications=(Certification("gas_safe"),))
+    far = tech(
+        "far", 5000, 5000, skills=(("hvac", 3), ("gas", 1)), certifications=(Certification("gas_safe"),)
+    )
     expired = tech("expired", 0, 0, skills=(("hvac", 3),), certifications=(Certification("gas_safe", 10),))
     visits = [
         visit("needs_level", 10, 10, skills=(SkillRequirement("hvac", 2),)),
@@ -210,8 +221,12 @@ def test_warm_start_replan_after_cancellation_and_emergency() -> None:
 
     owner = {s.visit_id: r.technician_id for r in first.routes for s in r.stops}
     # v0 was accepted (pinned); v1 is cancelled; an emergency arrives with a tight window.
-    changed = [dataclasses.replace(v, pinned_to=owner["v0"]) if v.id == "v0" else v for v in visits if v.id != "v1"]
-    changed.append(visit("emergency", 1000, 1000, window=(0, 3000), duration=300, priority=Priority.EMERGENCY))
+    changed = [
+        dataclasses.replace(v, pinned_to=owner["v0"]) if v.id == "v0" else v for v in visits if v.id != "v1"
+    ]
+    changed.append(
+        visit("emergency", 1000, 1000, window=(0, 3000), duration=300, priority=Priority.EMERGENCY)
+    )
     second = plan_day(techs, changed, DAY, TRAVEL, time_limit_s=0.5, seed=1, previous=first, config=FAST)
     assert_valid(second, techs, changed, require_pins=True)
     stats = dict(second.stats)
@@ -249,7 +264,10 @@ def test_validator_catches_broken_plans() -> None:
     from dispatch.problem import Route
 
     def codes(route: Route, unassigned: tuple[str, ...] = ()) -> set[str]:
-        return {x.code for x in validate_plan(Plan(routes=(route,), unassigned=unassigned), techs, [v], DAY, TRAVEL)}
+        return {
+            x.code
+            for x in validate_plan(Plan(routes=(route,), unassigned=unassigned), techs, [v], DAY, TRAVEL)
+        }
 
     base = Route("t", (good_stop,), start=0, end=300, travel_m=200, travel_s=200)
     assert codes(base) == {"missing_skill"}
@@ -260,7 +278,10 @@ def test_validator_catches_broken_plans() -> None:
     assert "route_travel_mismatch" in codes(dataclasses.replace(base, travel_m=1))
     assert "ends_after_shift" in codes(dataclasses.replace(base, end=6000))
     assert "assigned_and_unassigned" in codes(base, unassigned=("v",))
-    twice = dataclasses.replace(base, stops=(good_stop, dataclasses.replace(good_stop, arrival=200, departure=300, travel_s=0, travel_m=0)))
+    twice = dataclasses.replace(
+        base,
+        stops=(good_stop, dataclasses.replace(good_stop, arrival=200, departure=300, travel_s=0, travel_m=0)),
+    )
     assert "duplicate_visit" in codes(twice)
     check = check_plan(Plan(routes=(base,)), techs, [v], DAY, TRAVEL)
     assert check.travel_m == 200
@@ -270,7 +291,13 @@ def test_pyvrp_engine_when_installed() -> None:
     pytest.importorskip("pyvrp")
     techs = [tech(f"t{k}", 500 * k, 0, skills=(("a", 1),) if k else ()) for k in range(3)]
     visits = [
-        visit(f"v{i}", (i * 397) % 2000, (i * 711) % 2000, duration=300, skills=(SkillRequirement("a", 1),) if i % 3 == 0 else ())
+        visit(
+            f"v{i}",
+            (i * 397) % 2000,
+            (i * 711) % 2000,
+            duration=300,
+            skills=(SkillRequirement("a", 1),) if i % 3 == 0 else (),
+        )
         for i in range(20)
     ]
     config = PlannerConfig(engine="pyvrp", iteration_limit=300)
@@ -282,11 +309,16 @@ def test_pyvrp_engine_when_installed() -> None:
 
 def test_unknown_engine_is_rejected() -> None:
     with pytest.raises(ValueError):
-        plan_day([tech("t")], [visit("v", 1, 1)], DAY, TRAVEL, time_limit_s=0.1, config=PlannerConfig(engine="nope"))
+        plan_day(
+            [tech("t")],
+            [visit("v", 1, 1)],
+            DAY,
+            TRAVEL,
+            time_limit_s=0.1,
+            config=PlannerConfig(engine="nope"),
+        )
 
 
 def test_duplicate_visit_ids_are_rejected() -> None:
     with pytest.raises(ValueError):
         plan_day([tech("t")], [visit("v", 1, 1), visit("v", 2, 2)], DAY, TRAVEL, time_limit_s=0.1)
-
-
