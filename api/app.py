@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,16 +21,13 @@ from api.middleware import bearer_auth_middleware, request_id_middleware
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
 from marketplace.db import make_engine, make_session_factory
-from marketplace.outbox import sweep_stuck
 from marketplace.settings import Settings
 from mobile_api.router import build_mobile_router
 from workers.context import TaskContext
+from workers.crons import InProcessScheduler
 from workers.queue import ArqQueue, InProcessQueue
 
 log = logging.getLogger(__name__)
-
-IN_PROCESS_SWEEP_EVERY_S = 30.0
-
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
@@ -45,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.session_factory = factory
         app.state.redis = None
-        sweeper: asyncio.Task[None] | None = None
+        scheduler: InProcessScheduler | None = None
         in_process: InProcessQueue | None = None
         if settings.redis_url:
             redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
@@ -53,18 +48,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.queue = ArqQueue(redis, settings.queue_name)
         else:
             in_process = InProcessQueue()
-            in_process.bind(
-                TaskContext(settings=settings, engine=engine, session_factory=factory, queue=in_process)
-            )
+            ctx = TaskContext(settings=settings, engine=engine, session_factory=factory, queue=in_process)
+            in_process.bind(ctx)
             app.state.queue = in_process
-            sweeper = asyncio.create_task(_sweep_forever(app))
+            if settings.run_periodic_jobs:
+                scheduler = InProcessScheduler(ctx)
+                scheduler.start()
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+            if scheduler is not None:
+                await scheduler.stop()
             if in_process is not None:
                 await in_process.close()
             if app.state.redis is not None:
@@ -105,20 +99,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=1_000_000,
         debug=False,
     )
-
-
-async def _sweep_forever(app: Litestar) -> None:
-    """The in-process stand-in for the arq cron sweeper."""
-    while True:
-        await asyncio.sleep(IN_PROCESS_SWEEP_EVERY_S)
-        try:
-            await sweep_stuck(
-                app.state.session_factory,
-                app.state.queue,
-                stuck_after_s=app.state.settings.outbox_stuck_after_s,
-            )
-        except Exception:
-            log.exception("in-process outbox sweep failed")
 
 
 def _default_app() -> Any:  # for `litestar --app api.app:_default_app` style runners

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     database_echo: bool = False
     redis_url: str | None = None
     queue_name: str = "fieldhand:queue"
+    run_periodic_jobs: bool = True  # in-process scheduler when no Redis (tests turn it off)
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "fieldhand"

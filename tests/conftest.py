@@ -80,6 +80,7 @@ def settings(database_url: str, queue_name: str) -> Settings:
         queue_name=queue_name,
         jwt_secret="test-secret-" + "x" * 40,
         idempotency_lock_s=30,
+        run_periodic_jobs=False,  # tests call periodic jobs explicitly
     )
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from arq import cron
 from arq.connections import RedisSettings
 
-from marketplace.outbox import sweep_stuck
 from marketplace.settings import Settings
 from workers.bootstrap import build_context
+from workers.crons import arq_cron_jobs
 from workers.queue import ArqQueue
 from workers.registry import load_all
 from workers.runner import execute_task
@@ -23,14 +22,6 @@ from workers.runner import execute_task
 async def run_outbox_task(ctx: dict[str, Any], task_id: str) -> str:
     outcome = await execute_task(ctx["fieldhand"], uuid.UUID(task_id))
     return outcome.value
-
-
-async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    task_ctx = ctx["fieldhand"]
-    assert task_ctx.queue is not None
-    return await sweep_stuck(
-        task_ctx.session_factory, task_ctx.queue, stuck_after_s=task_ctx.settings.outbox_stuck_after_s
-    )
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -55,7 +46,7 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [run_outbox_task]
-    cron_jobs: ClassVar[list[Any]] = [cron(sweep_outbox, second={0, 30}, run_at_startup=True)]
+    cron_jobs: ClassVar[list[Any]] = arq_cron_jobs()
     on_startup = startup
     on_shutdown = shutdown
     max_tries = 8
