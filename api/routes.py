@@ -7,9 +7,11 @@ from typing import Any
 from api.auth.controllers import AuthController
 from api.catalog.controllers import CatalogController
 from api.system.controllers import SystemController
+from api.technicians.controllers import TechnicianAdminController
 
 CONTROLLERS: list[Any] = [
     SystemController,
     AuthController,
     CatalogController,
+    TechnicianAdminController,
 ]

@@ -6,7 +6,21 @@ from typing import Any
 
 from litestar import Router
 
-CONTROLLERS: list[Any] = []
+from mobile_api.earnings.controllers import EarningsController
+from mobile_api.location.controllers import LocationController
+from mobile_api.offers.controllers import OffersController
+from mobile_api.onboarding.controllers import OnboardingController
+from mobile_api.shifts.controllers import ShiftsController
+from mobile_api.visits.controllers import VisitsController
+
+CONTROLLERS: list[Any] = [
+    OnboardingController,
+    ShiftsController,
+    LocationController,
+    OffersController,
+    VisitsController,
+    EarningsController,
+]
 
 
 def build_mobile_router() -> Router:
