@@ -8,10 +8,14 @@ from api.auth.controllers import AuthController
 from api.catalog.controllers import CatalogController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
+from api.payments.controllers import PaymentsController
+from api.webhooks.stripe import StripeWebhookController
 
 CONTROLLERS: list[Any] = [
     SystemController,
     AuthController,
     CatalogController,
     TechnicianAdminController,
+    PaymentsController,
+    StripeWebhookController,
 ]

@@ -60,3 +60,8 @@ __all__ = [
     "WorkOrderEvent",
     "metadata",
 ]
+
+from marketplace.payments.models import BillingProfile  # noqa: E402
+from marketplace.payouts.models import PayoutAccountLink  # noqa: E402
+
+__all__ += ["BillingProfile", "PayoutAccountLink"]

@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Router
 
+from mobile_api.payouts.controllers import PayoutsController
+
 from mobile_api.earnings.controllers import EarningsController
 from mobile_api.location.controllers import LocationController
 from mobile_api.offers.controllers import OffersController
@@ -20,6 +22,7 @@ CONTROLLERS: list[Any] = [
     OffersController,
     VisitsController,
     EarningsController,
+    PayoutsController,
 ]
 
 

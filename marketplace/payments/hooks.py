@@ -1,7 +1,10 @@
 """Where the booking and visit flows hand over to money. Owned by the money issue (#6).
 
-Each hook runs inside the caller's transaction and may only write rows and enqueue outbox
-tasks (Stripe is never called inside an HTTP request). Until #6 lands they record nothing.
+Each hook runs inside the caller's transaction and only writes rows and enqueues outbox
+tasks (Stripe is never called inside an HTTP request); see `marketplace/payments/service.py`
+for the payment states. While the authorisation task has not succeeded the appointment is
+"booked, pending payment" (`payments.service.payment_ready` is False); a decline cancels the
+appointment, moves the work order to `needs_callback` and notifies the customer.
 """
 
 from __future__ import annotations
@@ -9,18 +12,24 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.bookings.models import Appointment
+from marketplace.payments import service
 from marketplace.work_orders.models import WorkOrder
 
 
 async def on_appointment_booked(session: AsyncSession, order: WorkOrder, appointment: Appointment) -> None:
     """Quote the order if needed and start authorising the customer's payment."""
+    await service.start_authorization(session, order, appointment)
 
 
 async def on_appointment_cancelled(
     session: AsyncSession, order: WorkOrder, appointment: Appointment, *, cancellation_fee_minor: int
 ) -> None:
     """Release the authorisation, or capture/refund per the cancellation fee."""
+    await service.request_cancellation(
+        session, order, appointment, cancellation_fee_minor=cancellation_fee_minor
+    )
 
 
 async def on_visit_completed(session: AsyncSession, order: WorkOrder) -> None:
     """Capture the payment (adjusted within the authorised amount) and schedule the payout."""
+    await service.request_capture(session, order)

@@ -19,6 +19,9 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"
 
 
+LIVE_STATUSES = frozenset({PaymentStatus.PENDING, PaymentStatus.AUTHORIZED})
+
+
 class Payment(SQLModel, table=True):
     """The customer's PaymentIntent for one work order (manual capture)."""
 
@@ -36,4 +39,20 @@ class Payment(SQLModel, table=True):
     stripe_payment_intent_id: str | None = Field(default=None, max_length=64, unique=True)
     failure_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    # Added by the money issue (#6), migration 0004:
+    appointment_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id")
+    attempt: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # new PI after a decline
+    stripe_charge_id: str | None = Field(default=None, max_length=64)
+    failure_code: str | None = Field(default=None, max_length=64)
+    cancellation_fee_minor: int | None = None
+
+
+class BillingProfile(SQLModel, table=True):
+    """A customer's saved payment method (a Stripe PaymentMethod id collected by Stripe.js)."""
+
+    __tablename__ = "billing_profiles"
+
+    customer_id: uuid.UUID = Field(foreign_key="customers.id", primary_key=True)
+    default_payment_method: str = Field(max_length=128)
     updated_at: datetime = created_at_field()

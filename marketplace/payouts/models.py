@@ -14,6 +14,7 @@ class PayoutStatus(StrEnum):
     HELD = "held"  # technician cannot receive payouts yet
     PAID = "paid"
     FAILED = "failed"
+    CANCELED = "canceled"  # nothing left to pay (e.g. refunded before the transfer)
 
 
 class Payout(SQLModel, table=True):
@@ -32,3 +33,23 @@ class Payout(SQLModel, table=True):
     failure_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
     paid_at: datetime | None = time_field()
+
+
+class AccountLinkStatus(StrEnum):
+    PENDING = "pending"  # the task has not created it yet
+    READY = "ready"
+    FAILED = "failed"
+
+
+class PayoutAccountLink(SQLModel, table=True):
+    """A request for a Stripe Connect onboarding link (created by a task, polled by the app)."""
+
+    __tablename__ = "payout_account_links"
+
+    id: uuid.UUID = id_field()
+    technician_id: uuid.UUID = Field(foreign_key="technicians.id", index=True)
+    status: str = Field(default=AccountLinkStatus.PENDING, max_length=20)
+    url: str | None = Field(default=None, max_length=2000)
+    expires_at: datetime | None = time_field()
+    failure_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = created_at_field()

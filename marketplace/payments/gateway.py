@@ -1,0 +1,411 @@
+"""The one place that talks to Stripe (customers, PaymentIntents, refunds, Connect).
+
+`StripeGateway` wraps the official SDK's `StripeClient` (async methods). Every creating call
+takes an idempotency key derived from one of our row ids, so a task that runs again after a
+crash gets Stripe's stored answer instead of a second object. Errors are sorted into:
+- `CardDeclined`       the customer's bank said no (final, show it to the customer);
+- `TransientStripeError` network trouble, rate limits, Stripe 5xx, an idempotent request
+  still in flight: retry later with backoff;
+- `StripeRequestRejected` anything else (a bug or a state Stripe refuses): not retried blindly.
+
+`build_gateway(settings)` picks:
+- `FIELDHAND_STRIPE_API_KEY` set      -> real Stripe (test or live mode per key),
+  `FIELDHAND_STRIPE_API_BASE` optional override (e.g. a local Stripe-compatible server);
+- no key but `FIELDHAND_STRIPE_API_BASE` -> that local server with a placeholder test key;
+- neither                             -> `DryRunGateway`: no network, no money, fabricated ids
+  prefixed `dryrun_`, a warning on every call. For `make run` on a laptop only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import stripe
+
+from marketplace.settings import Settings
+from marketplace.timeutil import from_epoch, utcnow
+
+log = logging.getLogger(__name__)
+
+LOCAL_PLACEHOLDER_KEY = "sk_test_fieldhand_local_server"
+
+
+class StripeGatewayError(Exception):
+    pass
+
+
+class CardDeclined(StripeGatewayError):
+    def __init__(self, message: str, *, code: str | None, decline_code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or "card_declined"
+        self.decline_code = decline_code
+
+
+class TransientStripeError(StripeGatewayError):
+    pass
+
+
+class StripeRequestRejected(StripeGatewayError):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class IntentState:
+    id: str
+    status: str  # Stripe's PaymentIntent status
+    amount_minor: int
+    amount_received_minor: int
+    charge_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    id: str
+    payouts_enabled: bool
+    charges_enabled: bool
+    details_submitted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLinkState:
+    url: str
+    expires_at: datetime
+
+
+class PaymentGateway(Protocol):
+    dry_run: bool
+
+    async def create_customer(
+        self, *, name: str, email: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> str: ...
+
+    async def authorize(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        customer: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> IntentState: ...
+
+    async def capture(self, intent_id: str, *, amount_minor: int, idempotency_key: str) -> IntentState: ...
+
+    async def cancel(self, intent_id: str, *, idempotency_key: str) -> IntentState: ...
+
+    async def retrieve_intent(self, intent_id: str) -> IntentState: ...
+
+    async def refund(
+        self, intent_id: str, *, amount_minor: int, metadata: dict[str, str], idempotency_key: str
+    ) -> str: ...
+
+    async def create_express_account(
+        self, *, email: str | None, country: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> str: ...
+
+    async def retrieve_account(self, account_id: str) -> AccountState: ...
+
+    async def create_account_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> AccountLinkState: ...
+
+    async def transfer(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        destination: str,
+        source_transaction: str | None,
+        transfer_group: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> str: ...
+
+
+def _translate(exc: stripe.StripeError) -> StripeGatewayError:
+    if isinstance(exc, stripe.CardError):
+        error = exc.error
+        return CardDeclined(
+            exc.user_message or str(exc),
+            code=exc.code,
+            decline_code=getattr(error, "decline_code", None) if error is not None else None,
+        )
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
+        return TransientStripeError(str(exc))
+    status = exc.http_status
+    if isinstance(exc, stripe.IdempotencyError) and status == 409:
+        return TransientStripeError("idempotent request still in progress at Stripe")
+    if status is not None and status >= 500:
+        return TransientStripeError(str(exc))
+    if isinstance(exc, stripe.APIError) and status is None:
+        return TransientStripeError(str(exc))
+    return StripeRequestRejected(exc.user_message or str(exc), code=exc.code, status=status)
+
+
+def _charge_id(latest_charge: Any) -> str | None:
+    if latest_charge is None:
+        return None
+    if isinstance(latest_charge, str):
+        return latest_charge
+    return str(latest_charge["id"])
+
+
+def _intent(pi: Any) -> IntentState:
+    return IntentState(
+        id=pi["id"],
+        status=pi["status"],
+        amount_minor=int(pi["amount"]),
+        amount_received_minor=int(pi.get("amount_received") or 0),
+        charge_id=_charge_id(pi.get("latest_charge")),
+    )
+
+
+class StripeGateway:
+    dry_run = False
+
+    def __init__(self, api_key: str, api_base: str | None = None, *, max_network_retries: int = 0) -> None:
+        base_addresses: Any = {"api": api_base, "connect": api_base} if api_base else None
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses=base_addresses,
+            max_network_retries=max_network_retries,
+            http_client=stripe.HTTPXClient(),
+        )
+
+    @staticmethod
+    def _options(idempotency_key: str | None) -> Any:
+        return {"idempotency_key": idempotency_key} if idempotency_key else {}
+
+    async def _call(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    async def create_customer(
+        self, *, name: str, email: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        params: Any = {"name": name, "metadata": metadata}
+        if email:
+            params["email"] = email
+        customer = await self._call(
+            self.client.v1.customers.create_async(params, self._options(idempotency_key))
+        )
+        return str(customer.id)
+
+    async def authorize(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        customer: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> IntentState:
+        params: Any = {
+            "amount": amount_minor,
+            "currency": currency,
+            "customer": customer,
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "capture_method": "manual",
+            "confirm": True,
+            "off_session": True,
+            "metadata": metadata,
+        }
+        pi = await self._call(
+            self.client.v1.payment_intents.create_async(params, self._options(idempotency_key))
+        )
+        return _intent(pi)
+
+    async def capture(self, intent_id: str, *, amount_minor: int, idempotency_key: str) -> IntentState:
+        params: Any = {"amount_to_capture": amount_minor}
+        pi = await self._call(
+            self.client.v1.payment_intents.capture_async(intent_id, params, self._options(idempotency_key))
+        )
+        return _intent(pi)
+
+    async def cancel(self, intent_id: str, *, idempotency_key: str) -> IntentState:
+        pi = await self._call(
+            self.client.v1.payment_intents.cancel_async(intent_id, None, self._options(idempotency_key))
+        )
+        return _intent(pi)
+
+    async def retrieve_intent(self, intent_id: str) -> IntentState:
+        return _intent(await self._call(self.client.v1.payment_intents.retrieve_async(intent_id)))
+
+    async def refund(
+        self, intent_id: str, *, amount_minor: int, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        params: Any = {"payment_intent": intent_id, "amount": amount_minor, "metadata": metadata}
+        refund = await self._call(self.client.v1.refunds.create_async(params, self._options(idempotency_key)))
+        return str(refund.id)
+
+    async def create_express_account(
+        self, *, email: str | None, country: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        params: Any = {
+            "type": "express",
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": metadata,
+        }
+        if email:
+            params["email"] = email
+        if country:
+            params["country"] = country
+        account = await self._call(
+            self.client.v1.accounts.create_async(params, self._options(idempotency_key))
+        )
+        return str(account.id)
+
+    async def retrieve_account(self, account_id: str) -> AccountState:
+        account = await self._call(self.client.v1.accounts.retrieve_async(account_id))
+        return AccountState(
+            id=str(account["id"]),
+            payouts_enabled=bool(account.get("payouts_enabled")),
+            charges_enabled=bool(account.get("charges_enabled")),
+            details_submitted=bool(account.get("details_submitted")),
+        )
+
+    async def create_account_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> AccountLinkState:
+        params: Any = {
+            "account": account_id,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": "account_onboarding",
+        }
+        link = await self._call(
+            self.client.v1.account_links.create_async(params, self._options(idempotency_key))
+        )
+        return AccountLinkState(url=str(link["url"]), expires_at=from_epoch(int(link["expires_at"])))
+
+    async def transfer(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        destination: str,
+        source_transaction: str | None,
+        transfer_group: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> str:
+        params: Any = {
+            "amount": amount_minor,
+            "currency": currency,
+            "destination": destination,
+            "metadata": metadata,
+        }
+        if source_transaction:
+            params["source_transaction"] = source_transaction
+        if transfer_group:
+            params["transfer_group"] = transfer_group
+        transfer = await self._call(
+            self.client.v1.transfers.create_async(params, self._options(idempotency_key))
+        )
+        return str(transfer.id)
+
+
+def _fake_id(prefix: str, key: str) -> str:
+    return f"dryrun_{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:20]}"
+
+
+class DryRunGateway:
+    """No Stripe at all: deterministic fake ids from the idempotency keys. NO MONEY MOVES."""
+
+    dry_run = True
+
+    def __init__(self) -> None:
+        self._intents: dict[str, IntentState] = {}
+
+    def _warn(self, what: str) -> None:
+        log.warning("DRY-RUN payment gateway: %s (no Stripe key configured, no money moves)", what)
+
+    async def create_customer(
+        self, *, name: str, email: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        self._warn("create customer")
+        return _fake_id("cus", idempotency_key)
+
+    async def authorize(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        customer: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> IntentState:
+        self._warn("authorise payment")
+        intent_id = _fake_id("pi", idempotency_key)
+        state = IntentState(intent_id, "requires_capture", amount_minor, 0, _fake_id("ch", idempotency_key))
+        self._intents[intent_id] = state
+        return state
+
+    async def capture(self, intent_id: str, *, amount_minor: int, idempotency_key: str) -> IntentState:
+        self._warn("capture payment")
+        return IntentState(intent_id, "succeeded", amount_minor, amount_minor, _fake_id("ch", intent_id))
+
+    async def cancel(self, intent_id: str, *, idempotency_key: str) -> IntentState:
+        self._warn("cancel payment")
+        return IntentState(intent_id, "canceled", 0, 0, None)
+
+    async def retrieve_intent(self, intent_id: str) -> IntentState:
+        return self._intents.get(intent_id) or IntentState(intent_id, "requires_capture", 0, 0, None)
+
+    async def refund(
+        self, intent_id: str, *, amount_minor: int, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        self._warn("refund")
+        return _fake_id("re", idempotency_key)
+
+    async def create_express_account(
+        self, *, email: str | None, country: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        self._warn("create connected account")
+        return _fake_id("acct", idempotency_key)
+
+    async def retrieve_account(self, account_id: str) -> AccountState:
+        return AccountState(account_id, payouts_enabled=True, charges_enabled=True, details_submitted=True)
+
+    async def create_account_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> AccountLinkState:
+        self._warn("create onboarding link")
+        return AccountLinkState(url=f"{return_url}?dry_run=1&account={account_id}", expires_at=utcnow())
+
+    async def transfer(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        destination: str,
+        source_transaction: str | None,
+        transfer_group: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> str:
+        self._warn("transfer to technician")
+        return _fake_id("tr", idempotency_key)
+
+
+def build_gateway(settings: Settings) -> PaymentGateway:
+    if settings.stripe_api_key:
+        return StripeGateway(settings.stripe_api_key, settings.stripe_api_base)
+    if settings.stripe_api_base:
+        return StripeGateway(LOCAL_PLACEHOLDER_KEY, settings.stripe_api_base)
+    return DryRunGateway()

@@ -1,0 +1,343 @@
+"""Technician payouts over Stripe Connect (Express accounts, separate charges and transfers).
+
+- A connected account is created on demand (first onboarding link request), key
+  `account-<technician id>`; `payouts_enabled` mirrors Stripe, refreshed from `account.updated`
+  webhooks by reading the account (so duplicated or out-of-order events are harmless).
+- A captured visit schedules one `Payout` per work order, due after the hold period; the
+  transfer task sends it with idempotency key `payout-<payout id>` and posts the ledger.
+- A technician who cannot receive payouts yet gets HELD payouts; `release_held_payouts`
+  (webhook or sweeper) puts them back in the queue once the account is enabled.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from marketplace import outbox
+from marketplace.auth import Principal
+from marketplace.db_dialect import supports_row_locks
+from marketplace.errors import NotFound
+from marketplace.ledger import service as ledger
+from marketplace.payments.gateway import PaymentGateway, StripeRequestRejected
+from marketplace.payments.models import Payment
+from marketplace.payouts.models import AccountLinkStatus, Payout, PayoutAccountLink, PayoutStatus
+from marketplace.pricing.policy import MoneyPolicy, load_policy
+from marketplace.settings import Settings
+from marketplace.technicians.models import Technician
+from marketplace.timeutil import utcnow
+from marketplace.users.models import User
+
+log = logging.getLogger(__name__)
+
+TRANSFER_TASK = "payouts.transfer"
+ACCOUNT_LINK_TASK = "payouts.create_account_link"
+
+
+def transfer_key(payout: Payout) -> str:
+    return f"payout-{payout.id}"
+
+
+def payout_correlation(payout: Payout) -> str:
+    return f"payout:{payout.id}"
+
+
+async def _lock(session: AsyncSession, model: type[Payout] | type[Technician], row_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    if supports_row_locks(session):
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------------------- scheduling
+
+
+async def schedule_payout(
+    session: AsyncSession,
+    *,
+    technician_id: uuid.UUID,
+    work_order_id: uuid.UUID,
+    amount_minor: int,
+    currency: str,
+    policy: MoneyPolicy | None = None,
+    now: datetime | None = None,
+) -> Payout:
+    """One payout per work order, due after the hold period (called in the capture transaction)."""
+    policy = policy or load_policy()
+    existing = (
+        await session.execute(select(Payout).where(Payout.work_order_id == work_order_id))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    payout = Payout(
+        technician_id=technician_id,
+        work_order_id=work_order_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        status=PayoutStatus.PENDING,
+        available_at=(now or utcnow()) + timedelta(seconds=policy.payout_hold_s),
+    )
+    session.add(payout)
+    await session.flush()
+    await outbox.enqueue(
+        session,
+        TRANSFER_TASK,
+        {"payout_id": str(payout.id)},
+        dedupe_key=f"{TRANSFER_TASK}:{payout.id}",
+        run_at=payout.available_at,
+    )
+    return payout
+
+
+async def adjust_unpaid_payout(
+    session: AsyncSession, *, work_order_id: uuid.UUID, new_amount_minor: int
+) -> None:
+    """After a refund: shrink (or cancel) a payout that has not been transferred yet."""
+    found = (
+        await session.execute(select(Payout).where(Payout.work_order_id == work_order_id))
+    ).scalar_one_or_none()
+    if found is None:
+        return
+    payout = await _lock(session, Payout, found.id)
+    if payout is None or payout.status in (PayoutStatus.PAID, PayoutStatus.CANCELED):
+        if (
+            payout is not None
+            and payout.status == PayoutStatus.PAID
+            and payout.amount_minor > new_amount_minor
+        ):
+            log.warning(
+                "refund after transfer: technician owes the difference",
+                extra={"payout_id": str(payout.id), "owed": payout.amount_minor - new_amount_minor},
+            )
+        return
+    if new_amount_minor <= 0:
+        payout.status = PayoutStatus.CANCELED
+        payout.failure_reason = "Refunded before transfer"
+    payout.amount_minor = max(new_amount_minor, 0)
+    await session.flush()
+
+
+# ---------------------------------------------------------------------------- transfer task body
+
+
+async def transfer(
+    session: AsyncSession, gateway: PaymentGateway, payout_id: uuid.UUID, *, now: datetime | None = None
+) -> Payout | None:
+    now = now or utcnow()
+    payout = await _lock(session, Payout, payout_id)
+    if payout is None or payout.status in (PayoutStatus.PAID, PayoutStatus.CANCELED):
+        return payout
+    if payout.available_at > now:
+        return payout  # not due yet; the scheduled task (or the sweeper) comes back later
+    technician = await session.get(Technician, payout.technician_id)
+    assert technician is not None
+    if payout.amount_minor <= 0:
+        payout.status = PayoutStatus.CANCELED
+        return payout
+    if technician.stripe_account_id is None or not technician.payouts_enabled:
+        payout.status = PayoutStatus.HELD
+        payout.failure_reason = "Payout account not enabled yet; held until onboarding completes."
+        await session.flush()
+        return payout
+    payment = (
+        (
+            await session.execute(select(Payment).where(Payment.work_order_id == payout.work_order_id))
+        ).scalar_one_or_none()
+        if payout.work_order_id is not None
+        else None
+    )
+    try:
+        transfer_id = await gateway.transfer(
+            amount_minor=payout.amount_minor,
+            currency=payout.currency,
+            destination=technician.stripe_account_id,
+            source_transaction=payment.stripe_charge_id if payment is not None else None,
+            transfer_group=f"wo_{payout.work_order_id}" if payout.work_order_id else None,
+            metadata={"payout_id": str(payout.id), "technician_id": str(technician.id)},
+            idempotency_key=transfer_key(payout),
+        )
+    except StripeRequestRejected as rejected:
+        # e.g. the account lost its transfers capability: hold it, the sweeper retries later
+        payout.status = PayoutStatus.HELD
+        payout.failure_reason = f"Stripe refused the transfer: {rejected.message}"[:500]
+        await session.flush()
+        return payout
+    payout.status = PayoutStatus.PAID
+    payout.stripe_transfer_id = transfer_id
+    payout.paid_at = utcnow()
+    payout.failure_reason = None
+    await ledger.post(
+        session,
+        correlation_id=payout_correlation(payout),
+        lines=[
+            ledger.Line(ledger.technician_account(technician.id), -payout.amount_minor, "transfer"),
+            ledger.Line(ledger.technician_paid_account(technician.id), payout.amount_minor, "transfer"),
+        ],
+        currency=payout.currency,
+        work_order_id=payout.work_order_id,
+        memo=f"transfer {transfer_id} to {technician.stripe_account_id}",
+    )
+    await session.flush()
+    return payout
+
+
+async def release_held_payouts(
+    session: AsyncSession,
+    *,
+    technician_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> int:
+    """Put HELD payouts of technicians who can now be paid back in the queue (the sweeper)."""
+    now = now or utcnow()
+    query = (
+        select(Payout)
+        .join(Technician, col(Technician.id) == col(Payout.technician_id))
+        .where(
+            Payout.status == PayoutStatus.HELD,
+            col(Technician.payouts_enabled).is_(True),
+            col(Technician.stripe_account_id).is_not(None),
+        )
+        .order_by(col(Payout.available_at))
+        .limit(limit)
+    )
+    if technician_id is not None:
+        query = query.where(Payout.technician_id == technician_id)
+    if supports_row_locks(session):
+        query = query.with_for_update(of=Payout, skip_locked=True)  # type: ignore[arg-type]
+    released = 0
+    for payout in (await session.execute(query)).scalars():
+        payout.status = PayoutStatus.PENDING
+        payout.failure_reason = None
+        due = max(payout.available_at, now)
+        await outbox.enqueue(session, TRANSFER_TASK, {"payout_id": str(payout.id)}, run_at=due)
+        released += 1
+    await session.flush()
+    return released
+
+
+# ---------------------------------------------------------------------------- Connect accounts
+
+
+async def request_account_link(session: AsyncSession, principal: Principal) -> PayoutAccountLink:
+    """Technician asks for an onboarding link; a task creates the account (if needed) and the link."""
+    technician = await _own_technician(session, principal)
+    link = PayoutAccountLink(technician_id=technician.id)
+    session.add(link)
+    await session.flush()
+    await outbox.enqueue(
+        session, ACCOUNT_LINK_TASK, {"link_id": str(link.id)}, dedupe_key=f"{ACCOUNT_LINK_TASK}:{link.id}"
+    )
+    return link
+
+
+async def get_account_link(
+    session: AsyncSession, principal: Principal, link_id: uuid.UUID
+) -> PayoutAccountLink:
+    technician = await _own_technician(session, principal)
+    link = await session.get(PayoutAccountLink, link_id)
+    if link is None or link.technician_id != technician.id:
+        raise NotFound("No such payout account link")
+    return link
+
+
+async def create_account_link(
+    session: AsyncSession, gateway: PaymentGateway, settings: Settings, link_id: uuid.UUID
+) -> PayoutAccountLink | None:
+    link = await session.get(PayoutAccountLink, link_id)
+    if link is None or link.status != AccountLinkStatus.PENDING:
+        return link
+    technician = await _lock(session, Technician, link.technician_id)
+    assert technician is not None
+    if technician.stripe_account_id is None:
+        email = await session.scalar(select(User.email).where(User.technician_id == technician.id).limit(1))
+        technician.stripe_account_id = await gateway.create_express_account(
+            email=email,
+            country=None,
+            metadata={"technician_id": str(technician.id)},
+            idempotency_key=f"account-{technician.id}",
+        )
+    try:
+        state = await gateway.create_account_link(
+            technician.stripe_account_id,
+            refresh_url=settings.stripe_connect_refresh_url,
+            return_url=settings.stripe_connect_return_url,
+            idempotency_key=f"account-link-{link.id}",
+        )
+    except StripeRequestRejected as rejected:
+        link.status = AccountLinkStatus.FAILED
+        link.failure_reason = rejected.message[:500]
+        return link
+    link.status = AccountLinkStatus.READY
+    link.url = state.url
+    link.expires_at = state.expires_at
+    await session.flush()
+    return link
+
+
+async def sync_account(session: AsyncSession, gateway: PaymentGateway, account_id: str) -> Technician | None:
+    """Refresh `payouts_enabled` from Stripe's current view of the account; release held payouts."""
+    found = await session.scalar(select(Technician.id).where(Technician.stripe_account_id == account_id))
+    if found is None:
+        return None
+    technician = await _lock(session, Technician, found)
+    assert technician is not None
+    state = await gateway.retrieve_account(account_id)
+    was_enabled = technician.payouts_enabled
+    technician.payouts_enabled = state.payouts_enabled
+    if state.payouts_enabled and not was_enabled:
+        await release_held_payouts(session, technician_id=technician.id)
+    await session.flush()
+    return technician
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutAccountStatus:
+    has_account: bool
+    payouts_enabled: bool
+    currency: str
+    owed_minor: int  # earned, not yet transferred (ledger)
+    paid_minor: int  # transferred so far (ledger)
+    held_count: int
+    pending_count: int
+
+
+async def account_status(session: AsyncSession, principal: Principal) -> PayoutAccountStatus:
+    technician = await _own_technician(session, principal)
+    counts = {
+        status: len(
+            (
+                await session.execute(
+                    select(Payout.id).where(Payout.technician_id == technician.id, Payout.status == status)
+                )
+            ).all()
+        )
+        for status in (PayoutStatus.HELD, PayoutStatus.PENDING)
+    }
+    return PayoutAccountStatus(
+        has_account=technician.stripe_account_id is not None,
+        payouts_enabled=technician.payouts_enabled,
+        currency=technician.currency,
+        owed_minor=await ledger.balance(
+            session, ledger.technician_account(technician.id), technician.currency
+        ),
+        paid_minor=await ledger.balance(
+            session, ledger.technician_paid_account(technician.id), technician.currency
+        ),
+        held_count=counts[PayoutStatus.HELD],
+        pending_count=counts[PayoutStatus.PENDING],
+    )
+
+
+async def _own_technician(session: AsyncSession, principal: Principal) -> Technician:
+    if principal.technician_id is None:
+        raise NotFound("No technician profile for this login")
+    technician = await session.get(Technician, principal.technician_id)
+    if technician is None:
+        raise NotFound("No technician profile for this login")
+    return technician

@@ -1,0 +1,97 @@
+"""Payment tasks: every Stripe call of the customer side runs here, never in a request.
+
+Each handler runs in the runner's transaction and is safe to run twice: the service checks
+the payment's state under a row lock and the Stripe call carries an idempotency key from the
+payment id. Transient Stripe trouble becomes `arq.Retry` with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from arq import Retry
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from marketplace.outbox import OutboxStatus, OutboxTask
+from marketplace.payments import service, webhooks
+from marketplace.payments.gateway import PaymentGateway, TransientStripeError, build_gateway
+from workers.context import TaskContext
+from workers.registry import task
+from workers.runner import backoff_s
+
+T = TypeVar("T")
+GATEWAY_KEY = "payment_gateway"
+
+
+def gateway_for(ctx: TaskContext) -> PaymentGateway:
+    """One gateway per worker (built from settings on first use; tests may put one in extras)."""
+    gateway = ctx.extras.get(GATEWAY_KEY)
+    if gateway is None:
+        gateway = build_gateway(ctx.settings)
+        ctx.extras[GATEWAY_KEY] = gateway
+    return gateway  # type: ignore[no-any-return]
+
+
+async def _attempts_so_far(session: AsyncSession, name: str, args: dict[str, Any]) -> int:
+    rows = await session.execute(
+        select(OutboxTask.args, OutboxTask.attempts)
+        .where(
+            OutboxTask.name == name, col(OutboxTask.status).in_([OutboxStatus.PENDING, OutboxStatus.PUSHED])
+        )
+        .limit(200)
+    )
+    return max((attempts for task_args, attempts in rows if task_args == args), default=0)
+
+
+async def retrying(session: AsyncSession, name: str, args: dict[str, Any], call: Awaitable[T]) -> T:
+    """Await a service call; transient Stripe errors become `Retry` with backoff per attempt."""
+    try:
+        return await call
+    except (TransientStripeError, service.AuthorizationPending) as exc:
+        attempt = await _attempts_so_far(session, name, args) + 1
+        raise Retry(defer=backoff_s(attempt)) from exc
+
+
+@task(service.AUTHORIZE_TASK)
+async def authorize(session: AsyncSession, ctx: TaskContext, *, payment_id: str, attempt: int) -> None:
+    await retrying(
+        session,
+        service.AUTHORIZE_TASK,
+        {"payment_id": payment_id, "attempt": attempt},
+        service.authorize(session, gateway_for(ctx), uuid.UUID(payment_id), attempt),
+    )
+
+
+@task(service.CAPTURE_TASK)
+async def capture(session: AsyncSession, ctx: TaskContext, *, payment_id: str) -> None:
+    await retrying(
+        session,
+        service.CAPTURE_TASK,
+        {"payment_id": payment_id},
+        service.capture(session, gateway_for(ctx), uuid.UUID(payment_id)),
+    )
+
+
+@task(service.CANCEL_TASK)
+async def settle_cancellation(
+    session: AsyncSession, ctx: TaskContext, *, payment_id: str, attempt: int, fee_minor: int
+) -> None:
+    await retrying(
+        session,
+        service.CANCEL_TASK,
+        {"payment_id": payment_id, "attempt": attempt, "fee_minor": fee_minor},
+        service.settle_cancellation(session, gateway_for(ctx), uuid.UUID(payment_id), attempt, fee_minor),
+    )
+
+
+@task(webhooks.HANDLE_TASK)
+async def handle_stripe_event(session: AsyncSession, ctx: TaskContext, *, external_event_id: str) -> None:
+    await retrying(
+        session,
+        webhooks.HANDLE_TASK,
+        {"external_event_id": external_event_id},
+        webhooks.handle(session, gateway_for(ctx), uuid.UUID(external_event_id)),
+    )
