@@ -81,6 +81,7 @@ def settings(database_url: str, queue_name: str) -> Settings:
         jwt_secret="test-secret-" + "x" * 40,
         idempotency_lock_s=30,
         run_periodic_jobs=False,  # tests call periodic jobs explicitly
+        stripe_webhook_secret="whsec_fieldhand_test_secret",
     )
 
 
@@ -116,3 +117,32 @@ def factory(
     session_factory: async_sessionmaker[AsyncSession], settings: Settings, database_url: str
 ) -> Factory:
     return Factory(session_factory, settings)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """The real app served by uvicorn on a real local port (its own thread and event loop)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "live server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
