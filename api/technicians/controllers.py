@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import CurrentPrincipal, DbSession
 from marketplace.auth import requires
@@ -99,7 +99,7 @@ class TechnicianAdminController(Controller):
 
     @get("/{technician_id:uuid}/certifications", operation_id="listTechnicianCertifications")
     async def list_certifications(
-        self, technician_id: uuid.UUID, db_session: DbSession
+        self, technician_id: FromPath[uuid.UUID], db_session: DbSession
     ) -> list[CertificationAdminOut]:
         """A technician's declared certifications, to review."""
         profile = await service.load_profile(db_session, technician_id)
@@ -109,7 +109,7 @@ class TechnicianAdminController(Controller):
         self,
         db_session: DbSession,
         principal: CurrentPrincipal,
-        technician_id: uuid.UUID,
+        technician_id: FromPath[uuid.UUID],
         target: TechnicianStatus,
         reason: str | None,
     ) -> TechnicianAdminOut:
@@ -120,7 +120,7 @@ class TechnicianAdminController(Controller):
 
     @post("/{technician_id:uuid}/verify", operation_id="verifyTechnician", status_code=200)
     async def verify(
-        self, technician_id: uuid.UUID, db_session: DbSession, principal: CurrentPrincipal
+        self, technician_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> TechnicianAdminOut:
         """Identity and documents checked: `pending_verification` -> `active`. Idempotent."""
         return await self._move(db_session, principal, technician_id, TechnicianStatus.ACTIVE, None)
@@ -128,7 +128,7 @@ class TechnicianAdminController(Controller):
     @post("/{technician_id:uuid}/suspend", operation_id="suspendTechnician", status_code=200)
     async def suspend(
         self,
-        technician_id: uuid.UUID,
+        technician_id: FromPath[uuid.UUID],
         data: JSONBody[ReasonIn],
         db_session: DbSession,
         principal: CurrentPrincipal,
@@ -138,7 +138,7 @@ class TechnicianAdminController(Controller):
 
     @post("/{technician_id:uuid}/reinstate", operation_id="reinstateTechnician", status_code=200)
     async def reinstate(
-        self, technician_id: uuid.UUID, db_session: DbSession, principal: CurrentPrincipal
+        self, technician_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> TechnicianAdminOut:
         """`suspended` -> `active`. Idempotent."""
         return await self._move(db_session, principal, technician_id, TechnicianStatus.ACTIVE, None)
@@ -150,8 +150,8 @@ class TechnicianAdminController(Controller):
     )
     async def verify_certification(
         self,
-        technician_id: uuid.UUID,
-        certification_id: uuid.UUID,
+        technician_id: FromPath[uuid.UUID],
+        certification_id: FromPath[uuid.UUID],
         db_session: DbSession,
         principal: CurrentPrincipal,
     ) -> CertificationAdminOut:
@@ -168,8 +168,8 @@ class TechnicianAdminController(Controller):
     )
     async def reject_certification(
         self,
-        technician_id: uuid.UUID,
-        certification_id: uuid.UUID,
+        technician_id: FromPath[uuid.UUID],
+        certification_id: FromPath[uuid.UUID],
         db_session: DbSession,
         principal: CurrentPrincipal,
     ) -> CertificationAdminOut:

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
 from marketplace.offers import service
@@ -183,7 +183,7 @@ class OffersController(Controller):
 
     @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=problem_responses(404))
     async def get_offer(
-        self, offer_id: uuid.UUID, db_session: DbSession, principal: CurrentPrincipal
+        self, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
         """One of your offers (someone else's is 404)."""
         return offer_out(await service.get_offer(db_session, principal, offer_id))
@@ -195,7 +195,7 @@ class OffersController(Controller):
         responses=problem_responses(404, 409),
     )
     async def accept_offer(
-        self, offer_id: uuid.UUID, db_session: DbSession, principal: CurrentPrincipal
+        self, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
         """Take the job. If several technicians accept at once, exactly one wins; the others
         get 409 `offer-taken`. Expired offers: 409 `offer-expired`; withdrawn/declined:
@@ -210,7 +210,7 @@ class OffersController(Controller):
     )
     async def decline_offer(
         self,
-        offer_id: uuid.UUID,
+        offer_id: FromPath[uuid.UUID],
         data: Annotated[DeclineIn, body({"reason": "too far with today's traffic"})],
         db_session: DbSession,
         principal: CurrentPrincipal,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
 from marketplace.idempotency import idempotent_request
@@ -88,7 +88,7 @@ class ShiftsController(Controller):
         self,
         db_session: DbSession,
         principal: CurrentPrincipal,
-        range_from: Annotated[datetime | None, QueryParameter(query="from", required=False)] = None,
+        range_from: Annotated[datetime | None, QueryParameter(name="from", required=False)] = None,
         until: QueryTime = None,
         cursor: Cursor = None,
         limit: Limit = 20,
@@ -175,7 +175,7 @@ class ShiftsController(Controller):
 
     @delete("/time-off/{time_off_id:uuid}", operation_id="deleteTimeOff", responses=problem_responses(404))
     async def delete_time_off(
-        self, time_off_id: uuid.UUID, db_session: DbSession, principal: CurrentPrincipal
+        self, time_off_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> None:
         """Remove time off."""
         await service.delete_time_off(db_session, principal, time_off_id)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
 from marketplace.users.models import Role
@@ -109,13 +109,17 @@ class VisitsController(Controller):
         self,
         db_session: DbSession,
         principal: CurrentPrincipal,
-        visit_state: Annotated[VisitState | None, QueryParameter(query="state", required=False)] = None,
+        visit_state: Annotated[VisitState | None, QueryParameter(name="state", required=False)] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> VisitPage:
         """Your visits (jobs assigned to you), newest first; `state=active` for today's work."""
         page = await service.list_visits(
-            db_session, principal, state=visit_state.value if visit_state else None, cursor=cursor, limit=limit
+            db_session,
+            principal,
+            state=visit_state.value if visit_state else None,
+            cursor=cursor,
+            limit=limit,
         )
         return VisitPage(
             items=[VisitSummary(str(w.id), w.status, w.summary, w.address, w.created_at) for w in page.items],
@@ -124,7 +128,7 @@ class VisitsController(Controller):
 
     @get("/{work_order_id:uuid}", operation_id="getVisit", responses=problem_responses(404))
     async def get_visit(
-        self, work_order_id: uuid.UUID, db_session: DbSession, principal: CurrentPrincipal
+        self, work_order_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> VisitOut:
         """One of your visits with its steps (someone else's is 404)."""
         return visit_out(await service.get_visit(db_session, principal, work_order_id))
@@ -137,7 +141,7 @@ class VisitsController(Controller):
     )
     async def update_status(
         self,
-        work_order_id: uuid.UUID,
+        work_order_id: FromPath[uuid.UUID],
         data: Annotated[
             StatusIn,
             body(
