@@ -21,16 +21,32 @@ be valid at that arrival (`Certification.valid_at`).
 Only rows the pool's (grid cell, skill) index returns are evaluated eagerly; everyone
 else lacks a required skill or lives too far away by construction, and is classified
 lazily (same checks, same order) when a reason is actually asked for.
+
+Everything is evaluated on flat (visit, technician) *pairs* with visits laid out as
+columns (`VisitColumns`), so one visit (instant ranking) and a thousand (batch) go
+through the same code, the latter in one vectorised pass instead of a Python loop.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.geo import DEFAULT_TRAVEL_MODEL, IntArray, TravelModel, geodesic_matrix_m
+from dispatch.geo import (
+    DEFAULT_TRAVEL_MODEL,
+    DetourTravelModel,
+    FloatArray,
+    IntArray,
+    Reduced,
+    TravelModel,
+    coordinates,
+    lambert_m,
+    pair_travel,
+    reduce_points,
+)
 from dispatch.pool import CERT_MISSING, CERT_NEVER_EXPIRES, NO_SHIFT, TechnicianPool
 from dispatch.problem import Visit
 
@@ -44,84 +60,278 @@ OFF_SHIFT = 6
 CANNOT_ARRIVE = 7
 
 _NEVER = np.iinfo(np.int64).max
+_PAD = -1  # no requirement in this slot
+_UNKNOWN = -2  # a code (or pinned technician) the pool has never heard of: nobody has it
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VisitColumns:
+    """Visits as arrays, with skill/certification codes resolved to the pool's columns."""
+
+    visits: tuple[Visit, ...]
+    location: FloatArray  # (V, 2)
+    location_reduced: Reduced
+    window_start: IntArray
+    window_end: IntArray
+    duration: IntArray
+    req_col: IntArray  # (V, max requirements): pool skill column, _PAD or _UNKNOWN
+    req_level: IntArray
+    cert_col: IntArray  # (V, max certifications)
+    pinned_row: IntArray  # _PAD when not pinned
+    sla_due: IntArray  # _NEVER when no SLA
+    tier: IntArray
+
+
+def visit_columns(pool: TechnicianPool, visits: Sequence[Visit]) -> VisitColumns:
+    vs = tuple(visits)
+    n = len(vs)
+    max_req = max((len(v.skills) for v in vs), default=0)
+    max_cert = max((len(v.certifications) for v in vs), default=0)
+    req_col = np.full((n, max(max_req, 1)), _PAD, dtype=np.int64)
+    req_level = np.zeros((n, max(max_req, 1)), dtype=np.int64)
+    cert_col = np.full((n, max(max_cert, 1)), _PAD, dtype=np.int64)
+    for i, v in enumerate(vs):
+        for j, req in enumerate(v.skills):
+            req_col[i, j] = pool.skill_codes.get(req.code, _UNKNOWN)
+            req_level[i, j] = req.min_level
+        for j, code in enumerate(v.certifications):
+            cert_col[i, j] = pool.cert_codes.get(code, _UNKNOWN)
+    location = coordinates([v.location for v in vs])
+    return VisitColumns(
+        visits=vs,
+        location=location,
+        location_reduced=reduce_points(location),
+        window_start=np.array([v.window.start for v in vs], dtype=np.int64),
+        window_end=np.array([v.window.end for v in vs], dtype=np.int64),
+        duration=np.array([v.duration_s for v in vs], dtype=np.int64),
+        req_col=req_col,
+        req_level=req_level,
+        cert_col=cert_col,
+        pinned_row=np.array(
+            [_PAD if v.pinned_to is None else pool.row_of.get(v.pinned_to, _UNKNOWN) for v in vs],
+            dtype=np.int64,
+        ),
+        sla_due=np.array([_NEVER if v.sla_due_at is None else v.sla_due_at for v in vs], dtype=np.int64),
+        tier=np.array([int(v.tier) for v in vs], dtype=np.int64),
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Evaluation:
-    """Column-wise outcome for `rows` (pool row indices)."""
+    """Column-wise outcome for (visit index, pool row) pairs."""
 
-    rows: IntArray
+    vis: IntArray  # index into VisitColumns.visits
+    rows: IntArray  # pool row
     kind: IntArray  # FEASIBLE or a reason constant
     detail: IntArray  # requirement index, or excess metres for OUTSIDE_RADIUS
     arrival: IntArray  # earliest in-window arrival (valid where kind == FEASIBLE)
     travel_s: IntArray
     travel_m: IntArray
-    straight_m: IntArray  # home -> visit, rounded metres
+    straight_m: IntArray  # home -> visit, rounded metres (0 when not measured)
 
-
-@dataclass(frozen=True, slots=True, eq=False)
-class CandidateSet:
-    """Feasible technicians for one visit, plus the means to explain everyone else."""
-
-    pool: TechnicianPool
-    visit: Visit
-    now: int
-    model: TravelModel
-    evaluated: Evaluation  # the grid neighbourhood
+    def subset(self, keep: np.ndarray) -> Evaluation:
+        return Evaluation(
+            self.vis[keep],
+            self.rows[keep],
+            self.kind[keep],
+            self.detail[keep],
+            self.arrival[keep],
+            self.travel_s[keep],
+            self.travel_m[keep],
+            self.straight_m[keep],
+        )
 
     @property
     def feasible(self) -> Evaluation:
-        e = self.evaluated
-        keep = e.kind == FEASIBLE
-        return Evaluation(
-            rows=e.rows[keep],
-            kind=e.kind[keep],
-            detail=e.detail[keep],
-            arrival=e.arrival[keep],
-            travel_s=e.travel_s[keep],
-            travel_m=e.travel_m[keep],
-            straight_m=e.straight_m[keep],
+        return self.subset(self.kind == FEASIBLE)
+
+
+def _qualification(
+    pool: TechnicianPool, cols: VisitColumns, now: int, vis: IntArray, rows: IntArray
+) -> tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]:
+    """Checks 1-4 (who, not when) for each pair.
+
+    Returns kind, detail, straight metres home -> visit, the soonest expiry among the
+    required certifications and which requirement that is (it caps the arrival time).
+    """
+    n = len(rows)
+    kind = np.zeros(n, dtype=np.int64)
+    detail = np.zeros(n, dtype=np.int64)
+
+    def fail(mask: np.ndarray, reason: int, info: int | IntArray) -> None:
+        hit = mask & (kind == FEASIBLE)
+        kind[hit] = reason
+        detail[hit] = info if isinstance(info, int) else info[hit]
+
+    pinned = cols.pinned_row[vis]
+    fail((pinned != _PAD) & (rows != pinned), PINNED_TO_OTHER, 0)
+    for j in range(cols.req_col.shape[1]):
+        col = cols.req_col[vis, j]
+        level = np.where(col >= 0, pool.skill_levels[rows, np.maximum(col, 0)], 0)
+        fail((col != _PAD) & (level < cols.req_level[vis, j]), MISSING_SKILL, j)
+
+    earliest_start = np.maximum(cols.window_start[vis], now)
+    min_expiry = np.full(n, CERT_NEVER_EXPIRES, dtype=np.int64)
+    min_expiry_req = np.zeros(n, dtype=np.int64)
+    for j in range(cols.cert_col.shape[1]):
+        col = cols.cert_col[vis, j]
+        required = col != _PAD
+        expiry = np.where(col >= 0, pool.cert_expiry[rows, np.maximum(col, 0)], CERT_MISSING)
+        missing = required & (expiry == CERT_MISSING)
+        fail(missing, MISSING_CERT, j)
+        fail(required & ~missing & (expiry <= earliest_start), CERT_EXPIRED, j)
+        sooner = required & (expiry < min_expiry)
+        min_expiry[sooner] = expiry[sooner]
+        min_expiry_req[sooner] = j
+
+    straight = np.zeros(n, dtype=np.float64)
+    alive = np.flatnonzero(kind == FEASIBLE)
+    if len(alive):
+        straight[alive] = lambert_m(
+            pool.home_reduced.take(rows[alive]), cols.location_reduced.take(vis[alive])
         )
+        excess = np.rint(straight).astype(np.int64) - pool.radius_m[rows].astype(np.int64)
+        fail((kind == FEASIBLE) & (excess > 0), OUTSIDE_RADIUS, excess)
+    return kind, detail, straight, min_expiry, min_expiry_req
 
-    def reason_for(self, technician_id: str) -> str | None:
-        """Why `technician_id` cannot take the visit; None when they can."""
-        row = self.pool.row_of[technician_id]
-        hit = np.searchsorted(self.evaluated.rows, row)
-        if hit < len(self.evaluated.rows) and self.evaluated.rows[hit] == row:
-            e, i = self.evaluated, int(hit)
-        else:
-            e, i = evaluate(self.pool, self.visit, self.now, self.model, np.array([row], dtype=np.int64)), 0
-        return format_reason(self.visit, int(e.kind[i]), int(e.detail[i]))
 
-    def exclusions(self) -> dict[str, str]:
-        """Reason for every excluded technician of the pool (materialises strings: slow-ish)."""
-        out: dict[str, str] = {}
-        outside = np.setdiff1d(
-            np.arange(len(self.pool), dtype=np.int64), self.evaluated.rows, assume_unique=True
+def _travel(
+    pool: TechnicianPool,
+    cols: VisitColumns,
+    model: TravelModel,
+    vis: IntArray,
+    rows: IntArray,
+    straight: FloatArray,
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Travel (seconds, metres) to the visit from home and from the last known position.
+
+    The straight-line default model reuses the home distances of the radius check and
+    the pool's precomputed reduced coordinates (`from_straight_metres(lambert_m(...))` is
+    exactly what its `matrices` computes), saving most of the trigonometry.
+    """
+    detour = model if isinstance(model, DetourTravelModel) else None
+    dest = cols.location[vis]
+    if detour is not None:
+        home = detour.from_straight_metres(straight)
+        from_home_s, from_home_m = home.seconds, home.metres
+    else:
+        from_home_s, from_home_m = pair_travel(model, pool.home[rows], dest)
+    from_pos_s, from_pos_m = from_home_s.copy(), from_home_m.copy()
+    moved = np.flatnonzero(pool.has_location[rows])
+    if len(moved) and detour is not None:
+        metres = lambert_m(pool.position_reduced.take(rows[moved]), cols.location_reduced.take(vis[moved]))
+        pos = detour.from_straight_metres(metres)
+        from_pos_s[moved], from_pos_m[moved] = pos.seconds, pos.metres
+    elif len(moved):
+        from_pos_s[moved], from_pos_m[moved] = pair_travel(model, pool.position[rows[moved]], dest[moved])
+    return from_home_s, from_home_m, from_pos_s, from_pos_m
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ShiftTiming:
+    arrival: IntArray  # earliest feasible arrival over all shifts; _NEVER when none
+    travel_s: IntArray
+    travel_m: IntArray
+    overlaps: np.ndarray  # some shift overlaps the still-open part of the window
+    feasible_without_cert: np.ndarray  # would be feasible if certificates never expired
+
+
+def shift_timing(
+    pool: TechnicianPool,
+    cols: VisitColumns,
+    now: int,
+    model: TravelModel,
+    vis: IntArray,
+    rows: IntArray,
+    straight: FloatArray,
+    cert_expiry: IntArray,
+    respect_window_end: bool,
+) -> ShiftTiming:
+    """Earliest arrival for each pair over the technician's shifts that have not ended.
+
+    With `respect_window_end=False` the window end is ignored (the earliest option to
+    offer a customer whose window cannot be met), but arrival still waits for the
+    window start and the job must still fit in the shift.
+    """
+    from_home_s, from_home_m, from_pos_s, from_pos_m = _travel(pool, cols, model, vis, rows, straight)
+    start = pool.shift_start[rows]
+    end = pool.shift_end[rows]
+    w_start = cols.window_start[vis][:, None]
+    w_end = cols.window_end[vis][:, None]
+    valid = (start != NO_SHIFT) & (end > now)
+    current = valid & (start <= now)
+    travel = np.where(current, from_pos_s[:, None], from_home_s[:, None])
+    arrive = np.maximum(np.maximum(start, now) + travel, w_start)
+    fits = valid & (arrive + cols.duration[vis][:, None] <= end)
+    if respect_window_end:
+        fits &= arrive < w_end
+    masked = np.where(fits & (arrive < cert_expiry[:, None]), arrive, _NEVER)
+    best = masked.argmin(axis=1)
+    idx = np.arange(len(rows))
+    arrival = masked[idx, best]
+    found = arrival != _NEVER
+    used_pos = current[idx, best]
+    return ShiftTiming(
+        arrival=arrival,
+        travel_s=np.where(found, np.where(used_pos, from_pos_s, from_home_s), 0),
+        travel_m=np.where(found, np.where(used_pos, from_pos_m, from_home_m), 0),
+        overlaps=(valid & (start < w_end) & (end > np.maximum(w_start, now))).any(axis=1),
+        feasible_without_cert=fits.any(axis=1),
+    )
+
+
+def evaluate_pairs(
+    pool: TechnicianPool, cols: VisitColumns, now: int, model: TravelModel, vis: IntArray, rows: IntArray
+) -> Evaluation:
+    """Run every check for every (vis[i], rows[i]) pair at once."""
+    n = len(rows)
+    kind, detail, straight, min_expiry, expiry_req = _qualification(pool, cols, now, vis, rows)
+    arrival = np.zeros(n, dtype=np.int64)
+    travel_s = np.zeros(n, dtype=np.int64)
+    travel_m = np.zeros(n, dtype=np.int64)
+    alive = np.flatnonzero(kind == FEASIBLE)
+    if len(alive):
+        t = shift_timing(
+            pool, cols, now, model, vis[alive], rows[alive], straight[alive], min_expiry[alive], True
         )
-        parts = [self.evaluated]
-        if len(outside):
-            parts.append(evaluate(self.pool, self.visit, self.now, self.model, outside))
-        for e in parts:
-            for row, kind, detail in zip(e.rows.tolist(), e.kind.tolist(), e.detail.tolist(), strict=True):
-                reason = format_reason(self.visit, kind, detail)
-                if reason is not None:
-                    out[self.pool.ids[row]] = reason
-        return out
+        late = t.arrival == _NEVER
+        new_kind = np.select(
+            [late & ~t.overlaps, late & t.feasible_without_cert, late],
+            [OFF_SHIFT, CERT_EXPIRED, CANNOT_ARRIVE],
+            FEASIBLE,
+        )
+        kind[alive] = new_kind
+        detail[alive] = np.where(new_kind == CERT_EXPIRED, expiry_req[alive], 0)
+        arrival[alive] = t.arrival
+        travel_s[alive] = t.travel_s
+        travel_m[alive] = t.travel_m
+    return Evaluation(
+        vis, rows, kind, detail, arrival, travel_s, travel_m, np.rint(straight).astype(np.int64)
+    )
 
 
-def _prefilter(pool: TechnicianPool, visit: Visit) -> IntArray:
+def prefilter(pool: TechnicianPool, visit: Visit) -> IntArray:
     """Rows that may pass the skill and radius checks: the smallest (cell, skill) bucket.
 
-    Everybody outside it lacks that skill or is out of range, and is classified lazily.
+    Everybody outside it lacks that skill or is out of range.
     """
     loc = visit.location
-    if visit.pinned_to is not None and visit.pinned_to in pool.row_of:
-        return np.array([pool.row_of[visit.pinned_to]], dtype=np.int64)
+    if visit.pinned_to is not None:
+        row = pool.row_of.get(visit.pinned_to)
+        return np.array([] if row is None else [row], dtype=np.int64)
     if not visit.skills:
         return pool.rows_near(loc.lat, loc.lng)
     buckets = [pool.rows_serving(loc.lat, loc.lng, req.code) for req in visit.skills]
     return min(buckets, key=len)
+
+
+def evaluate_batch(pool: TechnicianPool, cols: VisitColumns, now: int, model: TravelModel) -> Evaluation:
+    """Evaluate every visit of `cols` against its prefiltered rows, in one pass."""
+    buckets = [prefilter(pool, v) for v in cols.visits]
+    sizes = np.array([len(b) for b in buckets], dtype=np.int64)
+    vis = np.repeat(np.arange(len(buckets), dtype=np.int64), sizes)
+    rows = np.concatenate([*buckets, np.empty(0, dtype=np.int64)])
+    return evaluate_pairs(pool, cols, now, model, vis, rows)
 
 
 def format_reason(visit: Visit, kind: int, detail: int) -> str | None:
@@ -144,168 +354,57 @@ def format_reason(visit: Visit, kind: int, detail: int) -> str | None:
     raise ValueError(f"unknown reason kind {kind}")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class CandidateSet:
+    """Feasible technicians for one visit, plus the means to explain everyone else."""
+
+    pool: TechnicianPool
+    cols: VisitColumns  # just this visit
+    now: int
+    model: TravelModel
+    evaluated: Evaluation  # the prefiltered neighbourhood, rows ascending
+
+    @property
+    def visit(self) -> Visit:
+        return self.cols.visits[0]
+
+    @property
+    def feasible(self) -> Evaluation:
+        return self.evaluated.feasible
+
+    def _evaluate(self, rows: IntArray) -> Evaluation:
+        return evaluate_pairs(self.pool, self.cols, self.now, self.model, np.zeros(len(rows), np.int64), rows)
+
+    def reason_for(self, technician_id: str) -> str | None:
+        """Why `technician_id` cannot take the visit; None when they can."""
+        row = self.pool.row_of[technician_id]
+        e = self.evaluated
+        hit = int(np.searchsorted(e.rows, row))
+        if not (hit < len(e.rows) and e.rows[hit] == row):
+            e, hit = self._evaluate(np.array([row], dtype=np.int64)), 0
+        return format_reason(self.visit, int(e.kind[hit]), int(e.detail[hit]))
+
+    def exclusions(self) -> dict[str, str]:
+        """Reason for every excluded technician of the pool (materialises strings: slow-ish)."""
+        everyone = np.arange(len(self.pool), dtype=np.int64)
+        outside = np.setdiff1d(everyone, self.evaluated.rows, assume_unique=True)
+        out: dict[str, str] = {}
+        for e in (self.evaluated, self._evaluate(outside)):
+            for row, kind, detail in zip(e.rows.tolist(), e.kind.tolist(), e.detail.tolist(), strict=True):
+                reason = format_reason(self.visit, kind, detail)
+                if reason is not None:
+                    out[self.pool.ids[row]] = reason
+        return out
+
+
 def find_candidates(
     pool: TechnicianPool, visit: Visit, now: int, model: TravelModel = DEFAULT_TRAVEL_MODEL
 ) -> CandidateSet:
     """Evaluate the indexed neighbourhood of `visit` (see module docstring for the rules)."""
-    rows = _prefilter(pool, visit)
-    return CandidateSet(
-        pool=pool, visit=visit, now=now, model=model, evaluated=evaluate(pool, visit, now, model, rows)
-    )
-
-
-def _qualification(
-    pool: TechnicianPool, visit: Visit, now: int, rows: IntArray
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
-    """Checks 1-4 (who, not when).
-
-    Returns kind, detail, straight metres home -> visit, the soonest expiry among the
-    required certifications and which requirement that is (it caps the arrival time).
-    """
-    n = len(rows)
-    kind = np.zeros(n, dtype=np.int64)
-    detail = np.zeros(n, dtype=np.int64)
-
-    def fail(mask: np.ndarray, reason: int, info: int | IntArray) -> None:
-        hit = mask & (kind == FEASIBLE)
-        kind[hit] = reason
-        detail[hit] = info if isinstance(info, int) else info[hit]
-
-    if visit.pinned_to is not None:
-        pinned_row = pool.row_of.get(visit.pinned_to, -1)
-        fail(rows != pinned_row, PINNED_TO_OTHER, 0)
-    for j, req in enumerate(visit.skills):
-        col = pool.skill_codes.get(req.code)
-        levels = pool.skill_levels[rows, col] if col is not None else np.zeros(n, dtype=np.int64)
-        fail(levels < req.min_level, MISSING_SKILL, j)
-
-    earliest_start = max(now, visit.window.start)
-    min_expiry = np.full(n, CERT_NEVER_EXPIRES, dtype=np.int64)
-    min_expiry_req = np.zeros(n, dtype=np.int64)
-    for j, code in enumerate(visit.certifications):
-        col = pool.cert_codes.get(code)
-        expiry = pool.cert_expiry[rows, col] if col is not None else np.full(n, CERT_MISSING, dtype=np.int64)
-        missing = expiry == CERT_MISSING
-        fail(missing, MISSING_CERT, j)
-        fail(~missing & (expiry <= earliest_start), CERT_EXPIRED, j)
-        sooner = expiry < min_expiry
-        min_expiry[sooner] = expiry[sooner]
-        min_expiry_req[sooner] = j
-
-    target = np.array([[visit.location.lat, visit.location.lng]])
-    straight = np.zeros(n, dtype=np.int64)
-    alive = kind == FEASIBLE
-    if alive.any():
-        straight[alive] = np.rint(geodesic_matrix_m(pool.home[rows[alive]], target)[:, 0]).astype(np.int64)
-        excess = straight - pool.radius_m[rows].astype(np.int64)
-        fail(alive & (excess > 0), OUTSIDE_RADIUS, excess)
-    return kind, detail, straight, min_expiry, min_expiry_req
-
-
-def _travel(pool: TechnicianPool, visit: Visit, model: TravelModel, rows: IntArray) -> tuple[IntArray, ...]:
-    """Travel (seconds, metres) to the visit from home and from the last known position."""
-    target = np.array([[visit.location.lat, visit.location.lng]])
-    home = model.matrices(pool.home[rows], target)
-    from_home_s, from_home_m = home.seconds[:, 0], home.metres[:, 0]
-    from_pos_s, from_pos_m = from_home_s.copy(), from_home_m.copy()
-    moved = pool.has_location[rows]
-    if moved.any():
-        pos = model.matrices(pool.position[rows[moved]], target)
-        from_pos_s[moved] = pos.seconds[:, 0]
-        from_pos_m[moved] = pos.metres[:, 0]
-    return from_home_s, from_home_m, from_pos_s, from_pos_m
-
-
-def evaluate(pool: TechnicianPool, visit: Visit, now: int, model: TravelModel, rows: IntArray) -> Evaluation:
-    """Run every check for `rows` at once."""
-    n = len(rows)
-    kind, detail, straight, min_expiry, expiry_req = _qualification(pool, visit, now, rows)
-    arrival = np.zeros(n, dtype=np.int64)
-    travel_s = np.zeros(n, dtype=np.int64)
-    travel_m = np.zeros(n, dtype=np.int64)
-    alive = np.flatnonzero(kind == FEASIBLE)
-    if len(alive):
-        sub = rows[alive]
-        timing = shift_timing(
-            pool, visit, now, model, sub, cert_expiry=min_expiry[alive], respect_window_end=True
-        )
-        arrival[alive] = timing.arrival
-        travel_s[alive] = timing.travel_s
-        travel_m[alive] = timing.travel_m
-        no_overlap = ~timing.overlaps
-        late = timing.arrival == _NEVER
-        expired_only = late & timing.feasible_without_cert
-        new_kind = np.select(
-            [no_overlap & late, expired_only, late], [OFF_SHIFT, CERT_EXPIRED, CANNOT_ARRIVE], FEASIBLE
-        )
-        kind[alive] = new_kind
-        detail[alive] = np.where(new_kind == CERT_EXPIRED, expiry_req[alive], 0)
-    return Evaluation(
-        rows=rows,
-        kind=kind,
-        detail=detail,
-        arrival=arrival,
-        travel_s=travel_s,
-        travel_m=travel_m,
-        straight_m=straight,
-    )
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ShiftTiming:
-    arrival: IntArray  # earliest feasible arrival over all shifts; _NEVER when none
-    travel_s: IntArray
-    travel_m: IntArray
-    shift_index: IntArray  # which shift gives that arrival (-1 when none)
-    overlaps: np.ndarray  # some future shift overlaps the still-open part of the window
-    feasible_without_cert: np.ndarray  # would be feasible if certificates never expired
-
-
-def shift_timing(
-    pool: TechnicianPool,
-    visit: Visit,
-    now: int,
-    model: TravelModel,
-    rows: IntArray,
-    cert_expiry: IntArray,
-    respect_window_end: bool,
-) -> ShiftTiming:
-    """Earliest arrival for each row over all of its shifts that have not ended by `now`.
-
-    With `respect_window_end=False` the window end is ignored (the earliest option to
-    offer a customer when their window cannot be met), but arrival still waits for the
-    window start and the job must still fit in the shift.
-    """
-    from_home_s, from_home_m, from_pos_s, from_pos_m = _travel(pool, visit, model, rows)
-    start = pool.shift_start[rows]
-    end = pool.shift_end[rows]
-    w = visit.window
-    valid = (start != NO_SHIFT) & (end > now)
-    current = valid & (start <= now)
-    travel = np.where(current, from_pos_s[:, None], from_home_s[:, None])
-    depart = np.maximum(start, now)
-    arrive = np.maximum(depart + travel, w.start)
-    fits = valid & (arrive + visit.duration_s <= end)
-    if respect_window_end:
-        fits &= arrive < w.end
-    ok = fits & (arrive < cert_expiry[:, None])
-    masked = np.where(ok, arrive, _NEVER)
-    best = masked.argmin(axis=1) if masked.shape[1] else np.zeros(len(rows), dtype=np.int64)
-    idx = np.arange(len(rows))
-    arrival = masked[idx, best] if masked.shape[1] else np.full(len(rows), _NEVER, dtype=np.int64)
-    found = arrival != _NEVER
-    used_pos = current[idx, best] if masked.shape[1] else np.zeros(len(rows), dtype=bool)
-    t_s = np.where(found, np.where(used_pos, from_pos_s, from_home_s), 0)
-    t_m = np.where(found, np.where(used_pos, from_pos_m, from_home_m), 0)
-    overlaps = (valid & (start < w.end) & (end > max(now, w.start))).any(axis=1)
-    return ShiftTiming(
-        arrival=arrival,
-        travel_s=t_s,
-        travel_m=t_m,
-        shift_index=np.where(found, best, -1),
-        overlaps=overlaps,
-        feasible_without_cert=fits.any(axis=1),
-    )
+    cols = visit_columns(pool, [visit])
+    rows = prefilter(pool, visit)
+    evaluated = evaluate_pairs(pool, cols, now, model, np.zeros(len(rows), dtype=np.int64), rows)
+    return CandidateSet(pool=pool, cols=cols, now=now, model=model, evaluated=evaluated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,20 +424,20 @@ def callback_option(
     Used when nobody can come inside the window: the customer is called back with this
     proposal. Zero qualified means `no_qualified_technician`. Ties go to the lower pool row.
     """
-    rows = _prefilter(pool, visit)
-    kind, _detail, _straight, min_expiry, _req = _qualification(pool, visit, now, rows)
-    qualified = rows[kind == FEASIBLE]
-    if not len(qualified):
+    cols = visit_columns(pool, [visit])
+    rows = prefilter(pool, visit)
+    vis = np.zeros(len(rows), dtype=np.int64)
+    kind, _detail, straight, min_expiry, _req = _qualification(pool, cols, now, vis, rows)
+    ok = np.flatnonzero(kind == FEASIBLE)
+    if not len(ok):
         return 0, None
-    timing = shift_timing(
-        pool, visit, now, model, qualified, cert_expiry=min_expiry[kind == FEASIBLE], respect_window_end=False
-    )
-    best = int(timing.arrival.argmin())
-    if timing.arrival[best] == _NEVER:
-        return len(qualified), None
+    t = shift_timing(pool, cols, now, model, vis[ok], rows[ok], straight[ok], min_expiry[ok], False)
+    best = int(t.arrival.argmin())
+    if t.arrival[best] == _NEVER:
+        return len(ok), None
     option = EarliestOption(
-        technician_id=pool.ids[int(qualified[best])],
-        arrival=int(timing.arrival[best]),
-        travel_s=int(timing.travel_s[best]),
+        technician_id=pool.ids[int(rows[ok][best])],
+        arrival=int(t.arrival[best]),
+        travel_s=int(t.travel_s[best]),
     )
-    return len(qualified), option
+    return len(ok), option

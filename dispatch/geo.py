@@ -56,34 +56,66 @@ def geodesic_m(a: GeoPoint, b: GeoPoint) -> float:
     return float(geodesic((a.lat, a.lng), (b.lat, b.lng)).meters)
 
 
-def geodesic_matrix_m(origins: FloatArray, destinations: FloatArray) -> FloatArray:
-    """(n, m) ellipsoidal distances in metres, vectorised (Lambert's formula).
+@dataclass(frozen=True, slots=True, eq=False)
+class Reduced:
+    """Points prepared for `lambert_m`: reduced latitude, its sine and cosine, radians of longitude.
 
-    Lambert's formula corrects the great-circle angle between *reduced* latitudes for
-    the flattening of the Earth; its error grows with distance but stays at the
-    centimetre level below a few hundred km, which is all dispatch ever needs.
+    Precompute once for points that are measured often (technician homes in a pool).
     """
-    o = np.asarray(origins, dtype=np.float64).reshape(-1, 2)
-    d = np.asarray(destinations, dtype=np.float64).reshape(-1, 2)
-    shrink = 1.0 - WGS84_F
-    beta1 = np.arctan(shrink * np.tan(np.radians(o[:, 0])))[:, None]
-    beta2 = np.arctan(shrink * np.tan(np.radians(d[:, 0])))[None, :]
-    dlng = np.radians(d[:, 1])[None, :] - np.radians(o[:, 1])[:, None]
 
-    # central angle between the reduced-latitude points (haversine, stable when short)
-    hav = np.sin((beta2 - beta1) / 2.0) ** 2 + np.cos(beta1) * np.cos(beta2) * np.sin(dlng / 2.0) ** 2
-    hav = np.clip(hav, 0.0, 1.0)
-    sigma = 2.0 * np.arcsin(np.sqrt(hav))
+    beta: FloatArray
+    sin_beta: FloatArray
+    cos_beta: FloatArray
+    lng: FloatArray
 
-    p = (beta1 + beta2) / 2.0
-    q = (beta2 - beta1) / 2.0
-    sin_half = np.sin(sigma / 2.0)
-    cos_half = np.cos(sigma / 2.0)
+    def take(self, index: IntArray) -> Reduced:
+        return Reduced(self.beta[index], self.sin_beta[index], self.cos_beta[index], self.lng[index])
+
+    def column(self) -> Reduced:
+        return Reduced(self.beta[:, None], self.sin_beta[:, None], self.cos_beta[:, None], self.lng[:, None])
+
+    def row(self) -> Reduced:
+        return Reduced(self.beta[None, :], self.sin_beta[None, :], self.cos_beta[None, :], self.lng[None, :])
+
+
+def reduce_points(coords: FloatArray) -> Reduced:
+    c = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    beta = np.arctan((1.0 - WGS84_F) * np.tan(np.radians(c[:, 0])))
+    return Reduced(beta, np.sin(beta), np.cos(beta), np.radians(c[:, 1]))
+
+
+def lambert_m(a: Reduced, b: Reduced) -> FloatArray:
+    """Lambert's formula for the WGS-84 ellipsoid on broadcastable `Reduced` arrays; metres.
+
+    It corrects the great-circle angle between *reduced* latitudes for the flattening
+    of the Earth; the error stays below a few parts per million up to a few hundred km,
+    which is all dispatch ever needs. Written with trigonometric identities so that a
+    pair costs two sines, one arcsine and two square roots:
+    sin(sigma) = 2 sqrt(h (1 - h)), cos^2(sigma/2) = 1 - h, sin^2(sigma/2) = h (h: the
+    haversine), sin P cos Q = (sin b1 + sin b2) / 2, cos P sin Q = (sin b2 - sin b1) / 2.
+    """
+    h = np.sin((b.beta - a.beta) / 2.0) ** 2 + a.cos_beta * b.cos_beta * np.sin((b.lng - a.lng) / 2.0) ** 2
+    h = np.clip(h, 0.0, 1.0)
+    root_h = np.sqrt(h)
+    sigma = 2.0 * np.arcsin(root_h)
+    sin_sigma = 2.0 * root_h * np.sqrt(1.0 - h)
+    spcq = (a.sin_beta + b.sin_beta) / 2.0
+    cpsq = (b.sin_beta - a.sin_beta) / 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = (sigma - np.sin(sigma)) * (np.sin(p) * np.cos(q)) ** 2 / cos_half**2
-        y = (sigma + np.sin(sigma)) * (np.cos(p) * np.sin(q)) ** 2 / sin_half**2
-    correction = np.where(sigma > 0.0, x + y, 0.0)
+        x = (sigma - sin_sigma) * spcq**2 / (1.0 - h)
+        y = (sigma + sin_sigma) * cpsq**2 / h
+    correction = np.where(h > 0.0, x + y, 0.0)
     return WGS84_A * (sigma - WGS84_F / 2.0 * correction)  # type: ignore[no-any-return]
+
+
+def geodesic_matrix_m(origins: FloatArray, destinations: FloatArray) -> FloatArray:
+    """(n, m) ellipsoidal distances in metres, vectorised (Lambert's formula)."""
+    return lambert_m(reduce_points(origins).column(), reduce_points(destinations).row())
+
+
+def geodesic_pairs_m(origins: FloatArray, destinations: FloatArray) -> FloatArray:
+    """(n,) distances between origins[i] and destinations[i] (Lambert's formula)."""
+    return lambert_m(reduce_points(origins), reduce_points(destinations))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -132,16 +164,27 @@ class DetourTravelModel:
         if self.detour_factor < 1.0 or self.speed_kmh <= 0.0:
             raise ValueError("detour_factor must be >= 1 and speed_kmh > 0")
 
-    def _from_straight_metres(self, straight_m: FloatArray) -> TravelMatrices:
+    def from_straight_metres(self, straight_m: FloatArray) -> TravelMatrices:
+        """Travel from already computed straight-line metres (any shape).
+
+        `matrices(o, d)` is exactly `from_straight_metres(geodesic_matrix_m(o, d))`, so a
+        caller that already has the distances (candidate search measures the service
+        radius first) saves recomputing them and gets bit-identical results.
+        """
         road_m = straight_m * self.detour_factor
         seconds = np.rint(road_m / (self.speed_kmh / 3.6)).astype(np.int64)
         return TravelMatrices(seconds=seconds, metres=np.rint(road_m).astype(np.int64))
 
     def matrices(self, origins: FloatArray, destinations: FloatArray) -> TravelMatrices:
-        return self._from_straight_metres(geodesic_matrix_m(origins, destinations))
+        return self.from_straight_metres(geodesic_matrix_m(origins, destinations))
+
+    def pairs(self, origins: FloatArray, destinations: FloatArray) -> tuple[IntArray, IntArray]:
+        """Element-wise travel origins[i] -> destinations[i] as (seconds, metres)."""
+        m = self.from_straight_metres(geodesic_pairs_m(origins, destinations))
+        return m.seconds, m.metres
 
     def leg(self, origin: GeoPoint, destination: GeoPoint) -> Leg:
-        result = self._from_straight_metres(np.array([[geodesic_m(origin, destination)]]))
+        result = self.from_straight_metres(np.array([[geodesic_m(origin, destination)]]))
         return Leg(seconds=int(result.seconds[0, 0]), metres=int(result.metres[0, 0]))
 
 
@@ -194,6 +237,31 @@ class StaticTableProvider:
 
 
 DEFAULT_TRAVEL_MODEL = DetourTravelModel()
+
+
+def pair_travel(
+    model: TravelModel, origins: FloatArray, destinations: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """Element-wise travel for (origin, destination) pairs with any `TravelModel`.
+
+    Uses the model's own `pairs` method when it has one (the default model does: one
+    vectorised pass); otherwise asks `matrices` once per distinct destination.
+    """
+    fast = getattr(model, "pairs", None)
+    if fast is not None:
+        seconds, metres = fast(origins, destinations)
+        return np.asarray(seconds, dtype=np.int64), np.asarray(metres, dtype=np.int64)
+    n = len(origins)
+    seconds = np.zeros(n, dtype=np.int64)
+    metres = np.zeros(n, dtype=np.int64)
+    uniq, inverse = np.unique(np.asarray(destinations).reshape(-1, 2), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    for k in range(len(uniq)):
+        idx = np.flatnonzero(inverse == k)
+        m = model.matrices(origins[idx], uniq[k : k + 1])
+        seconds[idx] = m.seconds[:, 0]
+        metres[idx] = m.metres[:, 0]
+    return seconds, metres
 
 
 def build_travel_matrices(

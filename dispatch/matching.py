@@ -28,7 +28,15 @@ from enum import StrEnum
 
 import numpy as np
 
-from dispatch.candidates import CandidateSet, EarliestOption, Evaluation, callback_option, find_candidates
+from dispatch.candidates import (
+    CandidateSet,
+    EarliestOption,
+    Evaluation,
+    callback_option,
+    evaluate_batch,
+    find_candidates,
+    visit_columns,
+)
 from dispatch.cpsat import solve_assignment_cpsat
 from dispatch.flow import solve_assignment_flow
 from dispatch.geo import DEFAULT_TRAVEL_MODEL, IntArray, TravelModel
@@ -36,7 +44,6 @@ from dispatch.pool import TechnicianPool, build_pool
 from dispatch.problem import Technician, Visit
 from dispatch.scoring import (
     DEFAULT_WEIGHTS,
-    TERMS,
     RankedCandidate,
     ScoreTable,
     ScoreWeights,
@@ -70,8 +77,8 @@ def _ranked(
     tech = pool.technicians[int(feasible.rows[i])]
     arrival = int(feasible.arrival[i])
     terms = tuple(
-        TermValue(t, float(table.values[t][i]), weights.weight(t), int(table.contributions[t][i]))
-        for t in TERMS
+        TermValue(name, float(table.values[name][i]), weight, int(table.contributions[name][i]))
+        for name, weight in weights.term_weights
     )
     return RankedCandidate(
         technician_id=tech.id,
@@ -95,13 +102,14 @@ class Ranking:
     feasible_count: int
     earliest_option: EarliestOption | None
     candidate_set: CandidateSet
-    order: IntArray  # positions into the feasible evaluation, best first
+    feasible: Evaluation
+    order: IntArray  # positions into `feasible`, best first
     table: ScoreTable
     weights: ScoreWeights
 
     def candidate(self, technician_id: str) -> RankedCandidate | None:
         """The ranked entry of any feasible technician (also beyond `limit`)."""
-        feasible = self.candidate_set.feasible
+        feasible = self.feasible
         pos = np.flatnonzero(self.order == _position(feasible, self.candidate_set.pool.row_of[technician_id]))
         if not len(pos):
             return None
@@ -149,7 +157,7 @@ def rank_candidates(
     pool = _as_pool(technicians)
     cs = find_candidates(pool, visit, now, model)
     feasible = cs.feasible
-    table = score_feasible(pool, visit, feasible, weights)
+    table = score_feasible(pool, cs.cols, feasible, weights)
     order = np.lexsort((feasible.rows, feasible.arrival, table.cost)).astype(np.int64)
     top = order[:limit]
     candidates = tuple(
@@ -166,6 +174,7 @@ def rank_candidates(
         feasible_count=len(feasible.rows),
         earliest_option=option,
         candidate_set=cs,
+        feasible=feasible,
         order=order,
         table=table,
         weights=weights,
@@ -254,19 +263,35 @@ class _Arcs:
 
 
 def _arcs(problem: AssignmentProblem, pool: TechnicianPool, capacity: IntArray, penalties: IntArray) -> _Arcs:
-    arcs = _Arcs([], [], [], [], [], [])
-    for v, visit in enumerate(problem.visits):
-        feasible = find_candidates(pool, visit, problem.now, problem.model).feasible
-        table = score_feasible(pool, visit, feasible, problem.weights)
-        order = np.lexsort((feasible.rows, feasible.arrival, table.cost))
-        order = order[(table.cost[order] < penalties[v]) & (capacity[feasible.rows[order]] > 0)]
-        arcs.rows.append(feasible.rows[order])
-        arcs.cost.append(table.cost[order])
-        arcs.arrival.append(feasible.arrival[order])
-        arcs.travel_s.append(feasible.travel_s[order])
-        arcs.travel_m.append(feasible.travel_m[order])
-        arcs.had_feasible.append(len(feasible.rows) > 0)
-    return arcs
+    """Every useful (visit, technician) arc, per visit, cheapest first.
+
+    One vectorised pass over all visits' prefiltered pairs. Arcs costing at least the
+    visit's penalty, or to technicians with no capacity left, can never help and are
+    dropped. Ties break on earlier arrival, then pool row, as in `rank_candidates`.
+    """
+    n_vis = len(problem.visits)
+    cols = visit_columns(pool, problem.visits)
+    feasible = evaluate_batch(pool, cols, problem.now, problem.model).feasible
+    table = score_feasible(pool, cols, feasible, problem.weights)
+    keep = np.flatnonzero((table.cost < penalties[feasible.vis]) & (capacity[feasible.rows] > 0))
+    order = keep[
+        np.lexsort((feasible.rows[keep], feasible.arrival[keep], table.cost[keep], feasible.vis[keep]))
+    ]
+    bounds = np.searchsorted(feasible.vis[order], np.arange(n_vis + 1))
+
+    def split(values: IntArray) -> list[IntArray]:
+        ordered = values[order]
+        return [ordered[bounds[v] : bounds[v + 1]] for v in range(n_vis)]
+
+    had = np.bincount(feasible.vis, minlength=n_vis) > 0
+    return _Arcs(
+        rows=split(feasible.rows),
+        cost=split(table.cost),
+        arrival=split(feasible.arrival),
+        travel_s=split(feasible.travel_s),
+        travel_m=split(feasible.travel_m),
+        had_feasible=[bool(h) for h in had],
+    )
 
 
 def assign_batch(problem: AssignmentProblem, pool: TechnicianPool | None = None) -> BatchResult:

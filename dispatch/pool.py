@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.geo import BoolArray, FloatArray, IntArray, coordinates
+from dispatch.geo import BoolArray, FloatArray, IntArray, Reduced, coordinates, reduce_points
 from dispatch.problem import Technician
 
 CERT_MISSING = np.iinfo(np.int64).min
@@ -46,6 +46,8 @@ class TechnicianPool:
     home: FloatArray  # (n, 2) lat/lng
     position: FloatArray  # (n, 2) last known position (home when unknown)
     has_location: BoolArray  # (n,) position differs from home
+    home_reduced: Reduced  # precomputed for `dispatch.geo.lambert_m`
+    position_reduced: Reduced
     radius_m: FloatArray
     skill_codes: dict[str, int]
     skill_levels: IntArray  # (n, n_skills)
@@ -165,6 +167,8 @@ def build_pool(technicians: Sequence[Technician], cell_km: float = 5.0) -> Techn
         home=home,
         position=position,
         has_location=has_location,
+        home_reduced=reduce_points(home),
+        position_reduced=reduce_points(position),
         radius_m=radius_m,
         skill_codes=skill_codes,
         skill_levels=skill_levels,

@@ -29,12 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.candidates import Evaluation
+from dispatch.candidates import Evaluation, VisitColumns
 from dispatch.geo import FloatArray, IntArray
 from dispatch.pool import TechnicianPool
 from dispatch.problem import Technician, Visit
 
 TERMS: tuple[str, ...] = ("travel", "rating", "skill_surplus", "sla_slack", "tier", "fairness")
+_NO_SLA = np.iinfo(np.int64).max  # VisitColumns.sla_due for visits without an SLA
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +54,20 @@ class ScoreWeights:
     tier_factor_per_level: float = 0.5
     cost_scale: int = 100  # integer cost units per point
 
+    @property
+    def term_weights(self) -> tuple[tuple[str, float], ...]:
+        """(term, weight) in `TERMS` order."""
+        return (
+            ("travel", self.travel_per_min),
+            ("rating", self.rating_per_star),
+            ("skill_surplus", self.skill_surplus_per_level),
+            ("sla_slack", self.sla_per_min),
+            ("tier", self.tier_per_star),
+            ("fairness", self.fairness_per_pct),
+        )
+
     def weight(self, term: str) -> float:
-        return {
-            "travel": self.travel_per_min,
-            "rating": self.rating_per_star,
-            "skill_surplus": self.skill_surplus_per_level,
-            "sla_slack": self.sla_per_min,
-            "tier": self.tier_per_star,
-            "fairness": self.fairness_per_pct,
-        }[term]
+        return dict(self.term_weights)[term]
 
     def unassigned_penalty(self, visit: Visit) -> int:
         """Integer cost of leaving `visit` unassigned."""
@@ -88,34 +94,33 @@ def _contribution(weight: float, value: FloatArray, scale: int) -> IntArray:
 
 
 def score_feasible(
-    pool: TechnicianPool, visit: Visit, feasible: Evaluation, weights: ScoreWeights = DEFAULT_WEIGHTS
+    pool: TechnicianPool, cols: VisitColumns, feasible: Evaluation, weights: ScoreWeights = DEFAULT_WEIGHTS
 ) -> ScoreTable:
-    """Vectorised scoring of feasible rows (every row of `feasible` must be FEASIBLE)."""
-    rows = feasible.rows
+    """Vectorised scoring of feasible (visit, technician) pairs."""
+    rows, vis = feasible.rows, feasible.vis
     n = len(rows)
     bayes = (weights.rating_prior_mean * weights.rating_prior_weight + pool.rating_sum[rows]) / (
         weights.rating_prior_weight + pool.rating_count[rows]
     )
     shortfall = np.maximum(5.0 - bayes, 0.0)
     surplus = np.zeros(n, dtype=np.float64)
-    for req in visit.skills:
-        col = pool.skill_codes.get(req.code)
-        if col is not None:
-            surplus += np.maximum(pool.skill_levels[rows, col] - req.min_level, 0)
-    if visit.sla_due_at is not None:
-        slack = visit.sla_due_at - (feasible.arrival + visit.duration_s)
-        sla = np.maximum(weights.sla_target_slack_s - slack, 0) / 60.0
-    else:
-        sla = np.zeros(n, dtype=np.float64)
+    for j in range(cols.req_col.shape[1]):
+        col = cols.req_col[vis, j]
+        known = col >= 0  # feasible pairs never have an unknown required code
+        level = np.where(known, pool.skill_levels[rows, np.maximum(col, 0)], 0)
+        surplus += np.where(known, np.maximum(level - cols.req_level[vis, j], 0), 0)
+    due = cols.sla_due[vis]
+    slack = due - (feasible.arrival + cols.duration[vis])
+    sla = np.where(due != _NO_SLA, np.maximum(weights.sla_target_slack_s - slack, 0), 0) / 60.0
     values: dict[str, FloatArray] = {
         "travel": feasible.travel_s / 60.0,
         "rating": shortfall,
         "skill_surplus": surplus,
         "sla_slack": sla.astype(np.float64),
-        "tier": float(int(visit.tier)) * shortfall,
+        "tier": cols.tier[vis].astype(np.float64) * shortfall,
         "fairness": pool.recent_work_share[rows] * 100.0,
     }
-    contributions = {t: _contribution(weights.weight(t), values[t], weights.cost_scale) for t in TERMS}
+    contributions = {t: _contribution(w, values[t], weights.cost_scale) for t, w in weights.term_weights}
     cost = np.zeros(n, dtype=np.int64)
     for t in TERMS:
         cost += contributions[t]
