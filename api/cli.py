@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 
@@ -53,11 +52,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("refusing to start: set FIELDHAND_JWT_SECRET outside development", file=sys.stderr)
         return 2
     base = f"http://{args.host if args.host != '0.0.0.0' else 'localhost'}:{args.port}"
-    queue = f"Redis at {settings.redis_url}" if settings.redis_url else "in-process queue (no Redis configured)"
+    queue = (
+        f"Redis at {settings.redis_url}" if settings.redis_url else "in-process queue (no Redis configured)"
+    )
     print(
         f"\nFieldhand is starting on {base}\n"
         f"  API docs:  {base}/schema  (Swagger UI: {base}/schema/swagger)\n"
-        f"  Database:  {settings.database_url}\n  Tasks:     {queue}\n\n  Demo logins (POST {base}/auth/token):"
+        f"  Database:  {settings.database_url}\n  Tasks:     {queue}\n\n"
+        f"  Demo logins (POST {base}/auth/token):"
     )
     for login in demo_logins():
         print(f"    {login.role:<11} {login.email:<32} {login.password}")

@@ -21,9 +21,15 @@ PROBLEM = "application/problem+json"
 
 
 def _token(settings_: Settings, role: Role) -> str:
-    user = User(id=uuid.uuid4(), email=f"{role.value}@fuzz.test", password_hash="x", role=role.value,
-                display_name="fuzz", customer_id=uuid.uuid4() if role is Role.CUSTOMER else None,
-                technician_id=uuid.uuid4() if role is Role.TECHNICIAN else None)
+    user = User(
+        id=uuid.uuid4(),
+        email=f"{role.value}@fuzz.test",
+        password_hash="x",
+        role=role.value,
+        display_name="fuzz",
+        customer_id=uuid.uuid4() if role is Role.CUSTOMER else None,
+        technician_id=uuid.uuid4() if role is Role.TECHNICIAN else None,
+    )
     return issue_token(settings_, user)
 
 
@@ -41,8 +47,13 @@ def test_no_server_errors(live_server: str, settings: Settings) -> None:
         operations += 1
 
         @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-                             derandomize=True)
+        @hypothesis_settings(
+            max_examples=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         def exercise(case: schemathesis.Case) -> None:
             for role in ROLES:
                 response = case.call(headers=headers[role], timeout=30)

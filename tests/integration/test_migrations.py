@@ -36,7 +36,9 @@ async def _drift(url: str) -> list[object]:
     engine = create_async_engine(url)
     async with engine.connect() as conn:
         diff = await conn.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), metadata)
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+            )
         )
     await engine.dispose()
     return diff
@@ -58,8 +60,8 @@ async def test_ledger_is_append_only_in_the_database(scratch_database: str) -> N
     async with engine.begin() as conn:
         await conn.execute(
             sa.text(
-                "INSERT INTO ledger_entries (id, correlation_id, account, amount_minor, currency, kind, created_at)"
-                " VALUES (:id, 'c1', 'platform:fees', 100, 'eur', 'fee', now())"
+                "INSERT INTO ledger_entries (id, correlation_id, account, amount_minor, currency, kind,"
+                " created_at) VALUES (:id, 'c1', 'platform:fees', 100, 'eur', 'fee', now())"
             ),
             {"id": uuid.uuid4()},
         )

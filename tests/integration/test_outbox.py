@@ -39,10 +39,15 @@ async def _outbox_rows(factory: async_sessionmaker[AsyncSession]) -> list[Outbox
 
 
 async def test_in_process_runner_executes_committed_task(
-    app: Litestar, client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession]
+    app: Litestar,
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     admin = await factory.login(Role.ADMIN)
-    response = await client.post("/skills", json={"code": "hvac.repair", "name": "HVAC repair"}, headers=admin.headers)
+    response = await client.post(
+        "/skills", json={"code": "hvac.repair", "name": "HVAC repair"}, headers=admin.headers
+    )
     assert response.status_code == 201
     await app.state.queue.drain()
     notes = await _notifications(session_factory)
@@ -52,12 +57,17 @@ async def test_in_process_runner_executes_committed_task(
 
 
 async def test_rolled_back_request_leaves_no_task(
-    app: Litestar, client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession]
+    app: Litestar,
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     admin = await factory.login(Role.ADMIN)
     await client.post("/skills", json={"code": "plumb.leak", "name": "Leaks"}, headers=admin.headers)
     await app.state.queue.drain()
-    duplicate = await client.post("/skills", json={"code": "plumb.leak", "name": "Leaks"}, headers=admin.headers)
+    duplicate = await client.post(
+        "/skills", json={"code": "plumb.leak", "name": "Leaks"}, headers=admin.headers
+    )
     assert duplicate.status_code == 409
     assert len(await _outbox_rows(session_factory)) == 1
 
@@ -109,7 +119,9 @@ async def test_arq_burst_worker_executes_outbox_task(
 ) -> None:
     admin = await factory.login(Role.ADMIN)
     client: AsyncTestClient = arq_app.state.test_client
-    response = await client.post("/skills", json={"code": "solar.inverter", "name": "Inverters"}, headers=admin.headers)
+    response = await client.post(
+        "/skills", json={"code": "solar.inverter", "name": "Inverters"}, headers=admin.headers
+    )
     assert response.status_code == 201
     rows = await _outbox_rows(session_factory)
     assert [r.status for r in rows] == [OutboxStatus.PUSHED]  # handed to Redis, not yet run
@@ -128,12 +140,16 @@ async def test_sweeper_pushes_rows_that_were_never_pushed(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     async with session_factory() as session:  # committed, but the process "died" before pushing
-        task = await outbox.enqueue(session, "notifications.send", {"dedupe_key": "lost", "kind": "t", "subject": "s"})
+        task = await outbox.enqueue(
+            session, "notifications.send", {"dedupe_key": "lost", "kind": "t", "subject": "s"}
+        )
         task.created_at = task.created_at.replace(year=task.created_at.year - 1)
         await session.commit()
     redis = await create_pool(RedisSettings.from_dsn(REDIS_URL))
     try:
-        swept = await outbox.sweep_stuck(session_factory, ArqQueue(redis, settings.queue_name), stuck_after_s=60)
+        swept = await outbox.sweep_stuck(
+            session_factory, ArqQueue(redis, settings.queue_name), stuck_after_s=60
+        )
         assert swept == 1
     finally:
         await redis.aclose()
@@ -146,4 +162,3 @@ async def test_sweeper_pushes_rows_that_were_never_pushed(
     async with session_factory() as session:
         row = await session.get(OutboxTask, task.id)
         assert row is not None and row.status == OutboxStatus.DONE
-
