@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketplace.auth import PRINCIPAL_SCOPE_KEY, principal_from_token
+from marketplace.auth import principal_from_token  # PRINCIPAL_SCOPE_KEY is "user"
 from marketplace.errors import Unauthenticated
 from marketplace.logs import request_id_var
 
@@ -49,13 +49,13 @@ def bearer_auth_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-            scope[PRINCIPAL_SCOPE_KEY] = None  # type: ignore[typeddict-unknown-key]
+            scope["user"] = None
             if header:
                 scheme, _, token = header.partition(" ")
                 if scheme.lower() != "bearer" or not token.strip():
                     raise Unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>")
                 settings: Any = scope["app"].state.settings
-                scope[PRINCIPAL_SCOPE_KEY] = principal_from_token(settings, token.strip())  # type: ignore[typeddict-unknown-key]
+                scope["user"] = principal_from_token(settings, token.strip())
         await app(scope, receive, send)
 
     return middleware

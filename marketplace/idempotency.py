@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 
 from marketplace.db import created_at_field, id_field, json_field, time_field
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
@@ -150,7 +150,7 @@ async def _release(factory: async_sessionmaker[AsyncSession], claim_id: uuid.UUI
         await release.execute(
             sa.delete(IdempotencyKey).where(
                 IdempotencyKey.id == claim_id,  # type: ignore[arg-type]
-                IdempotencyKey.status == "in_progress",
+                col(IdempotencyKey.status) == "in_progress",
             )
         )
         await release.commit()

@@ -107,7 +107,7 @@ async def push_pending(
         async with factory() as session:
             await session.execute(
                 sa.update(OutboxTask)
-                .where(col(OutboxTask.id).in_(pushed), OutboxTask.status == OutboxStatus.PENDING)
+                .where(col(OutboxTask.id).in_(pushed), col(OutboxTask.status) == OutboxStatus.PENDING)
                 .values(status=OutboxStatus.PUSHED, pushed_at=utcnow())
             )
             await session.commit()
@@ -126,12 +126,12 @@ async def sweep_stuck(
                 .where(
                     sa.or_(
                         sa.and_(
-                            OutboxTask.status == OutboxStatus.PENDING,
+                            col(OutboxTask.status) == OutboxStatus.PENDING,
                             col(OutboxTask.available_at) <= now,
                             col(OutboxTask.created_at) <= threshold,
                         ),
                         sa.and_(
-                            OutboxTask.status == OutboxStatus.PUSHED,
+                            col(OutboxTask.status) == OutboxStatus.PUSHED,
                             col(OutboxTask.pushed_at) <= threshold,
                             col(OutboxTask.available_at) <= threshold,
                         ),
@@ -147,9 +147,8 @@ async def sweep_stuck(
         async with factory() as session:
             await session.execute(
                 sa.update(OutboxTask)
-                .where(
-                    col(OutboxTask.id).in_([row[0] for row in rows]), OutboxTask.status == OutboxStatus.PUSHED
-                )
+                .where(col(OutboxTask.id).in_([row[0] for row in rows]))
+                .where(col(OutboxTask.status) == OutboxStatus.PUSHED)
                 .values(pushed_at=utcnow())
             )
             await session.commit()
