@@ -30,7 +30,6 @@ through the same code, the latter in one vectorised pass instead of a Python loo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,15 +39,13 @@ from dispatch.geo import (
     DetourTravelModel,
     FloatArray,
     IntArray,
-    Reduced,
     TravelModel,
-    coordinates,
     lambert_m,
     pair_travel,
-    reduce_points,
 )
 from dispatch.pool import CERT_MISSING, CERT_NEVER_EXPIRES, NO_SHIFT, TechnicianPool
 from dispatch.problem import Visit
+from dispatch.visit_columns import PAD, VisitColumns, visit_columns
 
 FEASIBLE = 0
 PINNED_TO_OTHER = 1
@@ -60,60 +57,6 @@ OFF_SHIFT = 6
 CANNOT_ARRIVE = 7
 
 _NEVER = np.iinfo(np.int64).max
-_PAD = -1  # no requirement in this slot
-_UNKNOWN = -2  # a code (or pinned technician) the pool has never heard of: nobody has it
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class VisitColumns:
-    """Visits as arrays, with skill/certification codes resolved to the pool's columns."""
-
-    visits: tuple[Visit, ...]
-    location: FloatArray  # (V, 2)
-    location_reduced: Reduced
-    window_start: IntArray
-    window_end: IntArray
-    duration: IntArray
-    req_col: IntArray  # (V, max requirements): pool skill column, _PAD or _UNKNOWN
-    req_level: IntArray
-    cert_col: IntArray  # (V, max certifications)
-    pinned_row: IntArray  # _PAD when not pinned
-    sla_due: IntArray  # _NEVER when no SLA
-    tier: IntArray
-
-
-def visit_columns(pool: TechnicianPool, visits: Sequence[Visit]) -> VisitColumns:
-    vs = tuple(visits)
-    n = len(vs)
-    max_req = max((len(v.skills) for v in vs), default=0)
-    max_cert = max((len(v.certifications) for v in vs), default=0)
-    req_col = np.full((n, max(max_req, 1)), _PAD, dtype=np.int64)
-    req_level = np.zeros((n, max(max_req, 1)), dtype=np.int64)
-    cert_col = np.full((n, max(max_cert, 1)), _PAD, dtype=np.int64)
-    for i, v in enumerate(vs):
-        for j, req in enumerate(v.skills):
-            req_col[i, j] = pool.skill_codes.get(req.code, _UNKNOWN)
-            req_level[i, j] = req.min_level
-        for j, code in enumerate(v.certifications):
-            cert_col[i, j] = pool.cert_codes.get(code, _UNKNOWN)
-    location = coordinates([v.location for v in vs])
-    return VisitColumns(
-        visits=vs,
-        location=location,
-        location_reduced=reduce_points(location),
-        window_start=np.array([v.window.start for v in vs], dtype=np.int64),
-        window_end=np.array([v.window.end for v in vs], dtype=np.int64),
-        duration=np.array([v.duration_s for v in vs], dtype=np.int64),
-        req_col=req_col,
-        req_level=req_level,
-        cert_col=cert_col,
-        pinned_row=np.array(
-            [_PAD if v.pinned_to is None else pool.row_of.get(v.pinned_to, _UNKNOWN) for v in vs],
-            dtype=np.int64,
-        ),
-        sla_due=np.array([_NEVER if v.sla_due_at is None else v.sla_due_at for v in vs], dtype=np.int64),
-        tier=np.array([int(v.tier) for v in vs], dtype=np.int64),
-    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -164,18 +107,18 @@ def _qualification(
         detail[hit] = info if isinstance(info, int) else info[hit]
 
     pinned = cols.pinned_row[vis]
-    fail((pinned != _PAD) & (rows != pinned), PINNED_TO_OTHER, 0)
+    fail((pinned != PAD) & (rows != pinned), PINNED_TO_OTHER, 0)
     for j in range(cols.req_col.shape[1]):
         col = cols.req_col[vis, j]
         level = np.where(col >= 0, pool.skill_levels[rows, np.maximum(col, 0)], 0)
-        fail((col != _PAD) & (level < cols.req_level[vis, j]), MISSING_SKILL, j)
+        fail((col != PAD) & (level < cols.req_level[vis, j]), MISSING_SKILL, j)
 
     earliest_start = np.maximum(cols.window_start[vis], now)
     min_expiry = np.full(n, CERT_NEVER_EXPIRES, dtype=np.int64)
     min_expiry_req = np.zeros(n, dtype=np.int64)
     for j in range(cols.cert_col.shape[1]):
         col = cols.cert_col[vis, j]
-        required = col != _PAD
+        required = col != PAD
         expiry = np.where(col >= 0, pool.cert_expiry[rows, np.maximum(col, 0)], CERT_MISSING)
         missing = required & (expiry == CERT_MISSING)
         fail(missing, MISSING_CERT, j)

@@ -35,7 +35,6 @@ from dispatch.candidates import (
     callback_option,
     evaluate_batch,
     find_candidates,
-    visit_columns,
 )
 from dispatch.cpsat import solve_assignment_cpsat
 from dispatch.flow import solve_assignment_flow
@@ -52,6 +51,7 @@ from dispatch.scoring import (
     score_feasible,
     why_not,
 )
+from dispatch.visit_columns import visit_columns
 
 
 class Outcome(StrEnum):
@@ -253,7 +253,7 @@ class BatchResult:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Arcs:
+class Arcs:
     rows: list[IntArray]
     cost: list[IntArray]
     arrival: list[IntArray]
@@ -262,7 +262,9 @@ class _Arcs:
     had_feasible: list[bool]
 
 
-def _arcs(problem: AssignmentProblem, pool: TechnicianPool, capacity: IntArray, penalties: IntArray) -> _Arcs:
+def candidate_arcs(
+    problem: AssignmentProblem, pool: TechnicianPool, capacity: IntArray, penalties: IntArray
+) -> Arcs:
     """Every useful (visit, technician) arc, per visit, cheapest first.
 
     One vectorised pass over all visits' prefiltered pairs. Arcs costing at least the
@@ -284,7 +286,7 @@ def _arcs(problem: AssignmentProblem, pool: TechnicianPool, capacity: IntArray, 
         return [ordered[bounds[v] : bounds[v + 1]] for v in range(n_vis)]
 
     had = np.bincount(feasible.vis, minlength=n_vis) > 0
-    return _Arcs(
+    return Arcs(
         rows=split(feasible.rows),
         cost=split(table.cost),
         arrival=split(feasible.arrival),
@@ -306,7 +308,7 @@ def assign_batch(problem: AssignmentProblem, pool: TechnicianPool | None = None)
     opts = problem.options
     capacity = np.array([problem.capacity(t) for t in pool.technicians], dtype=np.int64)
     penalties = np.array([problem.weights.unassigned_penalty(v) for v in problem.visits], dtype=np.int64)
-    arcs = _arcs(problem, pool, capacity, penalties)
+    arcs = candidate_arcs(problem, pool, capacity, penalties)
     prepared = time.perf_counter()
 
     if opts.needs_cpsat:

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.candidates import Evaluation, VisitColumns
+from dispatch.candidates import Evaluation
 from dispatch.geo import FloatArray, IntArray
 from dispatch.pool import TechnicianPool
 from dispatch.problem import Technician, Visit
+from dispatch.visit_columns import NO_SLA, VisitColumns
 
 TERMS: tuple[str, ...] = ("travel", "rating", "skill_surplus", "sla_slack", "tier", "fairness")
-_NO_SLA = np.iinfo(np.int64).max  # VisitColumns.sla_due for visits without an SLA
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ def score_feasible(
         surplus += np.where(known, np.maximum(level - cols.req_level[vis, j], 0), 0)
     due = cols.sla_due[vis]
     slack = due - (feasible.arrival + cols.duration[vis])
-    sla = np.where(due != _NO_SLA, np.maximum(weights.sla_target_slack_s - slack, 0), 0) / 60.0
+    sla = np.where(due != NO_SLA, np.maximum(weights.sla_target_slack_s - slack, 0), 0) / 60.0
     values: dict[str, FloatArray] = {
         "travel": feasible.travel_s / 60.0,
         "rating": shortfall,

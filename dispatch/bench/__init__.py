@@ -7,6 +7,7 @@ returning an exit code. `__main__` discovers modules listed in `SUBCOMMAND_MODUL
 
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "dispatch.bench.match",
+    "dispatch.bench.geo",
     "dispatch.bench.solomon",
     "dispatch.bench.metro",
 )

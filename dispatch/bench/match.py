@@ -23,17 +23,24 @@ import platform
 import shlex
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import ortools
 
 from dispatch.assignment_validator import validate_assignment, validate_ranking
 from dispatch.bench import synthetic
 from dispatch.cpsat import solve_assignment_cpsat
 from dispatch.flow import solve_assignment_flow
-from dispatch.matching import AssignmentProblem, BatchOptions, Outcome, assign_batch, rank_candidates
+from dispatch.matching import (
+    AssignmentProblem,
+    BatchOptions,
+    Outcome,
+    assign_batch,
+    candidate_arcs,
+    rank_candidates,
+)
 from dispatch.pool import build_pool
 
 
@@ -95,11 +102,9 @@ def _optimality_check(n_techs: int, n_orders: int, seed: int, capacity: int) -> 
     result = assign_batch(problem, pool)
     flow_s = time.perf_counter() - t0
     # Same arcs, no pruning at all: rebuild the complete arc lists the matcher starts from.
-    from dispatch.matching import _arcs
-
     cap = np.array([problem.capacity(t) for t in pool.technicians], dtype=np.int64)
     pen = np.array([problem.weights.unassigned_penalty(v) for v in orders], dtype=np.int64)
-    arcs = _arcs(problem, pool, cap, pen)
+    arcs = candidate_arcs(problem, pool, cap, pen)
     t0 = time.perf_counter()
     flow_full = solve_assignment_flow(arcs.rows, arcs.cost, pen, cap, initial_k=10**9)
     flow_full_s = time.perf_counter() - t0
@@ -141,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "ortools": ortools.__version__,
+            "ortools": version("ortools"),
             "numpy": np.__version__,
         },
         "pool_build_seconds": round(pool_s, 3),
