@@ -9,10 +9,11 @@ matrix adapter) so that a bug in the solver's bookkeeping cannot hide itself. It
 * arrival inside the visit window, departure = arrival + duration, service inside one of the
   technician's shifts, routes inside the working span (first shift start .. last shift end,
   clipped to the day, not before ``now``);
-* times consistent with travel: each arrival no earlier than the previous departure plus the
-  travel time (from the route start point at ``route.start`` for the first stop), the route
-  end no earlier than the last departure plus the way home; per-stop and per-route travel
-  figures equal to the recomputed ones;
+* times consistent with travel: between the previous departure (or ``route.start`` at the
+  start point) and each arrival there must be at least the travel time *on shift*
+  (technicians neither serve nor drive during off-shift gaps), likewise between the last
+  departure and ``route.end`` for the way home; per-stop and per-route travel figures equal
+  to the recomputed ones;
 * capacity (sum of demands) and maximum visits per day;
 * pinned visits on their technician; with ``require_pins`` also never dropped (off by
   default: a pin its technician cannot honour any more, e.g. after their shift was cut,
@@ -169,6 +170,10 @@ def _shift_spans(tech: Technician, day: TimeWindow, now: int | None) -> list[tup
     return spans
 
 
+def _on_shift(a: int, b: int, spans: list[tuple[int, int]]) -> int:
+    return sum(max(0, min(b, e) - max(a, s)) for s, e in spans)
+
+
 def _check_route(
     route: Any,
     tech: Technician,
@@ -227,8 +232,8 @@ def _check_route(
         s, m = tr.leg(here, visit.location)
         if stop.travel_s != s or stop.travel_m != m:
             bad("travel_mismatch", vid, f"stop says {stop.travel_s}s/{stop.travel_m}m, recomputed {s}s/{m}m")
-        if stop.arrival < clock + s:
-            bad("arrives_too_early", vid, f"arrival {stop.arrival} < {clock} + travel {s}")
+        if _on_shift(clock, stop.arrival, spans) < s:
+            bad("arrives_too_early", vid, f"arrival {stop.arrival}: under {s}s on shift since {clock}")
         sum_m += m
         sum_s += s
         load += visit.demand
@@ -236,8 +241,8 @@ def _check_route(
     s, m = tr.leg(here, tech.home)
     sum_m += m
     sum_s += s
-    if route.end < clock + s:
-        bad("back_too_early", detail=f"end {route.end} < {clock} + travel {s}")
+    if _on_shift(clock, route.end, spans) < s:
+        bad("back_too_early", detail=f"end {route.end}: less than travel {s}s on shift since {clock}")
     if route.travel_m != sum_m or route.travel_s != sum_s:
         bad(
             "route_travel_mismatch",

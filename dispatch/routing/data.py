@@ -70,6 +70,7 @@ class PlannerConfig:
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float | None = None  # OR-Tools default 0.1
+    log_search: bool = False  # OR-Tools search log on stderr (debugging only)
     iterated_local_search: bool = False  # OR-Tools ruin-and-recreate ILS instead of a metaheuristic
     # Large days: each visit may only go to its ``candidate_technicians`` nearest qualified
     # technicians (by the cost of a round trip from their start point). This is the
@@ -81,7 +82,11 @@ class PlannerConfig:
     # Warm start OR-Tools from the first-come greedy plan instead of its own first-solution
     # heuristic when the problem has at least this many visits (construction heuristics are
     # slow on very large models); None = never.
-    greedy_start_from_visits: int | None = 1000
+    greedy_start_from_visits: int | None = None
+    # Days with more visits than this are split into regions of about ``region_visits``
+    # visits (see dispatch.routing.decompose); None = never split.
+    decompose_above_visits: int | None = 600
+    region_visits: int = 250
     # PyVRP is only chosen automatically when the qualification structure needs at most this
     # many distinct distance profiles (one matrix copy each).
     max_pyvrp_profiles: int = 8

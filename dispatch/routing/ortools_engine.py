@@ -22,6 +22,7 @@ different but reproducible searches.
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -39,10 +40,11 @@ def _permutation(n: int, seed: int) -> list[int]:
 def solve_ortools(
     data: RoutingData,
     config: PlannerConfig,
-    time_limit_s: float,
+    deadline: float,
     seed: int,
     initial: list[list[int]] | None = None,
 ) -> tuple[list[list[int]], dict[str, float]]:
+    """``deadline`` is a ``time.perf_counter()`` value: model building counts against it."""
     """Sequences of visit indices per vehicle (empty lists for idle vehicles) and stats."""
     n = data.n_visits
     n_veh = len(data.vehicles)
@@ -75,12 +77,12 @@ def solve_ortools(
     time_cb = routing.RegisterTransitMatrix(transit.tolist())
     horizon = data.horizon
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
-    time = routing.GetDimensionOrDie("time")
+    time_dim = routing.GetDimensionOrDie("time")
 
     solver = routing.solver()
     for i in range(n):
         index = manager.NodeToIndex(node_of_visit[i])
-        time.CumulVar(index).SetRange(int(data.tw_lo[i]), int(data.tw_hi[i]))
+        time_dim.CumulVar(index).SetRange(int(data.tw_lo[i]), int(data.tw_hi[i]))
         routing.AddDisjunction([index], int(data.penalty[i]))
         if not data.all_allowed(i):
             routing.VehicleVar(index).SetValues([-1, *data.allowed[i]])
@@ -90,17 +92,17 @@ def solve_ortools(
         if not routing.IsStart(index):
             node_visit_transits[index] = int(service[manager.IndexToNode(index)])
     for k, veh in enumerate(data.vehicles):
-        time.CumulVar(routing.Start(k)).SetRange(veh.earliest_start, veh.latest_end)
-        time.CumulVar(routing.End(k)).SetRange(veh.earliest_start, veh.latest_end)
+        time_dim.CumulVar(routing.Start(k)).SetRange(veh.earliest_start, veh.latest_end)
+        time_dim.CumulVar(routing.End(k)).SetRange(veh.earliest_start, veh.latest_end)
         gaps = veh.gaps
         if gaps:
             breaks = [
                 solver.FixedDurationIntervalVar(a, a, b - a, False, f"off_{k}_{j}")
                 for j, (a, b) in enumerate(gaps)
             ]
-            time.SetBreakIntervalsOfVehicle(breaks, k, node_visit_transits)
-        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
-        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
+            time_dim.SetBreakIntervalsOfVehicle(breaks, k, node_visit_transits)
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
 
     if any(v.capacity is not None for v in data.vehicles) and int(data.demand.sum()) > 0:
         demand_cb = routing.RegisterUnaryTransitVector(data.demand[order].tolist())
@@ -129,7 +131,9 @@ def solve_ortools(
         ruin.sisr.avg_num_removed_visits = 10
         ruin.sisr.bypass_factor = 0.01
         ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
-    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    params.log_search = config.log_search
+    remaining = max(0.05, deadline - time.perf_counter())
+    params.time_limit.FromMilliseconds(max(1, int(remaining * 1000)))
     if config.iteration_limit is not None:
         params.solution_limit = config.iteration_limit
 

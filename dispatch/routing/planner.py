@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
+from dispatch.routing.decompose import solve_by_regions
 from dispatch.routing.greedy import greedy_sequences
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.schedule import repair, to_plan
@@ -49,17 +50,21 @@ def plan_day(
     initial = _warm_start(data, previous) if previous is not None else None
     engine = choose_engine(data, cfg)
     build_s = time.perf_counter() - started
-    budget = max(0.05, cfg.time_limit_s - build_s)
+    deadline = started + cfg.time_limit_s
     if engine == "pyvrp":
         from dispatch.routing.pyvrp_engine import solve_pyvrp
 
-        sequences, stats = solve_pyvrp(data, cfg, budget, cfg.seed, initial)
+        sequences, stats = solve_pyvrp(data, cfg, deadline, cfg.seed, initial)
     else:
         big = cfg.greedy_start_from_visits is not None and data.n_visits >= cfg.greedy_start_from_visits
         if initial is None and big:
             initial = greedy_sequences(data)
-            budget = max(0.05, cfg.time_limit_s - (time.perf_counter() - started))
-        sequences, stats = solve_ortools(data, cfg, budget, cfg.seed, initial)
+        split = cfg.decompose_above_visits is not None and data.n_visits > cfg.decompose_above_visits
+        if split and initial is None:
+            sequences, stats = solve_by_regions(data, cfg, deadline, cfg.seed, cfg.region_visits)
+            engine = "ortools-regions"
+        else:
+            sequences, stats = solve_ortools(data, cfg, deadline, cfg.seed, initial)
     stats["build_seconds"] = round(build_s, 3)
     return to_plan(data, sequences, engine, stats)
 

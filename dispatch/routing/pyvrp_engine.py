@@ -24,6 +24,8 @@ in one day), per-technician maximum visits.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyvrp
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
@@ -136,19 +138,21 @@ def _build(data: RoutingData) -> tuple[pyvrp.ProblemData, list[list[int]]]:
 def solve_pyvrp(
     data: RoutingData,
     config: PlannerConfig,
-    time_limit_s: float,
+    deadline: float,
     seed: int,
     initial: list[list[int]] | None = None,
 ) -> tuple[list[list[int]], dict[str, float]]:
+    """``deadline`` is a ``time.perf_counter()`` value: model building counts against it."""
     problem, members = _build(data)
     type_of = {k: t for t, ks in enumerate(members) for k in ks}
     init = None
     if initial and any(initial):
         routes = [pyvrp.Route(problem, seq, type_of[k]) for k, seq in enumerate(initial) if seq]
         init = pyvrp.Solution(problem, routes)
-    stop: MaxRuntime | MultipleCriteria = MaxRuntime(time_limit_s)
+    remaining = max(0.05, deadline - time.perf_counter())
+    stop: MaxRuntime | MultipleCriteria = MaxRuntime(remaining)
     if config.iteration_limit is not None:
-        stop = MultipleCriteria([MaxRuntime(time_limit_s), MaxIterations(config.iteration_limit)])
+        stop = MultipleCriteria([MaxRuntime(remaining), MaxIterations(config.iteration_limit)])
     result = pyvrp.solve(
         problem, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=init
     )

@@ -23,6 +23,33 @@ class Timed:
     failed_at: int | None  # position of the first visit that cannot be served, or -1 for the return
 
 
+INFEASIBLE = 1 << 62
+
+
+def advance(t: int, travel: int, shifts: list[tuple[int, int]]) -> int:
+    """When a trip of ``travel`` on-shift seconds leaving at ``t`` arrives: technicians
+    neither serve nor drive off shift (the same rule as OR-Tools vehicle breaks, which
+    pause the trip). INFEASIBLE when the shifts run out first."""
+    if len(shifts) == 1:
+        return t + travel if t + travel <= shifts[0][1] else INFEASIBLE
+    remaining = travel
+    cur = t
+    for s, e in shifts:
+        if e < cur:
+            continue
+        cur = max(cur, s)
+        take = min(remaining, e - cur)
+        cur += take
+        remaining -= take
+        if remaining == 0:
+            return cur
+    return INFEASIBLE
+
+
+def on_shift_seconds(a: int, b: int, shifts: list[tuple[int, int]]) -> int:
+    return sum(max(0, min(b, e) - max(a, s)) for s, e in shifts)
+
+
 def time_sequence(data: RoutingData, vehicle: int, seq: list[int]) -> Timed:
     veh = data.vehicles[vehicle]
     secs = data.travel.seconds
@@ -31,7 +58,7 @@ def time_sequence(data: RoutingData, vehicle: int, seq: list[int]) -> Timed:
     arrivals: list[int] = []
     load = 0
     for pos, i in enumerate(seq):
-        a = max(t + int(secs[here, i]), int(data.tw_lo[i]))
+        a = max(advance(t, int(secs[here, i]), veh.shifts), int(data.tw_lo[i]))
         dur = int(data.service[i])
         placed = None
         for s, e in veh.shifts:
@@ -51,12 +78,16 @@ def time_sequence(data: RoutingData, vehicle: int, seq: list[int]) -> Timed:
         arrivals.append(placed)
         t = placed + dur
         here = i
-    end = t + int(secs[here, veh.end_node])
+    end = advance(t, int(secs[here, veh.end_node]), veh.shifts)
     if end > veh.latest_end:
         return Timed(arrivals, veh.earliest_start, end, -1)
     start = veh.earliest_start
     if seq:
-        start = max(start, arrivals[0] - int(secs[veh.start_node, seq[0]]))
+        # Leave just in time for the first stop when that trip stays on shift.
+        first_leg = int(secs[veh.start_node, seq[0]])
+        late = arrivals[0] - first_leg
+        if late > start and on_shift_seconds(late, arrivals[0], veh.shifts) == first_leg:
+            start = late
     return Timed(arrivals, start, end if seq else start, None)
 
 
