@@ -1,0 +1,32 @@
+"""Knobs of the dispatching workers (`FIELDHAND_DISPATCH_*` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DispatchConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIELDHAND_DISPATCH_", extra="ignore")
+
+    # instant cascade (P1/P2 orders with no booked window)
+    urgent_priority: int = 2  # priority <= this is dispatched instantly
+    instant_offer_ttl_s: int = 120
+    misses_before_widen: int = 3
+    widen_factor: float = 2.0
+    max_widened_radius_m: int = 60_000
+    misses_before_escalate: int = 5
+    # batch runs
+    batch_every_s: int = 600
+    batch_horizon_s: int = 24 * 3600
+    batch_offer_ttl_s: int = 15 * 60
+    # re-planning
+    eta_change_worth_telling_s: int = 10 * 60
+    offline_after_s: int = 20 * 60
+    # SLA monitor
+    sla_warn_before_s: int = 2 * 3600
+    # reminders
+    reminder_before_s: int = 2 * 3600
+
+
+def load_config() -> DispatchConfig:
+    return DispatchConfig()

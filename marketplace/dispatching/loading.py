@@ -1,0 +1,318 @@
+"""Rows -> `dispatch/` types for one region (Unix seconds, metres).
+
+A region's day: its active technicians (shifts minus time off minus time booked for work
+*outside* this plan), the open scheduled orders to place, and the visits already accepted
+or started, pinned to their technician. A visit in progress (on site) is not planned: its
+technician is simply busy at the site until the projected finish.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dispatch.problem import Certification as DCertification
+from dispatch.problem import CustomerTier as DTier
+from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
+from dispatch.problem import Technician as DTechnician
+from marketplace.bookings.availability import subtract
+from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.customers.models import Customer
+from marketplace.offers.models import Offer, OfferStatus
+from marketplace.technicians.models import (
+    Certification,
+    CertificationStatus,
+    Shift,
+    Technician,
+    TechnicianSkill,
+    TechnicianStatus,
+    TimeOff,
+)
+from marketplace.timeutil import to_epoch
+from marketplace.visits.models import VisitStep
+from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+
+S = WorkOrderStatus
+PINNED_STATUSES = (S.ASSIGNED, S.EN_ROUTE)
+LOCATION_FRESH_FOR = timedelta(minutes=30)
+_TIERS = {"standard": DTier.STANDARD, "priority": DTier.PRIORITY, "premium": DTier.PREMIUM}
+
+
+@dataclass
+class PlannedOrder:
+    order: WorkOrder
+    appointment: Appointment | None
+    visit: Visit
+    pinned: bool
+
+
+@dataclass
+class RegionDay:
+    region: str
+    now: datetime
+    horizon_end: datetime
+    technicians: list[DTechnician]
+    technician_rows: dict[str, Technician]
+    orders: dict[str, PlannedOrder] = field(default_factory=dict)
+
+    @property
+    def visits(self) -> list[Visit]:
+        return [p.visit for p in self.orders.values()]
+
+    @property
+    def open_ids(self) -> list[str]:
+        return [k for k, p in self.orders.items() if not p.pinned]
+
+
+def skills_of(order: WorkOrder) -> tuple[SkillRequirement, ...]:
+    return tuple(
+        SkillRequirement(code=str(s["code"]), min_level=int(s.get("min_level", s.get("level", 1))))
+        for s in order.required_skills
+    )
+
+
+def to_visit(
+    order: WorkOrder, window: tuple[int, int], tier: str, *, pinned_to: uuid.UUID | None = None
+) -> Visit:
+    start, end = window
+    return Visit(
+        id=str(order.id),
+        location=GeoPoint(order.lat, order.lng),
+        duration_s=order.duration_s,
+        window=TimeWindow(start, max(end, start + 60)),
+        skills=skills_of(order),
+        certifications=tuple(order.required_certifications),
+        priority=Priority(min(max(order.priority, 1), 4)),
+        tier=_TIERS.get(tier, DTier.STANDARD),
+        sla_due_at=to_epoch(order.sla_due_at) if order.sla_due_at else None,
+        pinned_to=str(pinned_to) if pinned_to else None,
+    )
+
+
+async def live_appointments(
+    session: AsyncSession, order_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Appointment]:
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(Appointment).where(
+            col(Appointment.work_order_id).in_(order_ids), Appointment.status == AppointmentStatus.BOOKED
+        )
+    )
+    return {a.work_order_id: a for a in rows.scalars()}
+
+
+async def _tiers(session: AsyncSession, customer_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not customer_ids:
+        return {}
+    rows = await session.execute(select(Customer.id, Customer.tier).where(col(Customer.id).in_(customer_ids)))
+    return {cid: tier for cid, tier in rows.all()}
+
+
+async def on_site_since(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(VisitStep.work_order_id, VisitStep.at).where(
+            col(VisitStep.work_order_id).in_(order_ids), VisitStep.step == "on_site"
+        )
+    )
+    out: dict[uuid.UUID, datetime] = {}
+    for order_id, at in rows.all():
+        out[order_id] = max(at, out.get(order_id, at))
+    return out
+
+
+async def load_region_day(
+    session: AsyncSession,
+    region: str,
+    *,
+    now: datetime,
+    horizon_s: int,
+    technician_ids: set[uuid.UUID] | None = None,
+    include_open: bool = True,
+) -> RegionDay:
+    """Everything the planner needs for `region` from `now` to `now + horizon_s`."""
+    horizon_end = now + timedelta(seconds=horizon_s)
+    now_s, end_s = to_epoch(now), to_epoch(horizon_end)
+
+    statuses = [*PINNED_STATUSES, S.ON_SITE] + ([S.SCHEDULED] if include_open else [])
+    query = select(WorkOrder).where(WorkOrder.region == region, col(WorkOrder.status).in_(statuses))
+    if technician_ids is not None:
+        query = query.where(col(WorkOrder.technician_id).in_(technician_ids))
+    orders = list((await session.execute(query.order_by(col(WorkOrder.created_at)))).scalars())
+    appointments = await live_appointments(session, [o.id for o in orders])
+    with_pending = set()
+    if orders:
+        with_pending = set(
+            (
+                await session.execute(
+                    select(Offer.work_order_id).where(
+                        col(Offer.work_order_id).in_([o.id for o in orders]),
+                        col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
+                    )
+                )
+            ).scalars()
+        )
+    tiers = await _tiers(session, {o.customer_id for o in orders})
+    on_site = await on_site_since(session, [o.id for o in orders if o.status == S.ON_SITE])
+
+    planned: dict[str, PlannedOrder] = {}
+    busy_at_site: dict[uuid.UUID, tuple[GeoPoint, int]] = {}
+    for order in orders:
+        appt = appointments.get(order.id)
+        tier = tiers.get(order.customer_id, "standard")
+        if order.status == S.ON_SITE and order.technician_id is not None:
+            started = on_site.get(order.id, now)
+            finish = max(to_epoch(started) + order.duration_s, now_s + 300)
+            busy_at_site[order.technician_id] = (GeoPoint(order.lat, order.lng), finish)
+            continue
+        if order.status in PINNED_STATUSES and order.technician_id is not None:
+            if order.status == S.EN_ROUTE or appt is None:
+                window = (now_s, max(now_s + 4 * 3600, to_epoch(appt.window_end) if appt else 0))
+            else:
+                window = (
+                    max(to_epoch(appt.window_start), now_s),
+                    max(to_epoch(appt.window_end), now_s + 1800),
+                )
+            visit = to_visit(order, window, tier, pinned_to=order.technician_id)
+            planned[str(order.id)] = PlannedOrder(order, appt, visit, pinned=True)
+            continue
+        if order.status != S.SCHEDULED or appt is None or order.id in with_pending:
+            continue
+        start, end = to_epoch(appt.window_start), to_epoch(appt.window_end)
+        if end <= now_s or start >= end_s:
+            continue
+        visit = to_visit(order, (max(start, now_s), end), tier)
+        planned[str(order.id)] = PlannedOrder(order, appt, visit, pinned=False)
+
+    techs, rows = await _region_technicians(
+        session,
+        region,
+        now=now,
+        horizon_end=horizon_end,
+        only=technician_ids,
+        planned_orders={p.order.id for p in planned.values()},
+        busy_at_site=busy_at_site,
+    )
+    # a pinned visit whose technician is gone (suspended, no shift left) cannot stay pinned
+    known = set(rows)
+    for p in planned.values():
+        if p.visit.pinned_to is not None and p.visit.pinned_to not in known:
+            p.visit = to_visit(p.order, (p.visit.window.start, p.visit.window.end), "standard")
+    return RegionDay(region, now, horizon_end, techs, rows, planned)
+
+
+async def _region_technicians(
+    session: AsyncSession,
+    region: str,
+    *,
+    now: datetime,
+    horizon_end: datetime,
+    only: set[uuid.UUID] | None,
+    planned_orders: set[uuid.UUID],
+    busy_at_site: dict[uuid.UUID, tuple[GeoPoint, int]],
+) -> tuple[list[DTechnician], dict[str, Technician]]:
+    query = select(Technician).where(
+        Technician.region == region, Technician.status == TechnicianStatus.ACTIVE
+    )
+    if only is not None:
+        query = query.where(col(Technician.id).in_(only))
+    rows = list((await session.execute(query.order_by(col(Technician.id)))).scalars())
+    if not rows:
+        return [], {}
+    ids = [t.id for t in rows]
+    now_s = to_epoch(now)
+    skills: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    for s in (
+        await session.execute(select(TechnicianSkill).where(col(TechnicianSkill.technician_id).in_(ids)))
+    ).scalars():
+        skills[s.technician_id].append((s.skill_code, s.level))
+    certs: dict[uuid.UUID, list[DCertification]] = defaultdict(list)
+    for c in (
+        await session.execute(
+            select(Certification).where(
+                col(Certification.technician_id).in_(ids),
+                Certification.status == CertificationStatus.VERIFIED,
+            )
+        )
+    ).scalars():
+        certs[c.technician_id].append(
+            DCertification(c.code, to_epoch(c.expires_at) if c.expires_at else None)
+        )
+    shifts: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for sh in (
+        await session.execute(
+            select(Shift).where(
+                col(Shift.technician_id).in_(ids), Shift.ends_at > now, Shift.starts_at < horizon_end
+            )
+        )
+    ).scalars():
+        shifts[sh.technician_id].append((max(to_epoch(sh.starts_at), now_s), to_epoch(sh.ends_at)))
+    blocked: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for off in (
+        await session.execute(
+            select(TimeOff).where(
+                col(TimeOff.technician_id).in_(ids), TimeOff.ends_at > now, TimeOff.starts_at < horizon_end
+            )
+        )
+    ).scalars():
+        blocked[off.technician_id].append((to_epoch(off.starts_at), to_epoch(off.ends_at)))
+    # time booked for work that is not part of this plan stays blocked
+    for appt in (
+        await session.execute(
+            select(Appointment).where(
+                col(Appointment.technician_id).in_(ids),
+                Appointment.status == AppointmentStatus.BOOKED,
+                col(Appointment.busy_from).is_not(None),
+                col(Appointment.busy_until) > now,
+                col(Appointment.busy_from) < horizon_end,
+            )
+        )
+    ).scalars():
+        if (
+            appt.work_order_id not in planned_orders
+            and appt.technician_id
+            and appt.busy_from
+            and appt.busy_until
+        ):
+            blocked[appt.technician_id].append((to_epoch(appt.busy_from), to_epoch(appt.busy_until)))
+    out: list[DTechnician] = []
+    by_id: dict[str, Technician] = {}
+    for t in rows:
+        location = None
+        if (
+            t.last_lat is not None
+            and t.last_lng is not None
+            and t.last_located_at
+            and t.last_located_at >= now - LOCATION_FRESH_FOR
+        ):
+            location = GeoPoint(t.last_lat, t.last_lng)
+        if t.id in busy_at_site:
+            site, finish = busy_at_site[t.id]
+            location = site
+            blocked[t.id].append((now_s, finish))
+        free = subtract(sorted(shifts[t.id]), blocked[t.id])
+        free = [(s, e) for s, e in free if e > s]
+        if not free:
+            continue
+        out.append(
+            DTechnician(
+                id=str(t.id),
+                home=GeoPoint(t.home_lat, t.home_lng),
+                skills=tuple(sorted(skills[t.id])),
+                certifications=tuple(certs[t.id]),
+                shifts=tuple(TimeWindow(s, e) for s, e in free),
+                service_radius_m=t.service_radius_m,
+                location=location,
+                rating_sum=float(t.rating_sum),
+                rating_count=t.rating_count,
+            )
+        )
+        by_id[str(t.id)] = t
+    return out, by_id

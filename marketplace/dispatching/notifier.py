@@ -1,0 +1,87 @@
+"""The Notifier interface: one call per message, idempotent by its dedupe key.
+
+The default `LogAndWebhookNotifier` writes the in-app notification (which logs it) and,
+the first time only, enqueues a signed outgoing webhook (`notifications.webhook` task; it
+does nothing when no helpdesk URL is configured). Both happen in the caller's transaction,
+so a task that rolls back sends nothing and a task that runs twice sends once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from marketplace import outbox
+from marketplace.notifications.service import send_notification
+from marketplace.users.models import User
+
+WEBHOOK_TASK = "notifications.webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    dedupe_key: str
+    kind: str
+    subject: str
+    body: str = ""
+    recipient_user_id: uuid.UUID | None = None
+    recipient_role: str | None = None
+    work_order_id: uuid.UUID | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    webhook: bool = True  # mirror to the helpdesk
+
+
+class Notifier(Protocol):
+    async def send(self, session: AsyncSession, message: Message) -> bool:
+        """True when this call sent the message, False when it was already sent."""
+        ...
+
+
+class LogAndWebhookNotifier:
+    async def send(self, session: AsyncSession, message: Message) -> bool:
+        sent = await send_notification(
+            session,
+            dedupe_key=message.dedupe_key,
+            kind=message.kind,
+            subject=message.subject[:300],
+            body=message.body[:4000],
+            recipient_user_id=message.recipient_user_id,
+            recipient_role=message.recipient_role,
+            work_order_id=message.work_order_id,
+            data=message.data,
+        )
+        if sent and message.webhook:
+            await outbox.enqueue(
+                session,
+                WEBHOOK_TASK,
+                {
+                    "event_id": message.dedupe_key,
+                    "payload": {
+                        "type": message.kind,
+                        "subject": message.subject,
+                        "body": message.body,
+                        "recipient_role": message.recipient_role,
+                        "work_order_id": str(message.work_order_id) if message.work_order_id else None,
+                        "data": message.data,
+                    },
+                },
+                dedupe_key=f"webhook:{message.dedupe_key}"[:200],
+            )
+        return sent
+
+
+DEFAULT_NOTIFIER: Notifier = LogAndWebhookNotifier()
+
+
+async def customer_user_id(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
+    return (await session.execute(select(User.id).where(User.customer_id == customer_id).limit(1))).scalar()
+
+
+async def technician_user_id(session: AsyncSession, technician_id: uuid.UUID) -> uuid.UUID | None:
+    return (
+        await session.execute(select(User.id).where(User.technician_id == technician_id).limit(1))
+    ).scalar()

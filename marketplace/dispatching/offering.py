@@ -1,0 +1,231 @@
+"""Turning a dispatch decision for one (order, technician) into an offer or an assignment.
+
+Issue 5's `create_offers_for_work_order` ranks and offers to the best N itself; dispatch
+runs here already know *whom* they want (the planner's route, a widened search), so these
+helpers write the same rows the offers service writes (an `Offer` with the ranked
+explanation, the `offered` transition, the technician's notification), for a chosen
+technician. Callers hold the work-order lock (`lock_work_order`) and re-check its state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dispatch.scoring import RankedCandidate, explain_candidate
+from marketplace import outbox
+from marketplace.bookings.models import Appointment
+from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
+from marketplace.offers.models import Offer, OfferStatus
+from marketplace.offers.service import earnings_for
+from marketplace.technicians.models import Technician
+from marketplace.timeutil import from_epoch
+from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+from marketplace.work_orders.state import record_event, transition
+
+OFFERABLE = frozenset({WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED})
+
+
+def explanation(candidate: RankedCandidate, **extra: Any) -> dict[str, Any]:
+    """The shape the offers service stores (so "why you / why not you" work on these too)."""
+    return {
+        "why_you": list(explain_candidate(candidate)),
+        "rank": candidate.rank,
+        "cost": candidate.cost,
+        "arrival": candidate.arrival,
+        "travel_s": candidate.travel_s,
+        "travel_m": candidate.travel_m,
+        "rating_average": candidate.rating_average,
+        "rating_count": candidate.rating_count,
+        "sla_slack_s": candidate.sla_slack_s,
+        "terms": [
+            {"name": t.name, "value": t.value, "weight": t.weight, "contribution": t.contribution}
+            for t in candidate.terms
+        ],
+        **extra,
+    }
+
+
+async def offers_of(session: AsyncSession, order_id: uuid.UUID) -> list[Offer]:
+    return list((await session.execute(select(Offer).where(Offer.work_order_id == order_id))).scalars())
+
+
+async def open_offer_count(session: AsyncSession, order_id: uuid.UUID) -> int:
+    return int(
+        (
+            await session.execute(
+                select(sa.func.count())
+                .select_from(Offer)
+                .where(
+                    Offer.work_order_id == order_id,
+                    col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
+                )
+            )
+        ).scalar_one()
+    )
+
+
+def _window(order: WorkOrder, appointment: Appointment | None, arrival: int) -> tuple[datetime, datetime]:
+    if appointment is not None:
+        return appointment.window_start, appointment.window_end
+    start = from_epoch(arrival)
+    return start, start + timedelta(hours=1)
+
+
+async def offer_to(
+    session: AsyncSession,
+    order: WorkOrder,
+    tech: Technician,
+    candidate: RankedCandidate,
+    *,
+    appointment: Appointment | None,
+    ttl_s: int,
+    now: datetime,
+    why: str,
+    extra: dict[str, Any] | None = None,
+) -> Offer:
+    """A pending offer of `order` to `tech` (order locked and offerable)."""
+    previous = await offers_of(session, order.id)
+    round_no = max((o.round for o in previous), default=0) + 1
+    start, end = _window(order, appointment, candidate.arrival)
+    offer = Offer(
+        work_order_id=order.id,
+        technician_id=tech.id,
+        round=round_no,
+        score=float(-candidate.cost),
+        explanation=explanation(candidate, dispatch=why, **(extra or {})),
+        window_start=start,
+        window_end=end,
+        earnings_minor=earnings_for(order, tech),
+        currency=order.currency,
+        expires_at=now + timedelta(seconds=ttl_s),
+    )
+    session.add(offer)
+    await session.flush()
+    data = {"round": round_no, "offer_ids": [str(offer.id)], "dispatch": why}
+    if order.status != WorkOrderStatus.OFFERED:
+        await transition(
+            session, order, WorkOrderStatus.OFFERED, actor=None, reason=f"offered ({why})", data=data
+        )
+    else:
+        await record_event(
+            session, order, "offers_sent", actor=None, reason=f"round {round_no} ({why})", data=data
+        )
+    user_id = await technician_user_id(session, tech.id)
+    await outbox.enqueue(
+        session,
+        "notifications.send",
+        {
+            "dedupe_key": f"offer-new:{offer.id}",
+            "kind": "offer.new",
+            "subject": f"New job offer: {order.summary[:120]}",
+            "recipient_user_id": str(user_id) if user_id else None,
+            "work_order_id": str(order.id),
+            "data": {"offer_id": str(offer.id)},
+        },
+    )
+    return offer
+
+
+async def move_reservation(
+    session: AsyncSession,
+    appointment: Appointment,
+    tech_id: uuid.UUID,
+    *,
+    arrival: int,
+    travel_s: int,
+    duration_s: int,
+) -> bool:
+    """Re-reserve the booked time on another technician; False when it would overlap their
+    other bookings (the EXCLUDE constraint refuses it), leaving the reservation as it was."""
+    before = (appointment.technician_id, appointment.busy_from, appointment.busy_until)
+    try:
+        async with session.begin_nested():
+            appointment.technician_id = tech_id
+            appointment.busy_from = from_epoch(arrival - travel_s)
+            appointment.busy_until = from_epoch(arrival + duration_s)
+            await session.flush()
+    except IntegrityError:
+        appointment.technician_id, appointment.busy_from, appointment.busy_until = before
+        return False
+    return True
+
+
+async def assign_directly(
+    session: AsyncSession,
+    order: WorkOrder,
+    tech: Technician,
+    candidate: RankedCandidate,
+    *,
+    appointment: Appointment | None,
+    now: datetime,
+    why: str,
+) -> Offer:
+    """For technicians who opted into auto-accept: an accepted offer and the assignment."""
+    previous = await offers_of(session, order.id)
+    round_no = max((o.round for o in previous), default=0) + 1
+    start, end = _window(order, appointment, candidate.arrival)
+    offer = Offer(
+        work_order_id=order.id,
+        technician_id=tech.id,
+        round=round_no,
+        status=OfferStatus.ACCEPTED.value,
+        score=float(-candidate.cost),
+        explanation=explanation(candidate, dispatch=why, auto_accept=True),
+        window_start=start,
+        window_end=end,
+        earnings_minor=earnings_for(order, tech),
+        currency=order.currency,
+        expires_at=now,
+        responded_at=now,
+    )
+    session.add(offer)
+    await session.flush()
+    order.technician_id = tech.id
+    await transition(
+        session,
+        order,
+        WorkOrderStatus.ASSIGNED,
+        actor=None,
+        reason=f"auto-accepted ({why})",
+        data={"offer_id": str(offer.id), "technician_id": str(tech.id), "auto_accept": True},
+    )
+    if appointment is not None:
+        appointment.technician_id = tech.id
+        appointment.planned_arrival = from_epoch(candidate.arrival)
+        appointment.eta = appointment.planned_arrival
+    await session.flush()
+    tech_user = await technician_user_id(session, tech.id)
+    await DEFAULT_NOTIFIER.send(
+        session,
+        Message(
+            dedupe_key=f"auto-assigned:{offer.id}",
+            kind="visit.assigned",
+            subject=f"New visit on your plan: {order.summary[:120]}",
+            recipient_user_id=tech_user,
+            recipient_role=None if tech_user else "technician",
+            work_order_id=order.id,
+            data={"offer_id": str(offer.id), "arrival": from_epoch(candidate.arrival).isoformat()},
+            webhook=False,
+        ),
+    )
+    customer_user = await customer_user_id(session, order.customer_id)
+    await DEFAULT_NOTIFIER.send(
+        session,
+        Message(
+            dedupe_key=f"assigned:{order.id}:{offer.id}",
+            kind="work_order.assigned",
+            subject=f"{tech.display_name} will do your visit",
+            recipient_user_id=customer_user,
+            recipient_role=None if customer_user else "customer",
+            work_order_id=order.id,
+            data={"technician_id": str(tech.id), "eta": from_epoch(candidate.arrival).isoformat()},
+        ),
+    )
+    return offer

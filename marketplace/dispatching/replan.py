@@ -1,0 +1,350 @@
+"""Re-planning after a change, and honest ETAs.
+
+`replan_technician` re-sequences one technician's remaining visits with the day planner
+(their accepted/started visits are pinned to them). Visits that no longer fit (overrun,
+an emergency slotted in, the technician went offline or off shift) are released back to
+`scheduled` so the next batch run finds someone else. Every customer whose ETA moved by
+more than `eta_change_worth_telling_s` is told the new one.
+
+`changes_needing_replan` finds what changed (cancellations, new emergencies assigned,
+overruns, technicians gone quiet) for the sweeper, each with a stable dedupe key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dispatch.geo import DEFAULT_TRAVEL_MODEL
+from dispatch.problem import Plan, TimeWindow
+from dispatch.routing import plan_day
+from marketplace import outbox
+from marketplace.bookings.models import Appointment
+from marketplace.dispatching.config import DispatchConfig
+from marketplace.dispatching.loading import load_region_day, on_site_since
+from marketplace.dispatching.notifier import (
+    DEFAULT_NOTIFIER,
+    Message,
+    Notifier,
+    customer_user_id,
+    technician_user_id,
+)
+from marketplace.offers.dispatch_adapter import live_appointment
+from marketplace.offers.models import Offer, OfferStatus
+from marketplace.settings import Settings
+from marketplace.technicians.models import Technician
+from marketplace.timeutil import from_epoch, to_epoch
+from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
+from marketplace.work_orders.state import lock_work_order, record_event, transition
+
+S = WorkOrderStatus
+REPLAN_TASK = "dispatch.replan_technician"
+BATCH_TASK = "dispatch.batch_region"
+
+
+@dataclass
+class ReplanSummary:
+    technician_id: str
+    reason: str
+    visits: int = 0
+    eta_updates: int = 0
+    customers_told: int = 0
+    released: list[str] = field(default_factory=list)
+
+
+async def solve(
+    technicians: list,
+    visits: list,
+    now: datetime,
+    horizon_end: datetime,
+    settings: Settings,
+    time_limit_s: float | None = None,
+) -> Plan:  # type: ignore[type-arg]
+    """The day planner off the event loop (CPU-bound), with the configured limit and seed."""
+    day = TimeWindow(to_epoch(now), to_epoch(horizon_end))
+    limit = time_limit_s if time_limit_s is not None else settings.solver_time_limit_s
+    return await asyncio.to_thread(
+        plan_day,
+        technicians,
+        visits,
+        day,
+        DEFAULT_TRAVEL_MODEL,
+        time_limit_s=limit,
+        seed=settings.solver_seed,
+        now=to_epoch(now),
+    )
+
+
+async def apply_eta(
+    session: AsyncSession,
+    order: WorkOrder,
+    appointment: Appointment | None,
+    arrival: int,
+    *,
+    config: DispatchConfig,
+    notifier: Notifier,
+    reason: str,
+) -> bool:
+    """Store a new planned arrival as the ETA; tell the customer when it moved noticeably.
+    True when the customer was told."""
+    if appointment is None:
+        return False
+    new_eta = from_epoch(arrival)
+    old = appointment.eta or appointment.planned_arrival
+    appointment.eta = new_eta
+    if appointment.planned_arrival is None:
+        appointment.planned_arrival = new_eta
+    await session.flush()
+    if old is not None and abs((new_eta - old).total_seconds()) < config.eta_change_worth_telling_s:
+        return False
+    await record_event(
+        session,
+        order,
+        "eta_updated",
+        actor=None,
+        reason=reason,
+        data={"eta": new_eta.isoformat(), "previous": old.isoformat() if old else None},
+    )
+    user_id = await customer_user_id(session, order.customer_id)
+    bucket = arrival // 300 * 300
+    return await notifier.send(
+        session,
+        Message(
+            dedupe_key=f"eta:{order.id}:{bucket}",
+            kind="work_order.eta_changed",
+            subject=f"New arrival time for your visit: about {new_eta:%H:%M} UTC",
+            body=f"Your technician's plan changed ({reason}).",
+            recipient_user_id=user_id,
+            recipient_role=None if user_id else "customer",
+            work_order_id=order.id,
+            data={
+                "eta": new_eta.isoformat(),
+                "previous_eta": old.isoformat() if old else None,
+                "reason": reason,
+            },
+        ),
+    )
+
+
+async def release_assignment(
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    reason: str,
+    notifier: Notifier = DEFAULT_NOTIFIER,
+) -> bool:
+    """Take an accepted, not yet started visit back from its technician (order locked):
+    the accepted offer is withdrawn, the reservation freed, the order back to `scheduled`
+    for the next dispatch run. False when it cannot be released (already started/done)."""
+    if order.status not in (S.ASSIGNED, S.OFFERED) or order.technician_id is None:
+        return False
+    tech_id = order.technician_id
+    for offer in (
+        await session.execute(
+            select(Offer).where(
+                Offer.work_order_id == order.id,
+                col(Offer.status).in_([OfferStatus.ACCEPTED, OfferStatus.PENDING]),
+            )
+        )
+    ).scalars():
+        offer.status = OfferStatus.WITHDRAWN.value
+        offer.decline_reason = reason[:500]
+    appointment = await live_appointment(session, order.id)
+    if appointment is not None:
+        appointment.technician_id = None
+        appointment.busy_from = appointment.busy_until = None
+        appointment.planned_arrival = None
+    order.technician_id = None
+    await transition(
+        session,
+        order,
+        S.SCHEDULED,
+        actor=None,
+        reason=f"released: {reason}",
+        data={"technician_id": str(tech_id)},
+    )
+    tech_user = await technician_user_id(session, tech_id)
+    await notifier.send(
+        session,
+        Message(
+            dedupe_key=f"released:{order.id}:{tech_id}:{order.updated_at.isoformat()}",
+            kind="visit.released",
+            subject=f"A visit was taken off your plan: {order.summary[:100]}",
+            body=reason,
+            recipient_user_id=tech_user,
+            recipient_role=None if tech_user else "technician",
+            work_order_id=order.id,
+            webhook=False,
+        ),
+    )
+    await outbox.enqueue(
+        session,
+        BATCH_TASK,
+        {"region": order.region, "trigger": f"released:{order.id}"},
+        dedupe_key=f"batch:{order.region}:released:{order.id}:{order.updated_at.isoformat()}"[:200],
+    )
+    return True
+
+
+async def replan_technician(
+    session: AsyncSession,
+    technician_id: uuid.UUID,
+    *,
+    now: datetime,
+    settings: Settings,
+    config: DispatchConfig,
+    reason: str,
+    release_all: bool = False,
+    notifier: Notifier = DEFAULT_NOTIFIER,
+) -> ReplanSummary:
+    """Re-sequence the technician's remaining visits; `release_all` (offline, declined
+    their day) hands every not-yet-started visit back to dispatch."""
+    summary = ReplanSummary(str(technician_id), reason)
+    tech = await session.get(Technician, technician_id)
+    if tech is None:
+        return summary
+    day = await load_region_day(
+        session,
+        tech.region,
+        now=now,
+        horizon_s=config.batch_horizon_s,
+        technician_ids={technician_id},
+        include_open=False,
+    )
+    summary.visits = len(day.orders)
+    if not day.orders:
+        return summary
+    plan: Plan | None = None
+    if day.technicians and not release_all:
+        plan = await solve(
+            day.technicians,
+            day.visits,
+            now,
+            day.horizon_end,
+            settings,
+            time_limit_s=min(settings.solver_time_limit_s, 2.0),
+        )
+    placed: dict[str, int] = {}
+    if plan is not None:
+        for route in plan.routes:
+            for stop in route.stops:
+                placed[stop.visit_id] = stop.arrival
+    for visit_id, planned in sorted(day.orders.items()):
+        order = await lock_work_order(session, planned.order.id)
+        if order.technician_id != technician_id or order.status not in (S.ASSIGNED, S.EN_ROUTE):
+            continue
+        appointment = await live_appointment(session, order.id)
+        if visit_id in placed:
+            summary.eta_updates += 1
+            if await apply_eta(
+                session, order, appointment, placed[visit_id], config=config, notifier=notifier, reason=reason
+            ):
+                summary.customers_told += 1
+        elif order.status == S.ASSIGNED and await release_assignment(
+            session, order, reason=f"no longer fits the technician's day ({reason})", notifier=notifier
+        ):
+            summary.released.append(visit_id)
+            user_id = await customer_user_id(session, order.customer_id)
+            await notifier.send(
+                session,
+                Message(
+                    dedupe_key=f"reassigning:{order.id}:{order.updated_at.isoformat()}",
+                    kind="work_order.reassigning",
+                    subject="Your technician can no longer make it; we are finding another one",
+                    recipient_user_id=user_id,
+                    recipient_role=None if user_id else "customer",
+                    work_order_id=order.id,
+                ),
+            )
+            summary.customers_told += 1
+    return summary
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    technician_id: uuid.UUID
+    reason: str
+    dedupe_key: str
+    region: str | None = None  # also re-run the region's batch (freed capacity)
+    release_all: bool = False
+
+
+async def changes_needing_replan(
+    session: AsyncSession, *, now: datetime, config: DispatchConfig, lookback_s: int = 1800
+) -> list[Change]:
+    since = now - timedelta(seconds=lookback_s)
+    changes: list[Change] = []
+    # cancellations and new emergencies, from the audit trail
+    rows = await session.execute(
+        select(WorkOrderEvent, WorkOrder)
+        .join(WorkOrder, col(WorkOrder.id) == col(WorkOrderEvent.work_order_id))
+        .where(
+            WorkOrderEvent.kind == "transition",
+            col(WorkOrderEvent.at) >= since,
+            col(WorkOrderEvent.to_status).in_([S.CANCELLED, S.ASSIGNED]),
+        )
+    )
+    for event, order in rows.all():
+        if event.to_status == S.CANCELLED:
+            tech_id = order.technician_id
+            if tech_id is None:
+                appt = (
+                    await session.execute(
+                        select(Appointment.technician_id)
+                        .where(Appointment.work_order_id == order.id)
+                        .order_by(col(Appointment.created_at).desc())
+                        .limit(1)
+                    )
+                ).scalar()
+                tech_id = appt
+            if tech_id is not None:
+                changes.append(
+                    Change(tech_id, "a visit was cancelled", f"replan:cancel:{event.id}", order.region)
+                )
+        elif order.priority == 1 and order.technician_id is not None:
+            changes.append(
+                Change(order.technician_id, "an emergency was added", f"replan:emergency:{event.id}")
+            )
+    # overruns: still on site past the planned finish
+    on_site = list((await session.execute(select(WorkOrder).where(WorkOrder.status == S.ON_SITE))).scalars())
+    started = await on_site_since(session, [o.id for o in on_site])
+    for order in on_site:
+        at = started.get(order.id)
+        if at is None or order.technician_id is None:
+            continue
+        if now > at + timedelta(seconds=order.duration_s):
+            bucket = to_epoch(now) // 900
+            changes.append(
+                Change(
+                    order.technician_id,
+                    "the current visit is running over",
+                    f"replan:overrun:{order.id}:{bucket}",
+                )
+            )
+    # technicians gone quiet with accepted visits coming up
+    quiet_before = now - timedelta(seconds=config.offline_after_s)
+    rows2 = await session.execute(
+        select(Technician.id, Technician.last_located_at)
+        .join(WorkOrder, col(WorkOrder.technician_id) == col(Technician.id))
+        .where(
+            col(WorkOrder.status).in_([S.ASSIGNED, S.EN_ROUTE]),
+            col(Technician.last_located_at).is_not(None),
+            col(Technician.last_located_at) < quiet_before,
+        )
+        .distinct()
+    )
+    for tech_id, last in rows2.all():
+        changes.append(
+            Change(
+                tech_id,
+                "the technician went offline",
+                f"replan:offline:{tech_id}:{to_epoch(last)}",
+                release_all=True,
+            )
+        )
+    return changes

@@ -1,0 +1,34 @@
+"""Small helpers shared by the dispatching task modules (issue 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.db import unit_of_work
+from marketplace.dispatching.config import DispatchConfig, load_config
+from marketplace.outbox import push_pending, take_pending
+from workers.context import TaskContext
+
+T = TypeVar("T")
+CONFIG_KEY = "dispatch_config"
+
+
+def dispatch_config(ctx: TaskContext) -> DispatchConfig:
+    """One config per worker (from the environment; tests may put one in extras)."""
+    config = ctx.extras.get(CONFIG_KEY)
+    if config is None:
+        config = load_config()
+        ctx.extras[CONFIG_KEY] = config
+    return config  # type: ignore[no-any-return]
+
+
+async def in_unit_of_work(ctx: TaskContext, body: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Cron bodies: one transaction, then hand the tasks it enqueued to the queue."""
+    async with unit_of_work(ctx.session_factory) as session:
+        result = await body(session)
+        pending = take_pending(session)
+    await push_pending(ctx.session_factory, ctx.queue, pending)
+    return result

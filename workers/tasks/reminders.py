@@ -1,0 +1,80 @@
+"""Reminders, "on the way" messages and signed outgoing webhooks (issue 7)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from arq import Retry
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from marketplace.dispatching.notifier import WEBHOOK_TASK
+from marketplace.dispatching.reminders import ReminderSweep, send_reminders
+from marketplace.notifications.webhooks import (
+    PermanentWebhookError,
+    TransientWebhookError,
+    WebhookConfig,
+    send_webhook,
+)
+from marketplace.outbox import OutboxTask
+from marketplace.timeutil import to_epoch, utcnow
+from workers.context import TaskContext
+from workers.crons import Periodic, register
+from workers.registry import task
+from workers.runner import backoff_s
+from workers.tasks._uow import dispatch_config, in_unit_of_work
+
+log = logging.getLogger(__name__)
+WEBHOOK_CONFIG_KEY = "webhook_config"
+HTTP_CLIENT_KEY = "webhook_http_client"
+
+
+def webhook_config(ctx: TaskContext) -> WebhookConfig:
+    config = ctx.extras.get(WEBHOOK_CONFIG_KEY)
+    if config is None:
+        config = WebhookConfig()
+        ctx.extras[WEBHOOK_CONFIG_KEY] = config
+    return config  # type: ignore[no-any-return]
+
+
+def http_client(ctx: TaskContext) -> httpx.AsyncClient:
+    client = ctx.extras.get(HTTP_CLIENT_KEY)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient()
+        ctx.extras[HTTP_CLIENT_KEY] = client
+    return client  # type: ignore[no-any-return]
+
+
+@task(WEBHOOK_TASK)
+async def deliver_webhook(
+    session: AsyncSession, ctx: TaskContext, *, event_id: str, payload: dict[str, Any]
+) -> None:
+    """POST the signed event; transient failures retry with exponential backoff."""
+    try:
+        await send_webhook(
+            http_client(ctx), webhook_config(ctx), event_id=event_id, payload=payload, now=to_epoch(utcnow())
+        )
+    except TransientWebhookError as exc:
+        attempts = (
+            await session.execute(
+                select(OutboxTask.attempts).where(OutboxTask.dedupe_key == f"webhook:{event_id}"[:200])
+            )
+        ).scalar() or 0
+        log.warning("webhook delivery failed; retrying", extra={"event_id": event_id, "error": str(exc)})
+        raise Retry(defer=backoff_s(attempts + 1)) from exc
+    except PermanentWebhookError as exc:
+        log.error("webhook refused; not retrying", extra={"event_id": event_id, "error": str(exc)})
+
+
+async def remind(ctx: TaskContext) -> ReminderSweep:
+    config = dispatch_config(ctx)
+
+    async def body(session: AsyncSession) -> ReminderSweep:
+        return await send_reminders(session, now=utcnow(), config=config)
+
+    return await in_unit_of_work(ctx, body)
+
+
+register(Periodic("reminders.send", remind, 60))
