@@ -10,6 +10,10 @@ from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
 from api.payments.controllers import PaymentsController
 from api.webhooks.stripe import StripeWebhookController
+from api.escalations.controllers import EscalationController
+from api.bookings.controllers import BookingController
+from api.webhooks.helpdesk import HelpdeskWebhookController
+from api.admin.controllers import AdminController
 
 CONTROLLERS: list[Any] = [
     SystemController,
@@ -18,4 +22,8 @@ CONTROLLERS: list[Any] = [
     TechnicianAdminController,
     PaymentsController,
     StripeWebhookController,
+    EscalationController,
+    BookingController,
+    HelpdeskWebhookController,
+    AdminController,
 ]
