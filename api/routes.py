@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.admin.controllers import AdminController
 from api.auth.controllers import AuthController
+from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
+from api.dispatch_console.controllers import DispatchConsoleController
+from api.escalations.controllers import EscalationController
+from api.payments.controllers import PaymentsController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
-from api.payments.controllers import PaymentsController
-from api.webhooks.stripe import StripeWebhookController
-from api.escalations.controllers import EscalationController
-from api.bookings.controllers import BookingController
 from api.webhooks.helpdesk import HelpdeskWebhookController
-from api.admin.controllers import AdminController
+from api.webhooks.stripe import StripeWebhookController
 
 CONTROLLERS: list[Any] = [
     SystemController,
     AuthController,
     CatalogController,
     TechnicianAdminController,
-    PaymentsController,
-    StripeWebhookController,
     EscalationController,
     BookingController,
     HelpdeskWebhookController,
     AdminController,
+    PaymentsController,
+    StripeWebhookController,
+    DispatchConsoleController,
 ]

@@ -650,6 +650,12 @@ async def offer_next_round(
     ).scalar_one()
     if open_count:
         return None
+    # Issue 7: urgent unbooked orders follow the instant-dispatch cascade (one targeted
+    # offer at a time, short expiry, widen the radius / escalate after N misses).
+    from marketplace.dispatching.instant import continue_cascade
+
+    if await continue_cascade(session, order, now=now or utcnow()):
+        return None
     result = await create_offers_for_work_order(session, work_order_id, now=now)
     if not result.offers:
         await record_event(

@@ -1,0 +1,65 @@
+"""End-to-end: real PostgreSQL + Redis + arq workers + the local Stripe server.
+
+The app runs with `redis_url` set, so requests push outbox tasks to Redis; the tests run
+real arq burst workers (in-process, or as a subprocess that can be killed) to execute them.
+The Stripe server fixtures come from the money tests (issue 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from marketplace.models import metadata
+from marketplace.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.integration.money.conftest import API_KEY, WEBHOOK_SECRET, stripe_server  # noqa: F401
+
+_TRUNCATE = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f"TRUNCATE {_TRUNCATE} RESTART IDENTITY CASCADE"))
+    yield
+
+
+@pytest.fixture(autouse=True)
+def instant_payouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No payout hold in end-to-end days (the money tests cover the hold)."""
+    monkeypatch.setenv("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(settings: Settings, stripe_server: str) -> Settings:  # noqa: F811
+    return settings.model_copy(
+        update={
+            "redis_url": REDIS_URL,
+            "stripe_api_key": API_KEY,
+            "stripe_api_base": stripe_server,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "solver_time_limit_s": 1.0,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def e2e_app(e2e_settings: Settings) -> AsyncIterator[Litestar]:
+    application = create_app(e2e_settings)
+    async with AsyncTestClient(application) as client:
+        application.state.test_client = client
+        yield application
+
+
+@pytest.fixture
+async def e2e_client(e2e_app: Litestar) -> AsyncTestClient:
+    client: AsyncTestClient = e2e_app.state.test_client
+    client.headers.clear()
+    return client
