@@ -102,11 +102,15 @@ def _alternatives(found: SlotSearch) -> list[dict[str, object]]:
     return [slot_json(s) for s in sorted(found.slots, key=lambda s: s.start)[:ALTERNATIVES]]
 
 
+def _iso(seconds: int) -> str:
+    return from_epoch(seconds).isoformat().replace("+00:00", "Z")  # as msgspec writes UTC
+
+
 def slot_json(s: SlotOption) -> dict[str, object]:
     return {
-        "start": from_epoch(s.start).isoformat(),
-        "end": from_epoch(s.end).isoformat(),
-        "earliest_arrival": from_epoch(s.earliest_arrival).isoformat(),
+        "start": _iso(s.start),
+        "end": _iso(s.end),
+        "earliest_arrival": _iso(s.earliest_arrival),
         "meets_sla": s.meets_sla,
     }
 
