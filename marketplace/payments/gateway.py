@@ -143,8 +143,8 @@ def _translate(exc: stripe.StripeError) -> StripeGatewayError:
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
         return TransientStripeError(str(exc))
     status = exc.http_status
-    if isinstance(exc, stripe.IdempotencyError) and status == 409:
-        return TransientStripeError("idempotent request still in progress at Stripe")
+    if status == 409:  # an idempotent request still in flight, or a lock timeout at Stripe
+        return TransientStripeError(str(exc))
     if status is not None and status >= 500:
         return TransientStripeError(str(exc))
     if isinstance(exc, stripe.APIError) and status is None:
@@ -160,13 +160,19 @@ def _charge_id(latest_charge: Any) -> str | None:
     return str(latest_charge["id"])
 
 
+def _plain(obj: Any) -> dict[str, Any]:
+    """SDK objects are not dicts (no `.get`); work on a plain copy."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
 def _intent(pi: Any) -> IntentState:
+    data = _plain(pi)
     return IntentState(
-        id=pi["id"],
-        status=pi["status"],
-        amount_minor=int(pi["amount"]),
-        amount_received_minor=int(pi.get("amount_received") or 0),
-        charge_id=_charge_id(pi.get("latest_charge")),
+        id=data["id"],
+        status=data["status"],
+        amount_minor=int(data["amount"]),
+        amount_received_minor=int(data.get("amount_received") or 0),
+        charge_id=_charge_id(data.get("latest_charge")),
     )
 
 
@@ -218,7 +224,6 @@ class StripeGateway:
             "currency": currency,
             "customer": customer,
             "payment_method": payment_method,
-            "payment_method_types": ["card"],
             "capture_method": "manual",
             "confirm": True,
             "off_session": True,
@@ -270,7 +275,7 @@ class StripeGateway:
         return str(account.id)
 
     async def retrieve_account(self, account_id: str) -> AccountState:
-        account = await self._call(self.client.v1.accounts.retrieve_async(account_id))
+        account = _plain(await self._call(self.client.v1.accounts.retrieve_async(account_id)))
         return AccountState(
             id=str(account["id"]),
             payouts_enabled=bool(account.get("payouts_enabled")),

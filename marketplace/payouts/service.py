@@ -39,6 +39,14 @@ TRANSFER_TASK = "payouts.transfer"
 ACCOUNT_LINK_TASK = "payouts.create_account_link"
 
 
+class PayoutNotDue(Exception):
+    """The hold period is not over: run the transfer again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"payout due in {seconds:.0f}s")
+        self.seconds = seconds
+
+
 def transfer_key(payout: Payout) -> str:
     return f"payout-{payout.id}"
 
@@ -133,7 +141,7 @@ async def transfer(
     if payout is None or payout.status in (PayoutStatus.PAID, PayoutStatus.CANCELED):
         return payout
     if payout.available_at > now:
-        return payout  # not due yet; the scheduled task (or the sweeper) comes back later
+        raise PayoutNotDue((payout.available_at - now).total_seconds())
     technician = await session.get(Technician, payout.technician_id)
     assert technician is not None
     if payout.amount_minor <= 0:

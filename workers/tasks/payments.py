@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from marketplace.outbox import OutboxStatus, OutboxTask
 from marketplace.payments import service, webhooks
 from marketplace.payments.gateway import PaymentGateway, TransientStripeError, build_gateway
+from marketplace.payouts.service import PayoutNotDue
 from workers.context import TaskContext
 from workers.registry import task
 from workers.runner import backoff_s
@@ -50,6 +51,8 @@ async def retrying(session: AsyncSession, name: str, args: dict[str, Any], call:
     """Await a service call; transient Stripe errors become `Retry` with backoff per attempt."""
     try:
         return await call
+    except PayoutNotDue as not_due:
+        raise Retry(defer=max(int(not_due.seconds) + 1, 1)) from not_due
     except (TransientStripeError, service.AuthorizationPending) as exc:
         attempt = await _attempts_so_far(session, name, args) + 1
         raise Retry(defer=backoff_s(attempt)) from exc

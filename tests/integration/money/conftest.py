@@ -1,0 +1,131 @@
+"""Money tests: the real stripe SDK over HTTP against a local Stripe-compatible server.
+
+`stripe_server` starts `python -m tests.stripe_server` (localstripe + Connect + idempotency +
+SDK parameter checks) as a subprocess on a free port for the whole session. `money_app` is the
+Litestar app configured to use it; `task_ctx` runs outbox tasks explicitly (no queue), so a test
+decides when each task runs and can run it twice. After every test the ledger must balance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import stripe
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from marketplace.ledger import service as ledger
+from marketplace.settings import Settings
+from workers.context import TaskContext
+
+ROOT = Path(__file__).resolve().parents[3]
+WEBHOOK_SECRET = "whsec_fieldhand_money_tests_0123456789"
+API_KEY = "sk_test_fieldhand_money_tests"
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.stripe_server",
+            "--port",
+            str(port),
+            "--webhook-secret",
+            WEBHOOK_SECRET,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if (
+                httpx.get(f"{base}/v1/balance", headers={"Authorization": f"Bearer {API_KEY}"}).status_code
+                == 200
+            ):
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"test Stripe server did not start: {err[-2000:]}")
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def money_settings(settings: Settings, stripe_server: str) -> Settings:
+    return settings.model_copy(
+        update={
+            "stripe_api_key": API_KEY,
+            "stripe_api_base": stripe_server,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def money_app(money_settings: Settings) -> AsyncIterator[Litestar]:
+    application = create_app(money_settings)
+    async with AsyncTestClient(application) as client:
+        application.state.test_client = client
+        yield application
+
+
+@pytest.fixture
+async def money_client(money_app: Litestar, database_url: str) -> AsyncTestClient:
+    client: AsyncTestClient = money_app.state.test_client
+    client.headers.clear()
+    return client
+
+
+@pytest.fixture
+def task_ctx(
+    money_settings: Settings, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> TaskContext:
+    return TaskContext(settings=money_settings, engine=engine, session_factory=session_factory, queue=None)
+
+
+@pytest.fixture(scope="session")
+def stripe_client(stripe_server: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": stripe_server, "connect": stripe_server},
+        http_client=stripe.HTTPXClient(),
+    )
+
+
+@pytest.fixture(autouse=True)
+async def ledger_balances(
+    clean_database: None, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[None]:
+    yield
+    async with session_factory() as session:
+        assert await ledger.unbalanced_correlations(session) == []
