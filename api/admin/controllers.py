@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, put
-from litestar.params import JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from api.deps import DbSession
 from api.escalations.schemas import SkillNeed
@@ -59,7 +59,9 @@ def category_out(c: ServiceCategory) -> CategoryOut:
     return CategoryOut(
         code=c.code,
         name=c.name,
-        required_skills=[SkillNeed(code=s["code"], min_level=int(s.get("min_level", 1))) for s in c.required_skills],
+        required_skills=[
+            SkillNeed(code=s["code"], min_level=int(s.get("min_level", 1))) for s in c.required_skills
+        ],
         required_certifications=c.required_certifications,
         duration_s=c.duration_s,
         remote_fixable=c.remote_fixable,
@@ -79,7 +81,7 @@ class AdminController(Controller):
 
     @put("/categories/{code:str}", operation_id="putCategory", guards=[requires(Role.ADMIN)])
     async def put_category(
-        self, code: str, data: JSONBody[CategoryIn], db_session: DbSession
+        self, code: Annotated[str, PathParameter()], data: JSONBody[CategoryIn], db_session: DbSession
     ) -> Response[CategoryOut]:
         """Create (201) or replace (200) a triage category."""
         if not CATEGORY_CODE.match(code):
@@ -98,7 +100,7 @@ class AdminController(Controller):
         return Response(category_out(category), status_code=201 if created else 200)
 
     @delete("/categories/{code:str}", operation_id="deleteCategory", guards=[requires(Role.ADMIN)])
-    async def delete_category(self, code: str, db_session: DbSession) -> None:
+    async def delete_category(self, code: Annotated[str, PathParameter()], db_session: DbSession) -> None:
         """Remove a category no work order uses (409 otherwise)."""
         await service.delete_category(db_session, code)
 
@@ -115,8 +117,8 @@ class AdminController(Controller):
     )
     async def put_sla_policy(
         self,
-        tier: str,
-        priority: int,
+        tier: Annotated[str, PathParameter()],
+        priority: Annotated[int, PathParameter()],
         data: JSONBody[SlaPolicyIn],
         db_session: DbSession,
     ) -> SlaPolicyOut:
@@ -124,6 +126,10 @@ class AdminController(Controller):
         if tier not in TIERS or not 1 <= priority <= 4:
             raise InvalidInput("tier is standard, priority or premium; priority is 1..4")
         row = await service.put_sla_policy(
-            db_session, tier=tier, priority=priority, response_s=data.response_s, resolution_s=data.resolution_s
+            db_session,
+            tier=tier,
+            priority=priority,
+            response_s=data.response_s,
+            resolution_s=data.resolution_s,
         )
         return SlaPolicyOut(row.tier, row.priority, row.response_s, row.resolution_s, "policy")

@@ -6,14 +6,14 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.bookings.schemas import (
     BookingOut,
     CallbackCreated,
     CallbackIn,
-    CancellationOut,
     CancelIn,
+    CancellationOut,
     ReviewIn,
     ReviewOut,
     SlotOut,
@@ -41,11 +41,13 @@ MESSAGES = {
         "No qualified technician can come within your service level. The earliest qualified "
         "visit is shown; support has been told and can call you."
     ),
-    Availability.NO_AVAILABILITY: "No qualified technician is free in the coming days; support will call you.",
+    Availability.NO_AVAILABILITY: "No qualified technician is free in the coming days; support will call.",
     Availability.NO_QUALIFIED_TECHNICIAN: (
         "No technician with the right qualifications serves your location yet; support will call you."
     ),
 }
+
+WorkOrderId = Annotated[uuid.UUID, PathParameter(description="Work order id")]
 
 
 def slot_out(s: SlotOption) -> SlotOut:
@@ -83,7 +85,7 @@ class BookingController(Controller):
     @get("/slots", operation_id="listSlots", guards=[signed_in])
     async def list_slots(
         self,
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         principal: CurrentPrincipal,
         db_session: DbSession,
         days: Annotated[int, QueryParameter(ge=1, le=14)] = 7,
@@ -111,7 +113,7 @@ class BookingController(Controller):
     async def book(
         self,
         request: Request[Any, Any, Any],
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -135,7 +137,7 @@ class BookingController(Controller):
     async def reschedule(
         self,
         request: Request[Any, Any, Any],
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -159,7 +161,7 @@ class BookingController(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         data: JSONBody[CancelIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -190,7 +192,9 @@ class BookingController(Controller):
         return Response(body, status_code=status)
 
     @get("/eta", operation_id="getEta", guards=[signed_in])
-    async def get_eta(self, work_order_id: uuid.UUID, principal: CurrentPrincipal, db_session: DbSession) -> EtaOut:
+    async def get_eta(
+        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
+    ) -> EtaOut:
         """Arrival window and expected arrival; once the technician is en route, an ETA from
         their last known position. Always a resolution-time estimate and the SLA risk."""
         order = await visible_order(db_session, principal, work_order_id)
@@ -201,7 +205,7 @@ class BookingController(Controller):
     async def request_human(
         self,
         request: Request[Any, Any, Any],
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         data: JSONBody[CallbackIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -221,7 +225,9 @@ class BookingController(Controller):
                 preferred_time=data.preferred_time,
                 now=utcnow(),
             )
-            return CallbackCreated(id=str(cb.id), work_order_id=str(work_order_id), status=cb.status, created_at=cb.created_at)
+            return CallbackCreated(
+                id=str(cb.id), work_order_id=str(work_order_id), status=cb.status, created_at=cb.created_at
+            )
 
         status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
         return Response(body, status_code=status)
@@ -230,7 +236,7 @@ class BookingController(Controller):
     async def review(
         self,
         request: Request[Any, Any, Any],
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         data: JSONBody[ReviewIn],
         principal: CurrentPrincipal,
         db_session: DbSession,

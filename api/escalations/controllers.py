@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
 from api.escalations.schemas import (
@@ -31,6 +31,8 @@ from marketplace.work_orders import service
 from marketplace.work_orders.service import EscalationOutcome, EscalationResult
 
 STAFF_GUARD = requires(Role.AGENT, Role.DISPATCHER, Role.ADMIN)
+
+WorkOrderId = Annotated[uuid.UUID, PathParameter(description="Work order id")]
 
 
 def escalation_body(result: EscalationResult) -> tuple[int, EscalationOut]:
@@ -75,7 +77,9 @@ class EscalationController(Controller):
         unless `insist_on_visit` is true."""
 
         async def operation() -> tuple[int, Any]:
-            result = await service.escalate_ticket(db_session, to_escalation(data), actor=principal, now=utcnow())
+            result = await service.escalate_ticket(
+                db_session, to_escalation(data), actor=principal, now=utcnow()
+            )
             status, body = escalation_body(result)
             return status, msgspec.to_builtins(body)
 
@@ -94,7 +98,7 @@ class EscalationController(Controller):
 
     @get("/work-orders/{work_order_id:uuid}", operation_id="getWorkOrder", guards=[signed_in])
     async def get_work_order(
-        self, work_order_id: uuid.UUID, principal: CurrentPrincipal, db_session: DbSession
+        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
     ) -> WorkOrderOut:
         """A work order with its full event history (who, when, from, to, why), support
         context, appointment, ETA and SLA risk. Customers see only their own (404 otherwise)."""
@@ -102,7 +106,9 @@ class EscalationController(Controller):
         appointment = await live_appointment(db_session, order.id)
         eta = await estimate(db_session, order, appointment, now=utcnow())
         events = await service.events_of(db_session, order.id)
-        return work_order_out(order, sla_risk=eta.sla_risk.value, appointment=appointment, eta=eta, events=events)
+        return work_order_out(
+            order, sla_risk=eta.sla_risk.value, appointment=appointment, eta=eta, events=events
+        )
 
     @get("/work-orders", operation_id="listWorkOrders", guards=[signed_in])
     async def list_work_orders(
@@ -111,9 +117,11 @@ class EscalationController(Controller):
         db_session: DbSession,
         status: Annotated[list[str] | None, QueryParameter(max_items=11)] = None,
         priority: Annotated[int | None, QueryParameter(ge=1, le=4)] = None,
-        customer_id: uuid.UUID | None = None,
-        source: Annotated[Literal["escalation", "booking", "device_alert", "api"] | None, QueryParameter()] = None,
-        sla_due_before: datetime | None = None,
+        customer_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        source: Annotated[
+            Literal["escalation", "booking", "device_alert", "api"] | None, QueryParameter()
+        ] = None,
+        sla_due_before: Annotated[datetime | None, QueryParameter()] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> WorkOrderPage:
@@ -132,7 +140,9 @@ class EscalationController(Controller):
         items = []
         for o in rows:
             appointment = await live_appointment(db_session, o.id)
-            items.append(work_order_out(o, sla_risk=quick_risk(o, appointment, now).value, appointment=appointment))
+            items.append(
+                work_order_out(o, sla_risk=quick_risk(o, appointment, now).value, appointment=appointment)
+            )
         return WorkOrderPage(items=items, next_cursor=next_cursor)
 
     @post(
@@ -143,7 +153,7 @@ class EscalationController(Controller):
     )
     async def expedite(
         self,
-        work_order_id: uuid.UUID,
+        work_order_id: WorkOrderId,
         data: JSONBody[ExpediteIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -154,7 +164,9 @@ class EscalationController(Controller):
             db_session, principal, work_order_id, reason=data.reason, now=utcnow()
         )
         appointment = await live_appointment(db_session, order.id)
-        return work_order_out(order, sla_risk=quick_risk(order, appointment, utcnow()).value, appointment=appointment)
+        return work_order_out(
+            order, sla_risk=quick_risk(order, appointment, utcnow()).value, appointment=appointment
+        )
 
     @get("/callback-requests", operation_id="listCallbackRequests", guards=[STAFF_GUARD])
     async def list_callback_requests(

@@ -38,7 +38,9 @@ class LocationIn(msgspec.Struct, forbid_unknown_fields=True):
 class ContextIn(msgspec.Struct, forbid_unknown_fields=True):
     transcript_excerpt: Annotated[str, msgspec.Meta(max_length=8000)] | None = None
     device: dict[str, Any] | None = None
-    steps_tried: Annotated[list[Annotated[str, msgspec.Meta(max_length=500)]], msgspec.Meta(max_length=50)] = []
+    steps_tried: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=500)]], msgspec.Meta(max_length=50)
+    ] = []
     notes: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
 
 
@@ -56,7 +58,9 @@ class EscalationIn(msgspec.Struct, forbid_unknown_fields=True):
     context: ContextIn = msgspec.field(default_factory=ContextIn)
     category: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     required_skills: Annotated[list[SkillNeed], msgspec.Meta(max_length=20)] = []
-    required_certifications: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=10)] = []
+    required_certifications: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=10)
+    ] = []
     priority: PriorityLevel | None = None
     sla_due_at: datetime | None = None
     duration_s: Annotated[int, msgspec.Meta(ge=600, le=12 * 3600)] | None = None
@@ -253,7 +257,10 @@ def to_escalation(data: EscalationIn) -> Escalation:
         ),
         summary=data.summary,
         context=TicketContext(
-            transcript_excerpt=c.transcript_excerpt, device=c.device, steps_tried=tuple(c.steps_tried), notes=c.notes
+            transcript_excerpt=c.transcript_excerpt,
+            device=c.device,
+            steps_tried=tuple(c.steps_tried),
+            notes=c.notes,
         ),
         lat=data.location.lat,
         lng=data.location.lng,

@@ -8,10 +8,11 @@ written (see `marketplace.work_orders.helpdesk`): unsigned, forged and stale req
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
+from litestar.params import PathParameter
 
 from api.deps import AppSettings, DbSession
 from api.escalations.controllers import escalation_body
@@ -30,7 +31,11 @@ class HelpdeskWebhookController(Controller):
 
     @post("/{helpdesk_name:str}", operation_id="receiveHelpdeskEscalation", status_code=201)
     async def receive(
-        self, request: Request[Any, Any, Any], helpdesk_name: str, db_session: DbSession, settings: AppSettings
+        self,
+        request: Request[Any, Any, Any],
+        helpdesk_name: Annotated[str, PathParameter(max_length=64)],
+        db_session: DbSession,
+        settings: AppSettings,
     ) -> Response[Any]:
         """Escalate a ticket from a helpdesk. Sign `"<timestamp>.<raw body>"` with HMAC-SHA256
         and the helpdesk's shared secret; send `X-Fieldhand-Timestamp` (Unix seconds) and

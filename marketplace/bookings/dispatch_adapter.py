@@ -118,7 +118,7 @@ async def load_technicians(
             select(TechnicianSkill.technician_id)
             .where(col(TechnicianSkill.skill_code).in_(codes))
             .group_by(col(TechnicianSkill.technician_id))
-            .having(sa.func.count(sa.distinct(TechnicianSkill.skill_code)) == len(codes))
+            .having(sa.func.count(sa.distinct(col(TechnicianSkill.skill_code))) == len(codes))
         )
         query = query.where(col(TechnicianRow.id).in_(holders))
     if only_ids is not None:

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.matching import rank_candidates
 from dispatch.scoring import explain_candidate
-from marketplace.bookings.slots import load_pool
 from marketplace.bookings.dispatch_adapter import visit_for
+from marketplace.bookings.slots import load_pool
 from marketplace.customers.models import Customer
 from marketplace.notifications.service import send_notification
 from marketplace.timeutil import from_epoch, to_epoch, utcnow
@@ -25,7 +25,9 @@ from workers.registry import task
 
 
 @task("work_orders.dispatch_requested")
-async def dispatch_requested(session: AsyncSession, ctx: TaskContext, *, work_order_id: str, reason: str) -> None:
+async def dispatch_requested(
+    session: AsyncSession, ctx: TaskContext, *, work_order_id: str, reason: str
+) -> None:
     order = await session.get(WorkOrder, uuid.UUID(work_order_id))
     if order is None or order.status in TERMINAL:
         return

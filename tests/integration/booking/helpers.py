@@ -92,7 +92,9 @@ async def customer_login(
 ) -> Login:
     """A signed-in customer linked to the helpdesk customer id used in escalations."""
     async with sf() as s:
-        customer = Customer(name=f"Customer {external_id}", external_source=helpdesk, external_ref=external_id)
+        customer = Customer(
+            name=f"Customer {external_id}", external_source=helpdesk, external_ref=external_id
+        )
         s.add(customer)
         await s.flush()
         user = await create_user(

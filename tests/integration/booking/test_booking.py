@@ -35,7 +35,11 @@ async def catalog(session_factory: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def order_for(
-    client: AsyncTestClient, factory: Factory, sf: async_sessionmaker[AsyncSession], settings: Settings, ticket: str
+    client: AsyncTestClient,
+    factory: Factory,
+    sf: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    ticket: str,
 ) -> tuple[str, Login]:
     customer = await customer_login(sf, settings, external_id=f"cust-{ticket}")
     agent = await factory.login(Role.AGENT)
@@ -52,7 +56,9 @@ def window(start: datetime, hours: int = 2) -> dict[str, str]:
     return {"window_start": start.isoformat(), "window_end": (start + timedelta(hours=hours)).isoformat()}
 
 
-async def drive(sf: async_sessionmaker[AsyncSession], order_id: str, *steps: S, technician_id: uuid.UUID | None = None) -> None:
+async def drive(
+    sf: async_sessionmaker[AsyncSession], order_id: str, *steps: S, technician_id: uuid.UUID | None = None
+) -> None:
     """Stand-in for the technician flow (issue 5): move the order through the real state machine."""
     async with sf() as s:
         order = await s.get(WorkOrder, uuid.UUID(order_id))
@@ -65,11 +71,17 @@ async def drive(sf: async_sessionmaker[AsyncSession], order_id: str, *steps: S, 
 
 
 async def test_slots_only_offer_windows_a_qualified_technician_can_reach(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await add_technician(session_factory, name="qualified", shifts=[(tomorrow(10), tomorrow(12))])
     await add_technician(  # free all afternoon, but only level 1
-        session_factory, name="under-skilled", skills={"hvac.repair": 1}, shifts=[(tomorrow(14), tomorrow(20))]
+        session_factory,
+        name="under-skilled",
+        skills={"hvac.repair": 1},
+        shifts=[(tomorrow(14), tomorrow(20))],
     )
     await add_technician(  # qualified and free in the morning, but lives 60 km away
         session_factory, name="far", at=(52.90, 4.89), shifts=[(tomorrow(6), tomorrow(10))]
@@ -88,7 +100,10 @@ async def test_slots_only_offer_windows_a_qualified_technician_can_reach(
 
 
 async def test_customers_cannot_read_or_book_each_others_orders(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await add_technician(session_factory, shifts=[(tomorrow(8), tomorrow(18))])
     order_a, alice = await order_for(client, factory, session_factory, settings, "B-A")
@@ -109,11 +124,20 @@ async def test_customers_cannot_read_or_book_each_others_orders(
     got = (await client.get(f"/work-orders/{order_a}", headers=alice.headers)).json()
     assert got["status"] == "triaged" and got["appointment"] is None
     tech = await factory.login(Role.TECHNICIAN)
-    assert_problem(await client.post(f"/work-orders/{order_a}/appointment", json=window(tomorrow(10)), headers=tech.headers), 403, "forbidden")
+    assert_problem(
+        await client.post(
+            f"/work-orders/{order_a}/appointment", json=window(tomorrow(10)), headers=tech.headers
+        ),
+        403,
+        "forbidden",
+    )
 
 
 async def test_book_reschedule_cancel_with_policy_and_illegal_steps(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await add_technician(session_factory, shifts=[(tomorrow(8), tomorrow(18))])
     order_id, customer = await order_for(client, factory, session_factory, settings, "B-1")
@@ -125,22 +149,30 @@ async def test_book_reschedule_cancel_with_policy_and_illegal_steps(
     replay = await client.post(f"{base}/appointment", json=window(tomorrow(10)), headers=headers)
     assert replay.status_code == 201 and replay.json() == booked.json()
     assert_problem(
-        await client.post(f"{base}/appointment", json=window(tomorrow(12)), headers=customer.headers), 409, "already-booked"
+        await client.post(f"{base}/appointment", json=window(tomorrow(12)), headers=customer.headers),
+        409,
+        "already-booked",
     )
     assert_problem(
-        await client.post(f"{base}/appointment", json=window(tomorrow(12), hours=6), headers=customer.headers),
+        await client.post(
+            f"{base}/appointment", json=window(tomorrow(12), hours=6), headers=customer.headers
+        ),
         422,
         "invalid-input",
     )
 
-    moved = await client.post(f"{base}/appointment/reschedule", json=window(tomorrow(14)), headers=customer.headers)
+    moved = await client.post(
+        f"{base}/appointment/reschedule", json=window(tomorrow(14)), headers=customer.headers
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["appointment"]["window_start"] == z(tomorrow(14))
     eta = (await client.get(f"{base}/eta", headers=customer.headers)).json()
     assert eta["source"] == "planned" and eta["window_start"] == z(tomorrow(14))
     assert datetime.fromisoformat(eta["estimated_resolution_at"]) > datetime.fromisoformat(eta["arrival"])
 
-    cancelled = await client.post(f"{base}/appointment/cancel", json={"reason": "fixed it myself"}, headers=customer.headers)
+    cancelled = await client.post(
+        f"{base}/appointment/cancel", json={"reason": "fixed it myself"}, headers=customer.headers
+    )
     assert cancelled.status_code == 200, cancelled.text
     # tomorrow 14:00 is less than 24 h away only late in the UTC day; the policy decides either way
     free_until = datetime.fromisoformat(cancelled.json()["free_cancellation_until"])
@@ -148,7 +180,11 @@ async def test_book_reschedule_cancel_with_policy_and_illegal_steps(
     assert cancelled.json()["cancellation_fee"] == {"amount": expected_fee, "currency": "eur"}
     assert cancelled.json()["work_order_status"] == "cancelled"
 
-    assert_problem(await client.post(f"{base}/appointment/cancel", json={}, headers=customer.headers), 409, "no-appointment")
+    assert_problem(
+        await client.post(f"{base}/appointment/cancel", json={}, headers=customer.headers),
+        409,
+        "no-appointment",
+    )
     assert_problem(
         await client.post(f"{base}/appointment", json=window(tomorrow(10)), headers=customer.headers),
         409,
@@ -164,19 +200,28 @@ async def test_book_reschedule_cancel_with_policy_and_illegal_steps(
 
 
 async def test_late_cancellation_costs_half_and_on_site_cannot_be_cancelled(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     soon = (datetime.now(UTC) + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     soon = soon - timedelta(hours=soon.hour % 2)  # on the 2-hour grid
-    tech = await add_technician(session_factory, shifts=[(soon - timedelta(hours=2), soon + timedelta(hours=8))])
+    tech = await add_technician(
+        session_factory, shifts=[(soon - timedelta(hours=2), soon + timedelta(hours=8))]
+    )
     order_id, customer = await order_for(client, factory, session_factory, settings, "B-2")
     base = f"/work-orders/{order_id}"
-    assert (await client.post(f"{base}/appointment", json=window(soon), headers=customer.headers)).status_code == 201
+    assert (
+        await client.post(f"{base}/appointment", json=window(soon), headers=customer.headers)
+    ).status_code == 201
     r = await client.post(f"{base}/appointment/cancel", json={}, headers=customer.headers)
     assert r.status_code == 200 and r.json()["cancellation_fee"]["amount"] == 6000  # 50 % of 120.00
 
     order2, customer2 = await order_for(client, factory, session_factory, settings, "B-3")
-    assert (await client.post(f"/work-orders/{order2}/appointment", json=window(soon), headers=customer2.headers)).status_code == 201
+    assert (
+        await client.post(f"/work-orders/{order2}/appointment", json=window(soon), headers=customer2.headers)
+    ).status_code == 201
     await drive(session_factory, order2, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, technician_id=tech)
     assert_problem(
         await client.post(f"/work-orders/{order2}/appointment/cancel", json={}, headers=customer2.headers),
@@ -184,14 +229,21 @@ async def test_late_cancellation_costs_half_and_on_site_cannot_be_cancelled(
         "illegal-transition",
     )
     assert_problem(
-        await client.post(f"/work-orders/{order2}/appointment/reschedule", json=window(soon + timedelta(hours=2)), headers=customer2.headers),
+        await client.post(
+            f"/work-orders/{order2}/appointment/reschedule",
+            json=window(soon + timedelta(hours=2)),
+            headers=customer2.headers,
+        ),
         409,
         "illegal-transition",
     )
 
 
 async def test_twenty_customers_race_for_the_last_place_exactly_one_wins(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     # one qualified technician with room for exactly one 1-hour job tomorrow 10:00-11:30
     await add_technician(session_factory, shifts=[(tomorrow(10), tomorrow(11, 30))])
@@ -216,17 +268,29 @@ async def test_twenty_customers_race_for_the_last_place_exactly_one_wins(
             assert z(tomorrow(10)) not in starts  # fresh: the taken window is gone
             assert z(tomorrow(14)) in starts
     async with session_factory() as s:
-        live = (await s.execute(sa.text("SELECT count(*) FROM appointments WHERE status = 'booked'"))).scalar_one()
+        live = (
+            await s.execute(sa.text("SELECT count(*) FROM appointments WHERE status = 'booked'"))
+        ).scalar_one()
     assert live == 1
 
 
 async def test_two_tabs_booking_one_order_make_one_appointment(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await add_technician(session_factory, shifts=[(tomorrow(8), tomorrow(18))])
     order_id, customer = await order_for(client, factory, session_factory, settings, "TAB")
     tabs = await asyncio.gather(
-        *(client.post(f"/work-orders/{order_id}/appointment", json=window(tomorrow(8 + 2 * i)), headers=customer.headers) for i in range(4))
+        *(
+            client.post(
+                f"/work-orders/{order_id}/appointment",
+                json=window(tomorrow(8 + 2 * i)),
+                headers=customer.headers,
+            )
+            for i in range(4)
+        )
     )
     assert sorted(r.status_code for r in tabs) == [201, 409, 409, 409]
     for r in tabs:
@@ -235,13 +299,22 @@ async def test_two_tabs_booking_one_order_make_one_appointment(
 
 
 async def test_eta_from_last_location_once_en_route(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     now = datetime.now(UTC)
-    tech = await add_technician(session_factory, name="Sam", shifts=[(now - timedelta(hours=1), now + timedelta(hours=8))])
+    tech = await add_technician(
+        session_factory, name="Sam", shifts=[(now - timedelta(hours=1), now + timedelta(hours=8))]
+    )
     order_id, customer = await order_for(client, factory, session_factory, settings, "E-1")
     start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    assert (await client.post(f"/work-orders/{order_id}/appointment", json=window(start), headers=customer.headers)).status_code == 201
+    assert (
+        await client.post(
+            f"/work-orders/{order_id}/appointment", json=window(start), headers=customer.headers
+        )
+    ).status_code == 201
     await drive(session_factory, order_id, S.ASSIGNED, S.EN_ROUTE, technician_id=tech)
     async with session_factory() as s:
         row = await s.get(Technician, tech)
@@ -258,12 +331,19 @@ async def test_eta_from_last_location_once_en_route(
 
 
 async def test_request_human_and_review_after_completion(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     tech = await add_technician(session_factory, shifts=[(tomorrow(8), tomorrow(18))])
     order_id, customer = await order_for(client, factory, session_factory, settings, "H-1")
     base = f"/work-orders/{order_id}"
-    cb = await client.post(f"{base}/callback-requests", json={"reason": "Which day works?", "phone": "+31 6 1234"}, headers=customer.headers)
+    cb = await client.post(
+        f"{base}/callback-requests",
+        json={"reason": "Which day works?", "phone": "+31 6 1234"},
+        headers=customer.headers,
+    )
     assert cb.status_code == 201, cb.text
     agent = await factory.login(Role.AGENT)
     listed = (await client.get("/callback-requests", headers=agent.headers)).json()
@@ -272,14 +352,26 @@ async def test_request_human_and_review_after_completion(
     assert listed[0]["context"]["support_context"]["entries"]
     assert_problem(await client.get("/callback-requests", headers=customer.headers), 403, "forbidden")
 
-    assert_problem(await client.post(f"{base}/review", json={"stars": 5}, headers=customer.headers), 409, "not-reviewable")
-    assert (await client.post(f"{base}/appointment", json=window(tomorrow(10)), headers=customer.headers)).status_code == 201
+    assert_problem(
+        await client.post(f"{base}/review", json={"stars": 5}, headers=customer.headers),
+        409,
+        "not-reviewable",
+    )
+    assert (
+        await client.post(f"{base}/appointment", json=window(tomorrow(10)), headers=customer.headers)
+    ).status_code == 201
     await drive(session_factory, order_id, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, S.COMPLETED, technician_id=tech)
     bad = await client.post(f"{base}/review", json={"stars": 9}, headers=customer.headers)
     assert bad.status_code in (400, 422) and bad.json()["type"].endswith("/validation-failed")
-    review = await client.post(f"{base}/review", json={"stars": 4, "comment": "quick and tidy"}, headers=customer.headers)
+    review = await client.post(
+        f"{base}/review", json={"stars": 4, "comment": "quick and tidy"}, headers=customer.headers
+    )
     assert review.status_code == 201, review.text
-    assert_problem(await client.post(f"{base}/review", json={"stars": 1}, headers=customer.headers), 409, "already-reviewed")
+    assert_problem(
+        await client.post(f"{base}/review", json={"stars": 1}, headers=customer.headers),
+        409,
+        "already-reviewed",
+    )
     async with session_factory() as s:
         row = await s.get(Technician, tech)
         assert row is not None and (row.rating_sum, row.rating_count) == (4, 1)

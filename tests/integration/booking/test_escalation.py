@@ -6,9 +6,9 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -81,7 +81,12 @@ async def test_same_ticket_twice_is_one_work_order_with_context_appended(
     assert retry.status_code == 200 and retry.json()["outcome"] == "existing"
     assert retry.json()["context_appended"] is False  # identical content: nothing new
     more = await escalate(
-        client, agent, "T-2", "C-2", summary="Now also leaking", context={"transcript_excerpt": "water on floor"}
+        client,
+        agent,
+        "T-2",
+        "C-2",
+        summary="Now also leaking",
+        context={"transcript_excerpt": "water on floor"},
     )
     assert more.status_code == 200
     assert more.json()["work_order"]["id"] == first.json()["work_order"]["id"]
@@ -119,7 +124,9 @@ async def test_remote_fixable_category_answers_resolve_remotely_unless_insisted(
 async def test_escalation_input_errors_are_problems(client: AsyncTestClient, factory: Factory) -> None:
     agent = await factory.login(Role.AGENT)
     assert_problem(await escalate(client, agent, "T-4", "C-4", category="nope"), 422, "invalid-input")
-    bad = await escalate(client, agent, "T-4", "C-4", category=None, required_skills=[{"code": "astro.physics"}])
+    bad = await escalate(
+        client, agent, "T-4", "C-4", category=None, required_skills=[{"code": "astro.physics"}]
+    )
     assert_problem(bad, 422, "invalid-input")
     no_place = await escalate(client, agent, "T-4", "C-4", location={})
     assert_problem(no_place, 422, "invalid-input")
@@ -133,7 +140,7 @@ async def test_escalation_input_errors_are_problems(client: AsyncTestClient, fac
 
 
 class _Nominatim(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         query = parse_qs(urlparse(self.path).query).get("q", [""])[0]
         hits = (
             [{"lat": "52.3731", "lon": "4.8922", "display_name": "Dam 1, Amsterdam", "place_id": 1}]
@@ -181,13 +188,25 @@ async def test_sla_policy_is_editable_and_ticket_sla_wins_when_earlier(
     admin = await factory.login(Role.ADMIN)
     agent = await factory.login(Role.AGENT)
     put = await client.put(
-        "/admin/sla-policies/premium/2", json={"response_s": 3600, "resolution_s": 4 * 3600}, headers=admin.headers
+        "/admin/sla-policies/premium/2",
+        json={"response_s": 3600, "resolution_s": 4 * 3600},
+        headers=admin.headers,
     )
     assert put.status_code == 200 and put.json()["source"] == "policy"
     listed = (await client.get("/admin/sla-policies", headers=admin.headers)).json()
-    assert {"tier": "premium", "priority": 2, "response_s": 3600, "resolution_s": 14400, "source": "policy"} in listed
+    assert {
+        "tier": "premium",
+        "priority": 2,
+        "response_s": 3600,
+        "resolution_s": 14400,
+        "source": "policy",
+    } in listed
     assert_problem(
-        await client.put("/admin/sla-policies/premium/2", json={"response_s": 3600, "resolution_s": 3600}, headers=agent.headers),
+        await client.put(
+            "/admin/sla-policies/premium/2",
+            json={"response_s": 3600, "resolution_s": 3600},
+            headers=agent.headers,
+        ),
         403,
         "forbidden",
     )
@@ -196,7 +215,9 @@ async def test_sla_policy_is_editable_and_ticket_sla_wins_when_earlier(
     due = datetime.fromisoformat(r.json()["work_order"]["sla_due_at"])
     assert timedelta(hours=3, minutes=59) < due - datetime.now(UTC) <= timedelta(hours=4)
     ticket_due = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
-    r2 = await escalate(client, agent, "T-8", "C-7", customer=premium, priority=2, sla_due_at=ticket_due.isoformat())
+    r2 = await escalate(
+        client, agent, "T-8", "C-7", customer=premium, priority=2, sla_due_at=ticket_due.isoformat()
+    )
     assert datetime.fromisoformat(r2.json()["work_order"]["sla_due_at"]) == ticket_due
 
 
@@ -206,11 +227,17 @@ async def test_admin_edits_the_triage_table(client: AsyncTestClient, factory: Fa
     body = {"name": "Leak", "required_skills": [{"code": "plumbing", "min_level": 1}], "duration_s": 5400}
     created = await client.put("/admin/categories/leak", json=body, headers=admin.headers)
     assert created.status_code == 201, created.text
-    replaced = await client.put("/admin/categories/leak", json={**body, "duration_s": 7200}, headers=admin.headers)
+    replaced = await client.put(
+        "/admin/categories/leak", json={**body, "duration_s": 7200}, headers=admin.headers
+    )
     assert replaced.status_code == 200 and replaced.json()["duration_s"] == 7200
-    assert_problem(await client.put("/admin/categories/leak", json=body, headers=agent.headers), 403, "forbidden")
+    assert_problem(
+        await client.put("/admin/categories/leak", json=body, headers=agent.headers), 403, "forbidden"
+    )
     bad = {**body, "required_skills": [{"code": "nope", "min_level": 1}]}
-    assert_problem(await client.put("/admin/categories/x", json=bad, headers=admin.headers), 422, "invalid-input")
+    assert_problem(
+        await client.put("/admin/categories/x", json=bad, headers=admin.headers), 422, "invalid-input"
+    )
     r = await escalate(client, agent, "T-9", "C-9", category="leak")
     assert r.json()["work_order"]["duration_s"] == 7200
     assert_problem(await client.delete("/admin/categories/leak", headers=admin.headers), 409, "conflict")
@@ -219,18 +246,28 @@ async def test_admin_edits_the_triage_table(client: AsyncTestClient, factory: Fa
 
 
 async def test_expedite_needs_authority_is_audited_and_dispatches(
-    app: Litestar, client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession]
+    app: Litestar,
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    await add_technician(session_factory, shifts=[(datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=6))])
+    await add_technician(
+        session_factory,
+        shifts=[(datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=6))],
+    )
     agent = await factory.login(Role.AGENT)
     boss = await factory.login(Role.AGENT, can_expedite=True)
     order_id = (await escalate(client, agent, "T-10", "C-10")).json()["work_order"]["id"]
     assert_problem(
-        await client.post(f"/work-orders/{order_id}/expedite", json={"reason": "CEO's house"}, headers=agent.headers),
+        await client.post(
+            f"/work-orders/{order_id}/expedite", json={"reason": "CEO's house"}, headers=agent.headers
+        ),
         403,
         "forbidden",
     )
-    r = await client.post(f"/work-orders/{order_id}/expedite", json={"reason": "elderly, no heat"}, headers=boss.headers)
+    r = await client.post(
+        f"/work-orders/{order_id}/expedite", json={"reason": "elderly, no heat"}, headers=boss.headers
+    )
     assert r.status_code == 200, r.text
     assert r.json()["priority"] == 1
     events: list[dict[str, Any]] = []
@@ -246,7 +283,10 @@ async def test_expedite_needs_authority_is_audited_and_dispatches(
 
 
 async def test_list_work_orders_paginates_and_customers_see_only_their_own(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     agent = await factory.login(Role.AGENT)
     a = await customer_login(session_factory, settings, external_id="C-A")
@@ -265,22 +305,34 @@ async def test_list_work_orders_paginates_and_customers_see_only_their_own(
     assert len(seen) == 6 == len(set(seen))
     own = (await client.get("/work-orders", params={"limit": 100}, headers=a.headers)).json()
     assert len(own["items"]) == 5 and own["next_cursor"] is None
-    b_order = (await client.get("/work-orders", params={"limit": 1}, headers=agent.headers)).json()["items"][0]
+    b_order = (await client.get("/work-orders", params={"limit": 1}, headers=agent.headers)).json()["items"][
+        0
+    ]
     assert b_order["external_ref"] == "zendesk:T-LB"
     assert_problem(await client.get(f"/work-orders/{b_order['id']}", headers=a.headers), 404, "not-found")
-    assert_problem(await client.get("/work-orders", params={"cursor": "!!"}, headers=agent.headers), 422, "invalid-input")
+    assert_problem(
+        await client.get("/work-orders", params={"cursor": "!!"}, headers=agent.headers), 422, "invalid-input"
+    )
 
 
 async def test_needs_callback_when_no_qualified_technician_meets_the_sla(
-    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     now = datetime.now(UTC)
     # qualified, but only free in 3 days; unqualified (level 1) one is free right now next door
     qualified = await add_technician(
-        session_factory, name="Right person", shifts=[(now + timedelta(days=3), now + timedelta(days=3, hours=4))]
+        session_factory,
+        name="Right person",
+        shifts=[(now + timedelta(days=3), now + timedelta(days=3, hours=4))],
     )
     await add_technician(
-        session_factory, name="Wrong person", skills={"hvac.repair": 1}, shifts=[(now, now + timedelta(days=2))]
+        session_factory,
+        name="Wrong person",
+        skills={"hvac.repair": 1},
+        shifts=[(now, now + timedelta(days=2))],
     )
     agent = await factory.login(Role.AGENT)
     customer = await customer_login(session_factory, settings, external_id="C-11")
@@ -307,5 +359,5 @@ async def test_needs_callback_when_no_qualified_technician_meets_the_sla(
     detail = (await client.get(f"/work-orders/{order['id']}", headers=agent.headers)).json()
     assert detail["sla_risk"] == "at_risk"
     assert any(e["kind"] == "sla_at_risk" for e in detail["events"])
-    cb = [e for e in detail["events"] if e["to_status"] == "needs_callback"][0]
+    cb = next(e for e in detail["events"] if e["to_status"] == "needs_callback")
     assert cb["data"]["earliest_arrival"]

@@ -94,5 +94,9 @@ async def test_signed_but_invalid_body_is_422_problem(
     client: AsyncTestClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     body = b'{"helpdesk": "zendesk"}'
-    assert_problem(await client.post("/webhooks/helpdesk/zendesk", content=body, headers=signed(body)), 422, "invalid-input")
+    assert_problem(
+        await client.post("/webhooks/helpdesk/zendesk", content=body, headers=signed(body)),
+        422,
+        "invalid-input",
+    )
     assert await rows(session_factory) == (0, 0, 0, 0)
