@@ -68,6 +68,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from api.simulation.cli import run_simulate
+
+    return run_simulate(settings, args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fieldhand", description="Fieldhand field-service marketplace")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(handler=cmd_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
     sub.add_parser("seed", help="seed the demo city (idempotent)").set_defaults(handler=cmd_seed)
+    simulate = sub.add_parser(
+        "simulate", help="replay a compressed day through the API and workers; print metrics"
+    )
+    simulate.add_argument("--hours", type=float, default=8.0)
+    simulate.add_argument("--scale", choices=["small", "medium", "full"], default="small")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--base-url", default=None, help="a running server on the same database")
+    simulate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    simulate.set_defaults(handler=cmd_simulate)
     args = parser.parse_args(argv)
     settings = Settings()
     return int(args.handler(settings, args))

@@ -53,11 +53,13 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
 async def solving(sf: SF) -> bool:
     """A batch run holds its region's advisory lock while it plans."""
     async with sf() as s:
-        return bool((await s.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))).scalar())
+        return bool(
+            (await s.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))).scalar()
+        )
 
 
-async def wait_for(check, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for(check, within_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + within_s
     while asyncio.get_running_loop().time() < deadline:
         if await check():
             return True
@@ -74,7 +76,11 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
     await seed_catalog(session_factory)
     day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     await technician(
-        session_factory, e2e_settings, name="Solo", at=(52.36, 4.9), shifts=[(day + timedelta(hours=7), day + timedelta(hours=19))]
+        session_factory,
+        e2e_settings,
+        name="Solo",
+        at=(52.36, 4.9),
+        shifts=[(day + timedelta(hours=7), day + timedelta(hours=19))],
     )
     agent = await factory.login(Role.AGENT)
     cust = await customer(session_factory, e2e_settings, "C-K", card=None)
@@ -82,7 +88,9 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
     order_id = r.json()["work_order"]["id"]
     slot = (await e2e_client.get(f"/work-orders/{order_id}/slots", headers=cust.headers)).json()["slots"][0]
     r = await e2e_client.post(
-        f"/work-orders/{order_id}/appointment", json={"window_start": slot["start"], "window_end": slot["end"]}, headers=cust.headers
+        f"/work-orders/{order_id}/appointment",
+        json={"window_start": slot["start"], "window_end": slot["end"]},
+        headers=cust.headers,
     )
     assert r.status_code == 201, r.text
 
@@ -92,7 +100,12 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
     redis = await create_pool(RedisSettings.from_dsn(REDIS_URL))
     try:
         async with session_factory() as s:
-            task = await outbox.enqueue(s, "dispatch.batch_region", {"region": "default", "trigger": "crash-test"}, dedupe_key="crash-test")
+            task = await outbox.enqueue(
+                s,
+                "dispatch.batch_region",
+                {"region": "default", "trigger": "crash-test"},
+                dedupe_key="crash-test",
+            )
             await s.commit()
             await push_pending(session_factory, ArqQueue(redis, e2e_settings.queue_name), take_pending(s))
     finally:
@@ -100,7 +113,9 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
 
     async def offers() -> list[Offer]:
         async with session_factory() as s:
-            return list((await s.execute(select(Offer).where(col(Offer.work_order_id) == order_id))).scalars())
+            return list(
+                (await s.execute(select(Offer).where(col(Offer.work_order_id) == order_id))).scalars()
+            )
 
     worker = start_worker(e2e_settings)
     try:

@@ -1,0 +1,380 @@
+"""`fieldhand simulate`: replay a compressed day through the real HTTP API and the real
+workers, then print the day's metrics.
+
+Time is compressed: one *tick* stands for 15 simulated minutes. Each tick, new tickets are
+escalated by the agent (some urgent: instant dispatch, the rest booked by the customer
+into the first slot that meets the SLA), the dispatcher runs batch dispatch for the region
+(`runDispatch`), the periodic jobs run (instant sweep, offer expiry, re-planning, SLA
+monitor, reminders, outbox, payouts), technicians answer their offers (most accept, some
+decline) and advance each accepted visit one step (en route -> on site -> completed),
+a few customers cancel, and customers review completed visits. Metrics are measured in
+simulated time (ticks), so they read like a real day.
+
+The API is served by uvicorn in-process on a free port (or `--base-url` for a running
+server that shares the same database). Payments go to the configured gateway (dry run
+without a Stripe key: no money moves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from api.simulation.setup import PASSWORD, SCALES, SimPeople, seed_sim_region
+from marketplace.db import make_engine, make_session_factory, unit_of_work
+from marketplace.demo import CATEGORIES, STAFF, seed_demo_city
+from marketplace.offers.models import Offer
+from marketplace.payouts.models import Payout
+from marketplace.settings import Settings
+from marketplace.support.models import CallbackRequest
+from marketplace.timeutil import utcnow
+from marketplace.work_orders.models import WorkOrder
+
+TICK_S = 15 * 60
+M = "/mobile/v1"
+
+
+@dataclass
+class Tracked:
+    order_id: str
+    created_tick: int
+    sla_window_s: float | None
+    duration_s: int
+    customer_email: str = ""
+    assigned_tick: int | None = None
+    done_tick: int | None = None
+    status: str = "triaged"
+
+
+@dataclass
+class Day:
+    orders: dict[str, Tracked] = field(default_factory=dict)
+    escalations: int = 0
+    bookings: int = 0
+    accepts: int = 0
+    declines: int = 0
+    cancellations: int = 0
+    reviews: int = 0
+    dispatch_runs: int = 0
+
+
+def _progress(i: int, n: int, day: Day) -> None:
+    width = 30
+    filled = int(width * i / max(n, 1))
+    done = sum(1 for t in day.orders.values() if t.done_tick is not None)
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'-' * (width - filled)}] {i}/{n} ticks  orders {len(day.orders)}  done {done} "
+    )
+    sys.stderr.flush()
+
+
+class Sim:
+    def __init__(
+        self, http: httpx.AsyncClient, settings: Settings, people: SimPeople, rng: random.Random
+    ) -> None:
+        self.http = http
+        self.settings = settings
+        self.people = people
+        self.rng = rng
+        self.tokens: dict[str, dict[str, str]] = {}
+        self.day = Day()
+        self.categories = [c[0] for c in CATEGORIES if not c[5]]
+
+    async def login(self, email: str, password: str) -> dict[str, str]:
+        if email not in self.tokens:
+            r = await self.http.post("/auth/token", json={"email": email, "password": password})
+            r.raise_for_status()
+            self.tokens[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return self.tokens[email]
+
+    async def escalate(self, tick: int, n: int) -> None:
+        agent = await self.login(STAFF[1][1], STAFF[1][2])
+        for _ in range(n):
+            _, email, ref = self.rng.choice(self.people.customers)
+            urgent = self.rng.random() < 0.15
+            lat, lng = 52.3676 + self.rng.uniform(-0.05, 0.05), 4.9041 + self.rng.uniform(-0.08, 0.08)
+            body = {
+                "helpdesk": "simdesk",
+                "ticket_id": f"{ref}-{tick}-{self.rng.randrange(10**6)}",
+                "customer": {"external_id": ref, "name": f"Sim {ref}"},
+                "location": {"lat": round(lat, 5), "lng": round(lng, 5), "address": "Amsterdam"},
+                "summary": "Simulated ticket",
+                "category": self.rng.choice(self.categories),
+                "priority": 1 if urgent else 3,
+                "region": self.people.region,
+            }
+            r = await self.http.post("/escalations", json=body, headers=agent)
+            self.day.escalations += 1
+            if r.status_code not in (200, 201) or not r.json().get("work_order"):
+                continue
+            wo = r.json()["work_order"]
+            window = None
+            if wo.get("sla_due_at"):
+                window = (
+                    _dt(wo["sla_due_at"]) - _dt(wo.get("created_at") or wo["sla_due_at"])
+                ).total_seconds()
+            self.day.orders[wo["id"]] = Tracked(
+                wo["id"],
+                tick,
+                window,
+                int(wo.get("duration_s") or 3600),
+                customer_email=email,
+                status=wo["status"],
+            )
+            if not urgent and wo["status"] == "triaged":
+                await self.book(wo["id"], email)
+
+    async def book(self, order_id: str, email: str) -> None:
+        headers = await self.login(email, PASSWORD)
+        slots = (
+            (await self.http.get(f"/work-orders/{order_id}/slots", headers=headers)).json().get("slots", [])
+        )
+        pick = next((s for s in slots if s.get("meets_sla")), slots[0] if slots else None)
+        if pick is None:
+            return
+        r = await self.http.post(
+            f"/work-orders/{order_id}/appointment",
+            json={"window_start": pick["start"], "window_end": pick["end"]},
+            headers=headers,
+        )
+        self.day.bookings += int(r.status_code == 201)
+
+    async def dispatch(self) -> None:
+        dispatcher = await self.login(STAFF[2][1], STAFF[2][2])
+        r = await self.http.post(f"/dispatch/regions/{self.people.region}/runs", headers=dispatcher)
+        self.day.dispatch_runs += int(r.status_code == 200)
+
+    async def technicians_act(self, tick: int) -> None:
+        for _, email in self.people.technicians:
+            headers = await self.login(email, PASSWORD)
+            offers = (
+                await self.http.get(f"{M}/offers", params={"status": "pending"}, headers=headers)
+            ).json()
+            for offer in offers.get("items", []):
+                if self.rng.random() < 0.85:
+                    r = await self.http.post(f"{M}/offers/{offer['id']}/accept", headers=headers)
+                    self.day.accepts += int(r.status_code == 200)
+                else:
+                    await self.http.post(
+                        f"{M}/offers/{offer['id']}/decline", json={"reason": "busy"}, headers=headers
+                    )
+                    self.day.declines += 1
+            visits = (await self.http.get(f"{M}/visits", params={"state": "active"}, headers=headers)).json()
+            for visit in visits.get("items", [])[:1]:  # one job at a time
+                oid = visit.get("work_order_id") or visit.get("id")
+                tracked = self.day.orders.get(oid)
+                status = visit.get("status")
+                if tracked and tracked.assigned_tick is None:
+                    tracked.assigned_tick = tick
+                nxt = {"assigned": "en_route", "en_route": "on_site", "on_site": "completed"}.get(
+                    status or ""
+                )
+                if nxt is None:
+                    continue
+                body: dict[str, Any] = {"status": nxt}
+                if nxt == "completed":
+                    body.update(
+                        notes="done (simulated)", time_spent_s=tracked.duration_s if tracked else 3600
+                    )
+                r = await self.http.post(f"{M}/visits/{oid}/status", json=body, headers=headers)
+                if r.status_code == 200 and nxt == "completed" and tracked:
+                    tracked.done_tick = tick
+                    await self.review(oid)
+
+    async def review(self, order_id: str) -> None:
+        tracked = self.day.orders[order_id]
+        headers = await self.login(tracked.customer_email, PASSWORD)
+        stars = self.rng.choice([3, 4, 5, 5, 5])
+        r = await self.http.post(f"/work-orders/{order_id}/review", json={"stars": stars}, headers=headers)
+        self.day.reviews += int(r.status_code in (200, 201))
+
+    async def cancel_some(self) -> None:
+        for tracked in list(self.day.orders.values()):
+            if tracked.done_tick is None and tracked.assigned_tick is None and self.rng.random() < 0.03:
+                agent = await self.login(STAFF[1][1], STAFF[1][2])
+                r = await self.http.post(
+                    f"/work-orders/{tracked.order_id}/appointment/cancel",
+                    json={"reason": "simulated"},
+                    headers=agent,
+                )
+                if r.status_code == 200:
+                    tracked.status = "cancelled"
+                    self.day.cancellations += 1
+
+
+def _workers(module: str) -> Any:
+    """The simulation is a composition root (like `api.app`, which may import workers):
+    it runs the real periodic jobs and an in-process queue. Loaded by name until the
+    import contract lists `api.simulation` next to `api.app` (requested from the lead)."""
+    return importlib.import_module(f"workers.{module}")
+
+
+def _dt(value: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def run_periodic(ctx: Any) -> None:
+    """Every periodic job once (what arq cron / the in-process scheduler would do), then
+    wait for the tasks they queued."""
+    for job in _workers("crons").PERIODIC:
+        if job.name == "dispatch.batch_runs":
+            continue  # the simulated dispatcher runs dispatch on demand each tick
+        try:
+            await job.run(ctx)
+        except Exception as exc:  # report, keep the day going
+            sys.stderr.write(f"\nperiodic job {job.name} failed: {exc}\n")
+    await ctx.queue.drain()
+
+
+async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float) -> dict[str, Any]:
+    engine = make_engine(settings)
+    try:
+        async with make_session_factory(engine)() as s:
+            ids = list(day.orders)
+            orders = list(
+                (await s.execute(select(WorkOrder).where(col(WorkOrder.region) == people.region))).scalars()
+            )
+            accepted = (
+                list(
+                    (
+                        await s.execute(
+                            select(Offer).where(col(Offer.work_order_id).in_(ids), Offer.status == "accepted")
+                        )
+                    ).scalars()
+                )
+                if ids
+                else []
+            )
+            tech_ids = [t for t, _ in people.technicians]
+            payouts = list(
+                (
+                    await s.execute(
+                        select(Payout).where(col(Payout.technician_id).in_(tech_ids), Payout.status == "paid")
+                    )
+                ).scalars()
+            )
+            callbacks = (
+                int(
+                    (
+                        await s.execute(
+                            select(sa.func.count())
+                            .select_from(CallbackRequest)
+                            .where(col(CallbackRequest.work_order_id).in_(ids))
+                        )
+                    ).scalar_one()
+                )
+                if ids
+                else 0
+            )
+    finally:
+        await engine.dispose()
+    done = [t for t in day.orders.values() if t.done_tick is not None]
+    elapsed = {t.order_id: ((t.done_tick or 0) - t.created_tick + 1) * TICK_S for t in done}
+    met = [t for t in done if t.sla_window_s is None or elapsed[t.order_id] <= t.sla_window_s]
+    assigned = [t for t in day.orders.values() if t.assigned_tick is not None]
+    waits = [((t.assigned_tick or 0) - t.created_tick + 0.5) * TICK_S for t in assigned]
+    travel = [int(o.explanation.get("travel_m", 0)) for o in accepted]
+    needs_callback = sum(1 for o in orders if o.status == "needs_callback")
+    busy_s = sum(t.duration_s for t in done) + sum(m / 8.0 for m in travel)
+    return {
+        "tickets_escalated": day.escalations,
+        "work_orders": len(orders),
+        "bookings": day.bookings,
+        "dispatch_runs": day.dispatch_runs,
+        "offers_accepted": day.accepts,
+        "offers_declined": day.declines,
+        "cancellations": day.cancellations,
+        "visits_completed": len(done),
+        "reviews": day.reviews,
+        "sla_met_pct": round(100 * len(met) / len(done), 1) if done else None,
+        "avg_time_to_assign_min": round(sum(waits) / len(waits) / 60, 1) if assigned else None,  # type: ignore[operator]
+        "travel_km_per_visit": round(sum(travel) / len(travel) / 1000, 2) if travel else None,
+        "utilisation_pct": round(100 * busy_s / (len(people.technicians) * hours * 3600), 1),
+        "callbacks": needs_callback + callbacks,
+        "payouts_made": len(payouts),
+        "payouts_total_eur": round(sum(p.amount_minor for p in payouts) / 100, 2),
+    }
+
+
+def _serve(settings: Settings) -> tuple[str, Any]:
+    import socket
+
+    import uvicorn
+
+    from api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="simulate-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError("the API server did not start")
+    return f"http://127.0.0.1:{port}", server
+
+
+async def simulate(
+    settings: Settings, *, hours: float, scale: str, seed: int, base_url: str | None
+) -> dict[str, Any]:
+    TaskContext = _workers("context").TaskContext
+    InProcessQueue = _workers("queue").InProcessQueue
+    os.environ.setdefault("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")
+    os.environ.setdefault("FIELDHAND_DISPATCH_INSTANT_OFFER_TTL_S", "60")
+    rng = random.Random(seed)
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    async with unit_of_work(factory) as session:
+        await seed_demo_city(session)
+    async with unit_of_work(factory) as session:
+        people = await seed_sim_region(session, scale=scale, now=utcnow(), hours=hours, seed=seed)
+    queue = InProcessQueue()
+    ctx = TaskContext(settings=settings, engine=engine, session_factory=factory, queue=queue)
+    queue.bind(ctx)
+    server = None
+    if base_url is None:
+        base_url, server = _serve(settings)
+    per_tick = SCALES[scale][2]
+    ticks = max(1, round(hours * 3600 / TICK_S))
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+            sim = Sim(http, settings, people, rng)
+            for tick in range(ticks + 3):  # three quiet ticks at the end let work finish
+                _progress(min(tick, ticks), ticks, sim.day)
+                if tick < ticks:
+                    await sim.escalate(tick, per_tick)
+                await sim.dispatch()
+                await run_periodic(ctx)
+                await sim.technicians_act(tick)
+                if tick < ticks:
+                    await sim.cancel_some()
+                await run_periodic(ctx)
+            _progress(ticks, ticks, sim.day)
+            sys.stderr.write("\n")
+            await asyncio.sleep(0.5)
+            await run_periodic(ctx)
+            await queue.drain()
+        return await metrics(settings, people, sim.day, hours)
+    finally:
+        await queue.close()
+        await engine.dispose()
+        if server is not None:
+            server.should_exit = True

@@ -1,0 +1,120 @@
+"""A fresh simulation region next to the demo city: technicians on shift now, customers
+with logins and saved cards. Reuses the demo city's catalog and SLA policies."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.auth import create_user
+from marketplace.customers.models import Customer
+from marketplace.demo import CATEGORIES, CITY_CENTRE, CITY_TZ
+from marketplace.payments.models import BillingProfile
+from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
+from marketplace.users.models import Role
+
+PASSWORD = "sim-password-1"
+SCALES = {"small": (12, 40, 3), "medium": (40, 150, 6), "full": (80, 300, 10)}  # techs, customers, per tick
+
+
+@dataclass
+class SimPeople:
+    region: str
+    technicians: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # id, email
+    customers: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # id, email, external ref
+
+
+def _spot(rng: random.Random, km: float) -> tuple[float, float]:
+    return (
+        round(CITY_CENTRE[0] + rng.uniform(-km, km) / 111.0, 5),
+        round(CITY_CENTRE[1] + rng.uniform(-km, km) / 68.0, 5),
+    )
+
+
+async def seed_sim_region(
+    session: AsyncSession, *, scale: str, now: datetime, hours: float, seed: int
+) -> SimPeople:
+    n_techs, n_customers, _ = SCALES[scale]
+    rng = random.Random(seed)
+    run = uuid.uuid4().hex[:6]
+    people = SimPeople(region=f"sim-{run}")
+    visit_skills = sorted(
+        {s for _, _, skills, _, _, remote, _, _ in CATEGORIES if not remote for s, _ in skills}
+    )
+    for i in range(n_techs):
+        lat, lng = _spot(rng, 8)
+        tech = Technician(
+            display_name=f"Sim Tech {i + 1:02d}",
+            status="active",
+            region=people.region,
+            timezone=CITY_TZ,
+            home_lat=lat,
+            home_lng=lng,
+            service_radius_m=rng.choice([10_000, 15_000, 20_000]),
+            hourly_rate_minor=rng.choice([4_500, 5_500]),
+            auto_accept=rng.random() < 0.25,
+            stripe_account_id=f"acct_sim_{run}_{i}",
+            payouts_enabled=True,
+        )
+        session.add(tech)
+        await session.flush()
+        for code in rng.sample(visit_skills, k=min(3, len(visit_skills))):
+            session.add(TechnicianSkill(technician_id=tech.id, skill_code=code, level=rng.randint(2, 3)))
+        for cert in ("gas_safe", "electrical_license"):
+            if rng.random() < 0.5:
+                session.add(
+                    Certification(
+                        technician_id=tech.id,
+                        code=cert,
+                        number=f"SIM-{run}-{i}",
+                        issuer="Sim Registry",
+                        status="verified",
+                        expires_at=now + timedelta(days=365),
+                    )
+                )
+        session.add(
+            Shift(
+                technician_id=tech.id,
+                starts_at=now - timedelta(minutes=5),
+                ends_at=now + timedelta(hours=hours + 10),
+            )
+        )
+        email = f"sim-tech-{run}-{i}@example.test"
+        await create_user(
+            session,
+            email=email,
+            password=PASSWORD,
+            role=Role.TECHNICIAN,
+            display_name=tech.display_name,
+            technician_id=tech.id,
+        )
+        people.technicians.append((tech.id, email))
+    tiers = ["standard"] * 6 + ["priority"] * 3 + ["premium"]
+    for i in range(n_customers):
+        ref = f"SIM-{run}-C{i}"
+        customer = Customer(
+            name=f"Sim Customer {i}",
+            tier=rng.choice(tiers),
+            timezone=CITY_TZ,
+            external_source="simdesk",
+            external_ref=ref,
+        )
+        session.add(customer)
+        await session.flush()
+        session.add(BillingProfile(customer_id=customer.id, default_payment_method="pm_card_visa"))
+        email = f"sim-cust-{run}-{i}@example.test"
+        await create_user(
+            session,
+            email=email,
+            password=PASSWORD,
+            role=Role.CUSTOMER,
+            display_name=customer.name,
+            customer_id=customer.id,
+        )
+        people.customers.append((customer.id, email, ref))
+    await session.flush()
+    return people

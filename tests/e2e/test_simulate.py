@@ -1,0 +1,33 @@
+"""`fieldhand simulate` runs a short day in CI and prints sane metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_simulate_short_day_prints_sane_metrics(database_url: str) -> None:
+    env = {**os.environ, "FIELDHAND_DATABASE_URL": database_url, "FIELDHAND_REDIS_URL": ""}
+    env.pop("FIELDHAND_STRIPE_API_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "simulate", "--hours", "1", "--scale", "small", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ticks" in done.stderr  # the progress bar
+    metrics = json.loads(done.stdout)
+    assert metrics["work_orders"] > 0 and metrics["visits_completed"] > 0
+    assert 0 <= metrics["sla_met_pct"] <= 100
+    assert metrics["avg_time_to_assign_min"] >= 0
+    assert 0 < metrics["travel_km_per_visit"] < 60
+    assert 0 < metrics["utilisation_pct"] <= 400
+    assert metrics["payouts_made"] >= 0 and metrics["callbacks"] >= 0
