@@ -7,6 +7,7 @@ Revises: 0001
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0002"
@@ -23,9 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("busy_until", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("cancellation_fee_minor", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("replaced_by_id", sa.Uuid(), nullable=True))
-        batch.create_foreign_key(
-            "fk_appointments_replaced_by", "appointments", ["replaced_by_id"], ["id"]
-        )
+        batch.create_foreign_key("fk_appointments_replaced_by", "appointments", ["replaced_by_id"], ["id"])
         batch.create_check_constraint(
             "ck_appointments_busy", "busy_until IS NULL OR busy_from IS NULL OR busy_until > busy_from"
         )
