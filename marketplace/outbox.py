@@ -93,24 +93,28 @@ async def push_pending(
     queue: TaskQueue | None,
     pending: list[tuple[uuid.UUID, datetime]],
 ) -> None:
-    """Hand committed rows to the queue and mark them pushed. Failures are left to the sweeper."""
+    """Mark committed rows pushed, then hand them to the queue.
+
+    Marking first (in its own short transaction) means the runner never finds the row
+    locked by our bookkeeping; if the process dies between the mark and the push, the
+    sweeper re-pushes rows that stayed PUSHED without finishing. Push failures are left
+    to the sweeper too: the request that wrote the rows has already committed.
+    """
     if queue is None or not pending:
         return
-    pushed: list[uuid.UUID] = []
+    async with factory() as session:
+        await session.execute(
+            sa.update(OutboxTask)
+            .where(col(OutboxTask.id).in_([task_id for task_id, _ in pending]))
+            .where(col(OutboxTask.status) == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.PUSHED, pushed_at=utcnow())
+        )
+        await session.commit()
     for task_id, available_at in pending:
         try:
             await queue.push(task_id, defer_until=available_at if available_at > utcnow() else None)
-            pushed.append(task_id)
         except Exception:  # the sweeper will retry; never fail the request that already committed
             log.warning("outbox push failed; sweeper will retry", extra={"task_id": str(task_id)})
-    if pushed:
-        async with factory() as session:
-            await session.execute(
-                sa.update(OutboxTask)
-                .where(col(OutboxTask.id).in_(pushed), col(OutboxTask.status) == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.PUSHED, pushed_at=utcnow())
-            )
-            await session.commit()
 
 
 async def sweep_stuck(
@@ -122,7 +126,7 @@ async def sweep_stuck(
     async with factory() as session:
         rows = (
             await session.execute(
-                select(OutboxTask.id, OutboxTask.available_at)
+                select(OutboxTask.id, OutboxTask.available_at, OutboxTask.status)
                 .where(
                     sa.or_(
                         sa.and_(
@@ -141,10 +145,8 @@ async def sweep_stuck(
                 .limit(limit)
             )
         ).all()
-    await push_pending(factory, queue, [(row[0], row[1]) for row in rows])
-    # rows already PUSHED are re-pushed above but not re-marked; refresh their pushed_at
     if rows:
-        async with factory() as session:
+        async with factory() as session:  # PUSHED rows: restart their clock before pushing again
             await session.execute(
                 sa.update(OutboxTask)
                 .where(col(OutboxTask.id).in_([row[0] for row in rows]))
@@ -152,4 +154,11 @@ async def sweep_stuck(
                 .values(pushed_at=utcnow())
             )
             await session.commit()
+    await push_pending(factory, queue, [(row[0], row[1]) for row in rows])
+    for row in rows:  # rows that were already PUSHED are not re-pushed by push_pending
+        if row[2] == OutboxStatus.PUSHED:
+            try:
+                await queue.push(row[0])
+            except Exception:
+                log.warning("outbox re-push failed", extra={"task_id": str(row[0])})
     return len(rows)

@@ -1,9 +1,12 @@
 """Execute one outbox row: the same code path under arq and under the in-process queue.
 
-The row is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so two deliveries of the same
-task cannot run at once; the handler's writes and the row's `done` mark commit together,
-so a delivery after success is a no-op. External effects (Stripe) carry idempotency keys
-derived from row ids, so a crash between the external call and our commit is safe too.
+The row is locked (`SELECT ... FOR UPDATE` on PostgreSQL) so two deliveries of the same
+task cannot run at once: the second waits for the first and then finds the row done. The
+handler's writes and the row's `done` mark commit together, so a delivery after success is
+a no-op. (A non-blocking SKIP LOCKED would drop a delivery whenever any other transaction
+touched the row at that moment, leaving the task to the sweeper.) External effects
+(Stripe) carry idempotency keys derived from row ids, so a crash between the external call
+and our commit is safe too.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ MAX_ATTEMPTS = 8
 class RunOutcome(StrEnum):
     DONE = "done"
     ALREADY_DONE = "already_done"
-    BUSY = "busy"  # another worker holds the row
     MISSING = "missing"
 
 
@@ -41,11 +43,10 @@ async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
     async with ctx.session_factory() as session:
         query = select(OutboxTask).where(OutboxTask.id == task_id)
         if supports_row_locks(session):
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update()
         row = (await session.execute(query)).scalar_one_or_none()
         if row is None:
-            exists = await session.get(OutboxTask, task_id)
-            return RunOutcome.BUSY if exists is not None else RunOutcome.MISSING
+            return RunOutcome.MISSING
         if row.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
             return RunOutcome.ALREADY_DONE
         name, args, attempt = row.name, dict(row.args), row.attempts + 1
