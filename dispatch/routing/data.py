@@ -87,6 +87,17 @@ class PlannerConfig:
     # visits (see dispatch.routing.decompose); None = never split.
     decompose_above_visits: int | None = 600
     region_visits: int = 250
+    # How days above ``decompose_above_visits`` are solved: "lns" = a global greedy plan
+    # improved by neighbourhood decomposition (dispatch.routing.improve), "regions" = the
+    # older independent k-means regions (dispatch.routing.decompose).
+    large_day: str = "lns"
+    construct_regret: int = 3  # regret-k insertion for the global start (1 = cheapest insertion)
+    lns_routes: int = 12  # routes per subproblem
+    lns_subproblem_seconds: float = 0.15  # OR-Tools time per subproblem
+    lns_solution_limit: int | None = None  # OR-Tools solutions per subproblem (reproducible)
+    lns_max_subproblems: int | None = None  # stop after this many subproblems
+    lns_metaheuristic: str | None = None  # subproblem search; None = ``metaheuristic``
+    lns_workers: int = 1  # >1: disjoint subproblems solved in worker processes
     # PyVRP is only chosen automatically when the qualification structure needs at most this
     # many distinct distance profiles (one matrix copy each).
     max_pyvrp_profiles: int = 8

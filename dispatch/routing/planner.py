@@ -10,6 +10,7 @@ from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
 from dispatch.routing.decompose import solve_by_regions
 from dispatch.routing.greedy import greedy_sequences
+from dispatch.routing.improve import solve_large_day
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.schedule import repair, to_plan
 from dispatch.routing.travel import TravelSource
@@ -46,6 +47,8 @@ def plan_day(
     # for thousands of points) comes off the search budget. A monotonic timer, not a clock.
     started = time.perf_counter()
     cfg = dataclasses.replace(config or PlannerConfig(), time_limit_s=time_limit_s, seed=seed)
+    if cfg.large_day not in ("lns", "regions"):
+        raise ValueError(f"unknown large_day strategy {cfg.large_day!r}")
     data = build_routing_data(technicians, visits, day, travel, cfg, now=now)
     initial = _warm_start(data, previous) if previous is not None else None
     engine = choose_engine(data, cfg)
@@ -60,7 +63,13 @@ def plan_day(
         if initial is None and big:
             initial = greedy_sequences(data)
         split = cfg.decompose_above_visits is not None and data.n_visits > cfg.decompose_above_visits
-        if split and initial is None:
+        if split and cfg.large_day == "lns":
+            # Leave time to turn sequences into a timed plan and for the last subproblem's
+            # overrun, so the whole call stays inside the limit.
+            reserve = min(0.5, 0.02 * cfg.time_limit_s)
+            sequences, stats = solve_large_day(data, cfg, deadline - reserve, cfg.seed, initial)
+            engine = "ortools-lns"
+        elif split and cfg.large_day == "regions" and initial is None:
             sequences, stats = solve_by_regions(data, cfg, deadline, cfg.seed, cfg.region_visits)
             engine = "ortools-regions"
         else:
