@@ -9,8 +9,10 @@ Used only when the pure flow model cannot express a rule (DESIGN.md section 5):
 
 The model is x[v, t] for the arcs handed in (each visit's cheapest candidates, see
 `dispatch.matching`), "each visit at most once", per-technician counts and the same
-objective as the flow (pair costs + unassigned penalties). One worker and a fixed seed
-make it deterministic; `optimal` means proven optimal over the arcs handed in.
+objective as the flow (pair costs + unassigned penalties). Constraints that cannot bind
+(fewer arcs than capacity, less work than budget) are left out. The unconstrained flow
+optimum is passed as a hint. One worker and a fixed seed make it deterministic;
+`optimal` means proven optimal over the arcs handed in.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ def solve_assignment_cpsat(
     max_share: float | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
+    hint_arc: IntArray | None = None,
 ) -> CpSatSolution:
+    """Solve the side-constrained assignment; `hint_arc[v]` (arc index or -1) warm-starts it."""
     n_visits = len(arc_rows)
     model = cp_model.CpModel()
     per_tech: dict[int, list[tuple[cp_model.IntVar, int]]] = {}
     arc_vars: list[list[cp_model.IntVar]] = []
-    objective_terms: list[cp_model.LinearExprT] = []
+    obj_vars: list[cp_model.IntVar] = []
+    obj_coeffs: list[int] = []
     for v in range(n_visits):
         row_vars = []
         for k, (row, cost) in enumerate(zip(arc_rows[v].tolist(), arc_costs[v].tolist(), strict=True)):
@@ -57,26 +62,37 @@ def solve_assignment_cpsat(
             row_vars.append(x)
             load = int(arc_load_s[v][k]) if arc_load_s is not None else 0
             per_tech.setdefault(row, []).append((x, load))
-            objective_terms.append(cost * x)
+            obj_vars.append(x)
+            obj_coeffs.append(cost)
+            if hint_arc is not None:
+                model.add_hint(x, k == int(hint_arc[v]))
         unassigned = model.new_bool_var(f"u{v}")
         model.add_exactly_one([*row_vars, unassigned])
-        objective_terms.append(int(penalties[v]) * unassigned)
+        obj_vars.append(unassigned)
+        obj_coeffs.append(int(penalties[v]))
+        if hint_arc is not None:
+            model.add_hint(unassigned, int(hint_arc[v]) < 0)
         arc_vars.append(row_vars)
 
     counts = {}
     for row, entries in per_tech.items():
-        count = sum(x for x, _ in entries)
-        model.add(count <= int(capacity[row]))
-        counts[row] = count
+        xs = [x for x, _ in entries]
+        if len(xs) > int(capacity[row]):
+            model.add(cp_model.LinearExpr.sum(xs) <= int(capacity[row]))
+        counts[row] = xs
         if budget_s is not None:
-            model.add(sum(load * x for x, load in entries) <= int(budget_s[row]))
+            loads = [load for _, load in entries]
+            if sum(loads) > int(budget_s[row]):
+                model.add(cp_model.LinearExpr.weighted_sum(xs, loads) <= int(budget_s[row]))
     if max_share is not None and counts:
-        total = sum(counts.values())
+        # one shared `total` keeps each cap at a handful of terms (not every arc of the batch)
+        total = model.new_int_var(0, n_visits, "assigned_total")
+        model.add(total == cp_model.LinearExpr.sum([x for xs in counts.values() for x in xs]))
         permille = round(max_share * 1000)
-        for count in counts.values():
-            model.add(1000 * count <= permille * total + 1000)
+        for xs in counts.values():
+            model.add(1000 * cp_model.LinearExpr.sum(xs) <= permille * total + 1000)
 
-    model.minimize(sum(objective_terms))
+    model.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coeffs))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1

@@ -164,7 +164,7 @@ def rank_candidates(
         _ranked(pool, visit, feasible, table, int(i), rank, weights) for rank, i in enumerate(top, start=1)
     )
     status, option = Outcome.RANKED, None
-    if not candidates:
+    if not len(feasible.rows):
         qualified, option = callback_option(pool, visit, now, model)
         status = Outcome.NEEDS_CALLBACK if qualified else Outcome.NO_QUALIFIED_TECHNICIAN
     return Ranking(
@@ -218,11 +218,16 @@ class AssignmentProblem:
             cap = min(cap, tech.max_visits_per_day - already)
         return max(cap, 0)
 
-    def shift_budget_s(self, tech: Technician) -> int:
+    @property
+    def horizon_end(self) -> int:
+        """Shift time counts up to here: `options.horizon_end`, else the latest possible finish."""
+        if self.options.horizon_end is not None:
+            return self.options.horizon_end
+        return max((v.window.end + v.duration_s for v in self.visits), default=self.now)
+
+    def shift_budget_s(self, tech: Technician, horizon_end: int | None = None) -> int:
         """On-shift seconds left between `now` and the horizon."""
-        horizon = self.options.horizon_end
-        if horizon is None:
-            horizon = max((v.window.end + v.duration_s for v in self.visits), default=self.now)
+        horizon = self.horizon_end if horizon_end is None else horizon_end
         return sum(max(0, min(s.end, horizon) - max(s.start, self.now)) for s in tech.shifts)
 
 
@@ -243,7 +248,7 @@ class VisitOutcome:
 class BatchResult:
     outcomes: tuple[VisitOutcome, ...]  # in the problem's visit order
     objective: int  # sum of pair costs + penalties of open visits
-    solver: str  # "min_cost_flow" or "cp_sat"
+    solver: str  # "min_cost_flow", "cp_sat" or "flow_repaired" (CP-SAT found nothing better in time)
     optimal: bool  # flow: proved optimal over all feasible pairs; CP-SAT: over the pairs kept
     stats: tuple[tuple[str, float], ...] = ()
 
@@ -296,6 +301,84 @@ def candidate_arcs(
     )
 
 
+def _repair(
+    problem: AssignmentProblem,
+    arcs: Arcs,
+    assigned_arc: IntArray,
+    budget: IntArray | None,
+    penalties: IntArray,
+) -> IntArray | None:
+    """Make an assignment respect shift hours and the fairness cap by dropping visits.
+
+    Returns None when it already does (then the flow optimum is optimal for the side-
+    constrained problem too: it is optimal for a relaxation of it). Otherwise drops, from
+    each offending technician, the visits whose loss (penalty - pair cost) is smallest
+    until the constraints hold: a feasible warm start for CP-SAT and its fallback.
+    """
+    arc = assigned_arc.copy()
+    share = problem.options.max_share_per_technician
+    durations = [v.duration_s for v in problem.visits]
+    changed = False
+    while True:
+        by_tech: dict[int, list[int]] = {}
+        for v in np.flatnonzero(arc >= 0).tolist():
+            by_tech.setdefault(int(arcs.rows[v][arc[v]]), []).append(v)
+        total = sum(len(vs) for vs in by_tech.values())
+        cap = None if share is None else (round(share * 1000) * total + 1000) // 1000
+        dropped = False
+        for row, vs in by_tech.items():
+            vs.sort(key=lambda v: (int(penalties[v]) - int(arcs.cost[v][arc[v]]), v))
+            work = sum(int(arcs.travel_s[v][arc[v]]) + durations[v] for v in vs)
+            while vs and ((budget is not None and work > budget[row]) or (cap is not None and len(vs) > cap)):
+                v = vs.pop(0)
+                work -= int(arcs.travel_s[v][arc[v]]) + durations[v]
+                arc[v] = -1
+                dropped = True
+        if not dropped:
+            return arc if changed else None
+        changed = True
+
+
+def _tighten(
+    problem: AssignmentProblem,
+    arcs: Arcs,
+    assigned_arc: IntArray,
+    budget: IntArray | None,
+    penalties: IntArray,
+    capacity: IntArray,
+    max_rounds: int = 10,
+) -> IntArray | None:
+    """A good feasible side-constrained assignment from flows with shrinking capacities.
+
+    None when the flow optimum already satisfies the side constraints. Otherwise: repair
+    (drop visits), lower each offender's capacity to what it kept, re-solve the flow so
+    the dropped visits find other technicians, and repeat until nothing is dropped.
+    Capacities only shrink, so this stops; the last repair is always feasible.
+    """
+    repaired = _repair(problem, arcs, assigned_arc, budget, penalties)
+    if repaired is None:
+        return None
+    cap = capacity.copy()
+    for _ in range(max_rounds):
+        before = np.bincount(_rows_of(arcs, assigned_arc), minlength=len(cap))
+        after = np.bincount(_rows_of(arcs, repaired), minlength=len(cap))
+        cap = np.where(after < before, after, cap)
+        assigned_arc = solve_assignment_flow(arcs.rows, arcs.cost, penalties, cap).assigned_arc
+        again = _repair(problem, arcs, assigned_arc, budget, penalties)
+        if again is None:
+            return assigned_arc
+        repaired = again
+    return repaired
+
+
+def _rows_of(arcs: Arcs, arc: IntArray) -> IntArray:
+    return np.array([int(arcs.rows[v][k]) for v, k in enumerate(arc.tolist()) if k >= 0], dtype=np.int64)
+
+
+def _objective(arcs: Arcs, arc: IntArray, penalties: IntArray) -> int:
+    return sum(int(arcs.cost[v][k]) if k >= 0 else int(penalties[v]) for v, k in enumerate(arc.tolist()))
+
+
 def assign_batch(problem: AssignmentProblem, pool: TechnicianPool | None = None) -> BatchResult:
     """Assign `problem.visits` to `problem.technicians` at minimum total cost.
 
@@ -311,31 +394,46 @@ def assign_batch(problem: AssignmentProblem, pool: TechnicianPool | None = None)
     arcs = candidate_arcs(problem, pool, capacity, penalties)
     prepared = time.perf_counter()
 
-    if opts.needs_cpsat:
+    # The flow optimum (over every feasible pair) is a lower bound for any side-constrained
+    # version; when it already satisfies the side constraints it is optimal for them too.
+    flow = solve_assignment_flow(
+        arcs.rows, arcs.cost, penalties, capacity, initial_k=opts.candidates_per_visit
+    )
+    solver, optimal, assigned_arc = "min_cost_flow", flow.certified_optimal, flow.assigned_arc
+    stats: list[tuple[str, float]] = [("arcs", float(flow.arcs)), ("rounds", float(flow.rounds))]
+    budget = None
+    if opts.respect_shift_hours:
+        horizon = problem.horizon_end
+        budget = np.array([problem.shift_budget_s(t, horizon) for t in pool.technicians], dtype=np.int64)
+    repaired = (
+        _tighten(problem, arcs, flow.assigned_arc, budget, penalties, capacity) if opts.needs_cpsat else None
+    )
+    if repaired is not None:
         k = opts.cpsat_candidates_per_visit
-        loads = [arcs.travel_s[v][:k] + visit.duration_s for v, visit in enumerate(problem.visits)]
-        budget = None
-        if opts.respect_shift_hours:
-            budget = np.array([problem.shift_budget_s(t) for t in pool.technicians], dtype=np.int64)
         cp = solve_assignment_cpsat(
             [r[:k] for r in arcs.rows],
             [c[:k] for c in arcs.cost],
             penalties,
             capacity,
-            arc_load_s=loads,
+            arc_load_s=[arcs.travel_s[v][:k] + visit.duration_s for v, visit in enumerate(problem.visits)],
             budget_s=budget,
             max_share=opts.max_share_per_technician,
             time_limit_s=opts.time_limit_s,
             seed=opts.seed,
+            hint_arc=np.where(repaired < k, repaired, -1),
         )
-        solver, optimal, assigned_arc = "cp_sat", cp.optimal, cp.assigned_arc
-        stats: list[tuple[str, float]] = [("arcs", float(sum(len(r[:k]) for r in arcs.rows)))]
-    else:
-        flow = solve_assignment_flow(
-            arcs.rows, arcs.cost, penalties, capacity, initial_k=opts.candidates_per_visit
-        )
-        solver, optimal, assigned_arc = "min_cost_flow", flow.certified_optimal, flow.assigned_arc
-        stats = [("arcs", float(flow.arcs)), ("rounds", float(flow.rounds))]
+        stats = [
+            ("arcs", float(sum(len(r[:k]) for r in arcs.rows))),
+            ("flow_lower_bound", float(flow.objective)),
+            ("repaired_objective", float(_objective(arcs, repaired, penalties))),
+        ]
+        found = cp.status in ("OPTIMAL", "FEASIBLE")
+        if found and cp.objective <= _objective(arcs, repaired, penalties):
+            solver, assigned_arc = "cp_sat", cp.assigned_arc
+            # proven over the kept arcs; globally when it meets the flow's lower bound
+            optimal = cp.optimal or cp.objective == flow.objective
+        else:
+            solver, optimal, assigned_arc = "flow_repaired", False, repaired
     solved = time.perf_counter()
 
     outcomes = []

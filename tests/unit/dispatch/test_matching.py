@@ -76,7 +76,11 @@ def problems(
 ) -> AssignmentProblem:
     techs = tuple(draw(technicians(i)) for i in range(draw(st.integers(1, max_techs))))
     vs = tuple(draw(visits(i)) for i in range(draw(st.integers(1, max_visits))))
-    options = BatchOptions(capacity_per_technician=draw(st.integers(1, 3)), existing_load=(("t0", 1),))
+    options = BatchOptions(
+        capacity_per_technician=draw(st.integers(1, 3)),
+        existing_load=(("t0", 1),),
+        candidates_per_visit=draw(st.sampled_from([1, 2, 16])),  # tiny K exercises the certificate
+    )
     if side:
         options = BatchOptions(
             capacity_per_technician=options.capacity_per_technician,
@@ -105,8 +109,7 @@ def test_cpsat_with_side_constraints_is_valid_and_optimal(problem: AssignmentPro
     result = assign_batch(problem)
     report = validate_assignment(problem, result)
     assert report.ok, report.violations
-    if problem.options.needs_cpsat:
-        assert result.solver == "cp_sat" and result.optimal
+    assert result.optimal  # flow (side constraints happened to hold) or CP-SAT
     assert result.objective == brute_force_optimum(problem)
 
 
@@ -194,3 +197,34 @@ def test_visit_with_only_unqualified_near_needs_callback_in_batch() -> None:
     assert out.status is Outcome.NEEDS_CALLBACK
     assert out.earliest_option is not None and out.earliest_option.technician_id == "hvac-tomorrow"
     assert out.earliest_option.arrival >= T0 + 24 * H
+
+
+def test_binding_shift_hours_switch_to_cpsat() -> None:
+    # `a` is nearest to both visits but has 2.5 h of shift left: with two 1 h jobs plus
+    # travel it can only take one. The flow ignores that, so CP-SAT must step in.
+    techs = (tech("a", 0, 0, shifts=((T0, T0 + 2 * H + 30 * 60),)), tech("b", 0, 6.0))
+    vs = (
+        visit("v0", 0, 0.2, window=(T0, T0 + 4 * H)),
+        visit("v1", 0, -0.2, window=(T0, T0 + 4 * H)),
+    )
+    loose = AssignmentProblem(vs, techs, now=T0, options=BatchOptions(capacity_per_technician=2))
+    assert {o.technician_id for o in assign_batch(loose).outcomes} == {"a"}
+    options = BatchOptions(capacity_per_technician=2, respect_shift_hours=True, horizon_end=T0 + 2 * H)
+    problem = AssignmentProblem(vs, techs, now=T0, options=options)
+    result = assign_batch(problem)
+    assert result.solver == "cp_sat" and result.optimal
+    assert sorted(o.technician_id or "" for o in result.outcomes) == ["a", "b"]
+    assert validate_assignment(problem, result).ok
+    assert result.objective == brute_force_optimum(problem)
+
+
+def test_binding_fairness_cap_switch_to_cpsat() -> None:
+    techs = (tech("a", 0, 0), tech("b", 0, 3.0), tech("c", 0, -3.0))
+    vs = tuple(visit(f"v{i}", 0, 0.1 * i) for i in range(6))
+    options = BatchOptions(capacity_per_technician=6, max_share_per_technician=0.34)
+    problem = AssignmentProblem(vs, techs, now=T0, options=options)
+    result = assign_batch(problem)
+    assert result.solver == "cp_sat" and result.optimal
+    report = validate_assignment(problem, result)
+    assert report.ok, report.violations
+    assert result.objective == brute_force_optimum(problem)
