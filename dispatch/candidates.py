@@ -18,7 +18,7 @@ position at `now`; for a later shift, from home at the shift start. Arrival is t
 earliest moment that is both reachable and inside the visit window; certifications must
 be valid at that arrival (`Certification.valid_at`).
 
-Only rows the pool's (grid cell, skill) index returns are evaluated eagerly; everyone
+Only rows the pool's (grid cell, skill, level) index returns are evaluated eagerly; everyone
 else lacks a required skill or lives too far away by construction, and is classified
 lazily (same checks, same order) when a reason is actually asked for.
 
@@ -106,8 +106,9 @@ def _qualification(
         kind[hit] = reason
         detail[hit] = info if isinstance(info, int) else info[hit]
 
-    pinned = cols.pinned_row[vis]
-    fail((pinned != PAD) & (rows != pinned), PINNED_TO_OTHER, 0)
+    if (cols.pinned_row != PAD).any():
+        pinned = cols.pinned_row[vis]
+        fail((pinned != PAD) & (rows != pinned), PINNED_TO_OTHER, 0)
     for j in range(cols.req_col.shape[1]):
         col = cols.req_col[vis, j]
         level = np.where(col >= 0, pool.skill_levels[rows, np.maximum(col, 0)], 0)
@@ -254,7 +255,7 @@ def evaluate_pairs(
 
 
 def prefilter(pool: TechnicianPool, visit: Visit) -> IntArray:
-    """Rows that may pass the skill and radius checks: the smallest (cell, skill) bucket.
+    """Rows that may pass the skill and radius checks: the smallest (cell, skill, level) bucket.
 
     Everybody outside it lacks that skill or is out of range.
     """
@@ -262,9 +263,11 @@ def prefilter(pool: TechnicianPool, visit: Visit) -> IntArray:
     if visit.pinned_to is not None:
         row = pool.row_of.get(visit.pinned_to)
         return np.array([] if row is None else [row], dtype=np.int64)
-    if not visit.skills:
+    if not any(req.min_level > 0 for req in visit.skills):
         return pool.rows_near(loc.lat, loc.lng)
-    buckets = [pool.rows_serving(loc.lat, loc.lng, req.code) for req in visit.skills]
+    buckets = [
+        pool.rows_serving(loc.lat, loc.lng, r.code, r.min_level) for r in visit.skills if r.min_level > 0
+    ]
     return min(buckets, key=len)
 
 

@@ -61,7 +61,7 @@ class TechnicianPool:
     max_visits_per_day: IntArray  # -1 = no limit
     cell_deg: float
     cells: dict[tuple[int, int], IntArray]  # grid cell -> rows whose home is in it
-    coverage: dict[tuple[int, int, int], IntArray]  # (cell, skill column) -> rows that may serve it
+    coverage: dict[tuple[int, int, int, int], IntArray]  # (cell, skill, level) -> rows that may serve it
 
     def __len__(self) -> int:
         return len(self.technicians)
@@ -70,15 +70,15 @@ class TechnicianPool:
     def max_radius_m(self) -> float:
         return float(self.radius_m.max()) if len(self.radius_m) else 0.0
 
-    def rows_serving(self, lat: float, lng: float, skill_code: str) -> IntArray:
-        """Rows holding `skill_code` (any level) whose service disc may cover the point.
+    def rows_serving(self, lat: float, lng: float, skill_code: str, min_level: int = 1) -> IntArray:
+        """Rows holding `skill_code` at `min_level` or above whose service disc may cover the point.
 
-        The main prefilter: the (cell, skill) bucket is usually a few percent of the pool.
+        The main prefilter: the (cell, skill, level) bucket is usually a few percent of the pool.
         """
         col = self.skill_codes.get(skill_code)
         if col is None:
             return np.empty(0, dtype=np.int64)
-        key = (_cell(lat, self.cell_deg), _cell(lng, self.cell_deg), col)
+        key = (_cell(lat, self.cell_deg), _cell(lng, self.cell_deg), col, max(min_level, 1))
         return self.coverage.get(key, np.empty(0, dtype=np.int64))
 
     def rows_near(self, lat: float, lng: float, radius_m: float | None = None) -> IntArray:
@@ -190,12 +190,14 @@ def build_pool(technicians: Sequence[Technician], cell_km: float = 5.0) -> Techn
 
 def _coverage_index(
     home: FloatArray, radius_m: FloatArray, skill_levels: IntArray, cell_deg: float
-) -> dict[tuple[int, int, int], IntArray]:
-    """(cell, skill column) -> sorted rows with that skill whose disc's bounding box touches the cell.
+) -> dict[tuple[int, int, int, int], IntArray]:
+    """(cell, skill column, level) -> sorted rows holding the skill at that level or above
+    whose service disc's bounding box touches the cell.
 
     Built with numpy in one pass: each technician expands to the cells of the bounding box
     of their service disc (about 150 cells for a 30 km radius at 5 km cells), once per
-    skill they hold; the (key, row) pairs are then sorted and split by key.
+    skill and level up to theirs; the (key, row) pairs are then sorted and split by key.
+    About 4 M entries for the 10,000-technician bench city.
     """
     n = len(home)
     if n == 0:
@@ -210,25 +212,42 @@ def _coverage_index(
     width = lng_hi - lng_lo + 1
     per_tech = (lat_hi - lat_lo + 1) * width
 
-    pair_row, pair_skill = np.nonzero(skill_levels > 0)  # one entry per (technician, skill)
-    counts = per_tech[pair_row]
-    row = np.repeat(pair_row, counts)
-    skill = np.repeat(pair_skill, counts)
-    offset = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    def expand(counts: IntArray) -> tuple[IntArray, IntArray]:
+        """Index of the item each expanded entry came from, and its offset within it."""
+        item = np.repeat(np.arange(len(counts)), counts)
+        return item, np.arange(len(item)) - np.repeat(np.cumsum(counts) - counts, counts)
+
+    # one entry per (technician, skill, level l <= their level): "has this skill at >= l"
+    pair_row, pair_skill = np.nonzero(skill_levels > 0)
+    item, offset = expand(skill_levels[pair_row, pair_skill])
+    t_row, t_skill, t_level = pair_row[item], pair_skill[item], offset + 1
+    # ... times every cell of the technician's bounding box
+    item, offset = expand(per_tech[t_row])
+    row, skill, level = t_row[item], t_skill[item], t_level[item]
     ci = lat_lo[row] + offset // width[row]
     cj = lng_lo[row] + offset % width[row]
 
-    # one int64 key per (cell, skill); a stable sort keeps rows ascending inside each key
+    # one int64 key per (cell, skill, level); a stable sort keeps rows ascending per key
     ci0, cj0 = int(ci.min()), int(cj.min())
-    n_cj, n_skill = int(cj.max()) - cj0 + 1, skill_levels.shape[1]
-    key = ((ci - ci0) * n_cj + (cj - cj0)) * n_skill + skill
+    n_cj, n_skill, n_level = int(cj.max()) - cj0 + 1, skill_levels.shape[1], int(level.max())
+    key = (((ci - ci0) * n_cj + (cj - cj0)) * n_skill + skill) * n_level + (level - 1)
     order = np.argsort(key, kind="stable")
     key, row = key[order], row[order]
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [len(row)]])
-    ci = key // (n_cj * n_skill) + ci0
-    cj = (key // n_skill) % n_cj + cj0
-    skill = key % n_skill
+    firsts = key[bounds[:-1]]
+    lv = firsts % n_level + 1
+    sk = (firsts // n_level) % n_skill
+    cell = firsts // (n_level * n_skill)
+    ci_, cj_ = cell // n_cj + ci0, cell % n_cj + cj0
     return {
-        (int(ci[a]), int(cj[a]), int(skill[a])): row[a:b]
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        (int(a), int(b), int(c), int(d)): row[lo:hi]
+        for a, b, c, d, lo, hi in zip(
+            ci_.tolist(),
+            cj_.tolist(),
+            sk.tolist(),
+            lv.tolist(),
+            bounds[:-1].tolist(),
+            bounds[1:].tolist(),
+            strict=True,
+        )
     }

@@ -53,6 +53,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--check-technicians", type=int, default=300, help="size of the CP-SAT comparison")
     p.add_argument("--check-orders", type=int, default=300)
     p.add_argument("--validate-rankings", type=int, default=3, help="rankings re-checked (slow, scalar)")
+    p.add_argument(
+        "--side-time-limit", type=float, default=10.0, help="CP-SAT limit for the side-constraint run"
+    )
     p.add_argument("--out", type=Path, default=Path("bench/results/match.json"))
     p.add_argument("--markdown", type=Path, default=Path("bench/BENCHMARKS.md"))
     p.set_defaults(func=run)
@@ -129,6 +132,33 @@ def _optimality_check(n_techs: int, n_orders: int, seed: int, capacity: int) -> 
     }
 
 
+def _side_constraints(base: AssignmentProblem, pool: Any, time_limit: float) -> dict[str, Any]:
+    """The same batch, 3 visits per technician, work capped by shift time left before a
+    2-hour horizon: binding, so it goes to CP-SAT (informative; no target)."""
+    options = BatchOptions(
+        capacity_per_technician=3,
+        respect_shift_hours=True,
+        horizon_end=synthetic.NOW + 2 * synthetic.HOUR,
+        time_limit_s=time_limit,
+    )
+    problem = AssignmentProblem(base.visits, base.technicians, base.now, options=options)
+    t0 = time.perf_counter()
+    result = assign_batch(problem, pool)
+    seconds = time.perf_counter() - t0
+    stats = dict(result.stats)
+    return {
+        "options": "capacity 3, respect_shift_hours, horizon now+2h",
+        "solver": result.solver,
+        "seconds": round(seconds, 2),
+        "cpsat_time_limit_s": time_limit,
+        "objective": result.objective,
+        "repair_objective": int(stats.get("repaired_objective", result.objective)),
+        "optimal": result.optimal,
+        "assigned": len(result.assigned),
+        "validator_violations": list(validate_assignment(problem, result).violations),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     techs = synthetic.technicians(args.technicians, args.seed)
@@ -186,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
             "validator_violations": list(report.violations),
         }
     )
+    out["side_constraints"] = _side_constraints(problem, pool, args.side_time_limit)
     out["optimality_check"] = _optimality_check(
         args.check_technicians, args.check_orders, args.seed, args.capacity
     )
@@ -198,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
         and out["optimality_check"]["optimal"],
         "valid": not report.violations
         and not out["rank_violations"]
-        and not out["optimality_check"]["validator_violations"],
+        and not out["optimality_check"]["validator_violations"]
+        and not out["side_constraints"]["validator_violations"],
     }
     out["bench_seconds"] = round(time.perf_counter() - started, 1)
     out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -215,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _markdown(r: dict[str, Any]) -> str:
     c = r["optimality_check"]
+    sc = r["side_constraints"]
     m = r["machine"]
     met = r["met"]
     ok = "met" if all(met.values()) else "NOT met: " + ", ".join(k for k, v in met.items() if not v)
@@ -253,6 +286,9 @@ def _markdown(r: dict[str, Any]) -> str:
         f"{r['no_qualified_technician']} |",
         f"| validator violations (batch + {r['rank_validated']} rankings) | {violations} |",
         f"| pool index build (once per region) | {r['pool_build_seconds']} s |",
+        f"| side constraints ({sc['options']}) | {sc['solver']}, {sc['seconds']} s, objective "
+        f"{sc['objective']} (warm start {sc['repair_objective']}), proved optimal {sc['optimal']}, "
+        f"{sc['assigned']} assigned |",
         "",
         f"Optimality cross-check on a contended instance ({c['technicians']} technicians, "
         f"{c['orders']} orders,",
@@ -261,5 +297,10 @@ def _markdown(r: dict[str, Any]) -> str:
         f"flow on every pair {c['flow_all_pairs_objective']} ({c['flow_all_pairs_solve_seconds']} s solve);",
         f"CP-SAT on every pair {c['cpsat_objective']} ({c['cpsat_status']}, "
         f"{c['cpsat_solve_seconds']} s solve): **{verdict}**.",
+        "",
+        "Side constraints (shift hours, fairness cap) go to CP-SAT only when the flow optimum breaks",
+        "them. The warm start comes from re-solving the flow with shrinking capacities; at full size",
+        "CP-SAT (one worker, deterministic) improves it until its time limit, without an optimality",
+        "proof. Small instances are solved to proven optimum (unit tests compare with brute force).",
     ]
     return "\n".join(lines) + "\n"
