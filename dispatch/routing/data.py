@@ -91,7 +91,8 @@ class PlannerConfig:
     # improved by neighbourhood decomposition (dispatch.routing.improve), "regions" = the
     # older independent k-means regions (dispatch.routing.decompose).
     large_day: str = "lns"
-    construct_regret: int = 3  # regret-k insertion for the global start (1 = cheapest insertion)
+    # regret-k insertion for the global start (1 = cheapest insertion, 0 = first-come greedy)
+    construct_regret: int = 3
     lns_routes: int = 12  # routes per subproblem
     lns_subproblem_seconds: float = 0.15  # OR-Tools time per subproblem
     lns_solution_limit: int | None = None  # OR-Tools solutions per subproblem (reproducible)
