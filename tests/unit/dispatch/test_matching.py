@@ -228,3 +228,38 @@ def test_binding_fairness_cap_switch_to_cpsat() -> None:
     report = validate_assignment(problem, result)
     assert report.ok, report.violations
     assert result.objective == brute_force_optimum(problem)
+
+
+def test_road_table_travel_model_plugs_into_the_matcher() -> None:
+    import numpy as np
+
+    from dispatch.geo import StaticTableProvider, TableTravelModel
+
+    techs = (tech("a", 0, 0), tech("b", 0, 1.0))
+    v = visit("v0", 0, 0.5)
+    points = [techs[0].home, techs[1].home, v.location]
+    # a river: b is next door as the crow flies but 40 min away by road
+    seconds = np.array([[0, 600, 300], [600, 0, 2400], [300, 2400, 0]])
+    metres = seconds * 10
+    model = TableTravelModel(StaticTableProvider(points, seconds, metres))
+    ranking = rank_candidates(v, techs, T0, model=model)
+    assert [c.technician_id for c in ranking.candidates] == ["a", "b"]
+    assert [c.travel_s for c in ranking.candidates] == [300, 2400]
+    problem = AssignmentProblem((v,), techs, now=T0, model=model)
+    result = assign_batch(problem)
+    assert result.outcomes[0].technician_id == "a" and result.outcomes[0].travel_s == 300
+    assert validate_assignment(problem, result).ok
+    assert validate_ranking(ranking, techs, T0, model, DEFAULT_WEIGHTS).ok
+
+
+def test_batch_is_deterministic() -> None:
+    from dispatch.bench import synthetic
+
+    techs = tuple(synthetic.technicians(300, seed=3))
+    vs = tuple(synthetic.visits(120, seed=3))
+    for options in (BatchOptions(), BatchOptions(capacity_per_technician=2, max_share_per_technician=0.01)):
+        problem = AssignmentProblem(vs, techs, synthetic.NOW, options=options)
+        first, second = assign_batch(problem), assign_batch(problem)
+        assert first.outcomes == second.outcomes and first.objective == second.objective
+        report = validate_assignment(problem, first)
+        assert report.ok, report.violations
