@@ -5,8 +5,11 @@
 * `assign_batch(problem)`: many open visits to many technicians at once. Pure
   assignment (each technician up to `capacity_per_technician`, each visit at most once,
   leaving a visit open costs its penalty) is a min-cost flow proved optimal
-  (`dispatch.flow`); side constraints (shift hours, fairness cap) switch to CP-SAT
-  (`dispatch.cpsat`).
+  (`dispatch.flow`). With side constraints (shift hours, fairness cap) the flow runs
+  first anyway: if its optimum happens to respect them it is optimal for them too;
+  otherwise CP-SAT (`dispatch.cpsat`) solves the constrained model, warm-started from
+  flows re-solved with shrinking capacities (kept as the answer if CP-SAT finds nothing
+  better in its time limit: solver ``flow_repaired``).
 
 Only feasible (technician, visit) pairs from `dispatch.candidates` ever become arcs, so an
 unqualified technician cannot be assigned. A visit left open comes back as
