@@ -64,6 +64,7 @@ CAPTURE_TASK = "payments.capture"
 CANCEL_TASK = "payments.settle_cancellation"
 
 PAYMENT_METHOD_REQUIRED = "payment_method_required"
+DRY_RUN_PAYMENT_METHOD = "pm_dry_run_no_money_moves"
 BOOKED_STATES = frozenset({S.SCHEDULED, S.OFFERED, S.ASSIGNED})
 
 
@@ -300,6 +301,8 @@ async def authorize(
     if payment.payment_method is None:
         profile = await session.get(BillingProfile, payment.customer_id)
         payment.payment_method = profile.default_payment_method if profile is not None else None
+    if payment.payment_method is None and gateway.dry_run:
+        payment.payment_method = DRY_RUN_PAYMENT_METHOD  # no Stripe configured: nothing is charged anyway
     if payment.payment_method is None:
         if payment.failure_code != PAYMENT_METHOD_REQUIRED:
             payment.failure_code = PAYMENT_METHOD_REQUIRED

@@ -89,7 +89,7 @@ async def counts(request: web.Request) -> web.Response:
 
 
 def build_app(port: int, webhook_secret: str | None) -> web.Application:
-    store.dump_to_disk = lambda: None  # type: ignore[method-assign]  (no /tmp pickle)
+    store.dump_to_disk = lambda: None  # type: ignore[method-assign]  # no /tmp pickle
     patch_test_cards()
     app = ls.app
     app.middlewares.insert(0, params_middleware)

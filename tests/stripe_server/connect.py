@@ -44,7 +44,7 @@ class Account(StripeObject):
         self.charges_enabled = False
         self.payouts_enabled = False
         self.details_submitted = False
-        self.requirements = {
+        self.requirements: dict[str, Any] = {
             "currently_due": ["external_account", "tos_acceptance.date"],
             "disabled_reason": "requirements.past_due",
         }

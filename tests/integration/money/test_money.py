@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import stripe
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.db import unit_of_work
@@ -116,13 +116,13 @@ async def make_payout_due(sf: SF, booked: Booked) -> None:
         payout.available_at = past
         await session.execute(
             sa.update(OutboxTask)
-            .where(OutboxTask.dedupe_key == f"payouts.transfer:{payout.id}")
+            .where(col(OutboxTask.dedupe_key) == f"payouts.transfer:{payout.id}")
             .values(available_at=past)
         )
 
 
 async def onboard_technician(
-    client: AsyncTestClient, app_queue: object, sf: SF, ctx: TaskContext, booked: Booked, server: str
+    client: AsyncTestClient, sf: SF, ctx: TaskContext, booked: Booked, server: str
 ) -> str:
     """Mobile API link request -> task creates the Express account + link -> onboarding -> webhook."""
     response = await client.post("/mobile/v1/payouts/account-links", headers=booked.technician.headers)
@@ -137,7 +137,7 @@ async def onboard_technician(
         assert got.status_code == 200
         return bool(got.json()["status"] == "ready")
 
-    await eventually(app_queue, ctx, link_ready)
+    await eventually(ctx, link_ready)
     # the request pushed the task to the app's in-process queue
     response = await client.get(
         f"/mobile/v1/payouts/account-links/{link['id']}", headers=booked.technician.headers
@@ -159,7 +159,7 @@ async def onboard_technician(
             row = await session.get(Technician, booked.technician_id)
             return bool(row and row.payouts_enabled)
 
-    await eventually(app_queue, ctx, enabled)
+    await eventually(ctx, enabled)
     async with sf() as session:
         technician = await session.get(Technician, booked.technician_id)
         errors = (await session.execute(select(OutboxTask.name, OutboxTask.last_error))).all()
@@ -167,17 +167,15 @@ async def onboard_technician(
     return account_id
 
 
-async def eventually(
-    app_queue: object, ctx: TaskContext, check: Callable[[], Awaitable[bool]], within_s: float = 10
-) -> None:
-    """Tasks pushed by a request run on the app's in-process queue once the request has committed.
+async def eventually(ctx: TaskContext, check: Callable[[], Awaitable[bool]], within_s: float = 10) -> None:
+    """Wait for tasks a request enqueued: they run on the app's in-process queue after the commit.
 
-    The in-process queue drops a delivery that finds its row locked (BUSY) and leaves it to the
-    outbox sweeper (off in tests), so a row still `pushed` is run here as the sweeper would.
+    That queue lives on the test client's own event loop (so `drain()` from the test's loop only
+    times out), and it drops a delivery that finds its row locked; rows still pending/pushed are
+    therefore also run here, as the outbox sweeper would.
     """
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        await app_queue.drain()  # type: ignore[attr-defined]
         await run_tasks(ctx, include_pushed=True)
         if await check():
             return
@@ -228,14 +226,13 @@ async def test_book_authorise_complete_capture_and_transfer(
     assert (intent.status, intent.amount, intent.capture_method) == ("requires_capture", 12_000, "manual")
     assert intent.metadata["payment_id"] == str(payment.id)
 
-    account_id = await onboard_technician(
-        money_client, money_app.state.queue, session_factory, task_ctx, booked, stripe_server
-    )
+    account_id = await onboard_technician(money_client, session_factory, task_ctx, booked, stripe_server)
 
     await complete(session_factory, booked)
     assert await run_tasks(task_ctx) == ["payments.capture"]
     payment = await payment_of(session_factory, booked)
     assert payment.status == PaymentStatus.CAPTURED and payment.amount_captured_minor == 12_000
+    assert payment.stripe_payment_intent_id is not None
     intent = await stripe_client.v1.payment_intents.retrieve_async(payment.stripe_payment_intent_id)
     assert intent.status == "succeeded"
     assert await postings(session_factory, booked) == {
@@ -344,6 +341,7 @@ async def test_cancel_after_capture_refunds_all_but_the_fee(
     payment = await payment_of(session_factory, booked)
     assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
     assert (payment.amount_captured_minor, payment.amount_refunded_minor) == (12_000, 9_000)
+    assert payment.stripe_payment_intent_id is not None
     refunds = await stripe_client.v1.refunds.list_async({"payment_intent": payment.stripe_payment_intent_id})
     assert [r.amount for r in refunds.data] == [9_000]
     assert await postings(session_factory, booked) == {
@@ -446,7 +444,7 @@ async def test_missing_card_keeps_the_booking_pending_until_one_is_saved(
     async def authorized() -> bool:
         return (await payment_of(session_factory, booked)).status == PaymentStatus.AUTHORIZED
 
-    await eventually(money_app.state.queue, task_ctx, authorized)
+    await eventually(task_ctx, authorized)
     response = await money_client.put(
         "/payment-method",
         json={"payment_method": "pm_card_visa", "extra": 1},
@@ -465,9 +463,7 @@ async def test_every_money_task_twice_gives_one_stripe_object_and_the_same_state
     stripe_server: str,
 ) -> None:
     booked = await booked_order(factory, session_factory)
-    await onboard_technician(
-        money_client, money_app.state.queue, session_factory, task_ctx, booked, stripe_server
-    )
+    await onboard_technician(money_client, session_factory, task_ctx, booked, stripe_server)
     await book(session_factory, booked)
     await run_tasks(task_ctx)
     payment = await payment_of(session_factory, booked)
@@ -509,9 +505,7 @@ async def test_transfer_killed_after_stripe_answered_is_not_sent_twice(
     stripe_client: stripe.StripeClient,
 ) -> None:
     booked = await booked_order(factory, session_factory)
-    account_id = await onboard_technician(
-        money_client, money_app.state.queue, session_factory, task_ctx, booked, stripe_server
-    )
+    account_id = await onboard_technician(money_client, session_factory, task_ctx, booked, stripe_server)
     await book(session_factory, booked)
     await run_tasks(task_ctx)
     await complete(session_factory, booked)
@@ -586,9 +580,7 @@ async def test_webhooks_verified_stored_once_and_order_independent(
     stripe_server: str,
 ) -> None:
     booked = await booked_order(factory, session_factory)
-    account_id = await onboard_technician(
-        money_client, money_app.state.queue, session_factory, task_ctx, booked, stripe_server
-    )
+    account_id = await onboard_technician(money_client, session_factory, task_ctx, booked, stripe_server)
     enabled = await wait_for_delivery(stripe_server, "account.updated", account_id)
 
     # a duplicate delivery of the same event: 200, stored once, handled once
@@ -644,11 +636,13 @@ async def test_webhooks_verified_stored_once_and_order_independent(
     async def all_handled() -> bool:
         async with session_factory() as session:
             waiting = await session.scalar(
-                select(sa.func.count()).select_from(ExternalEvent).where(ExternalEvent.processed_at.is_(None))  # type: ignore[union-attr]
+                select(sa.func.count())
+                .select_from(ExternalEvent)
+                .where(col(ExternalEvent.processed_at).is_(None))
             )
             return waiting == 0
 
-    await eventually(money_app.state.queue, task_ctx, all_handled)
+    await eventually(task_ctx, all_handled)
     async with session_factory() as session:
         technician = await session.get(Technician, booked.technician_id)
         assert technician is not None and technician.payouts_enabled is True  # Stripe's current state wins
@@ -659,7 +653,7 @@ async def test_test_server_rejects_misspelt_parameters_and_reused_keys(
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError) as misspelt:
         await stripe_client.v1.transfers.create_async(
-            {"amount": 100, "currency": "eur", "destinaton": "acct_x"}  # type: ignore[typeddict-unknown-key]
+            {"amount": 100, "currency": "eur", "destinaton": "acct_x"}  # type: ignore[typeddict-unknown-key,typeddict-item]
         )
     assert misspelt.value.code == "parameter_unknown" and misspelt.value.param == "destinaton"
     with pytest.raises(stripe.InvalidRequestError) as missing:
