@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,16 +140,43 @@ def _startup_with(extras: dict[str, Any]) -> Any:
     return start
 
 
-async def run_worker(settings: Settings, *, extras: dict[str, Any] | None = None, rounds: int = 6) -> None:
-    """Burst workers until nothing runnable is left (tasks enqueue follow-up tasks)."""
-    for _ in range(rounds):
-        worker = burst_worker(settings, extras=extras)
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
-        if worker.jobs_complete + worker.jobs_failed + worker.jobs_retried == 0:
-            return
+async def run_worker(
+    settings: Settings, *, extras: dict[str, Any] | None = None, rounds: int = 12, sf: SF | None = None
+) -> None:
+    """Burst workers until nothing runnable is left (tasks enqueue follow-up tasks, some
+    deferred by a few milliseconds), checking the outbox for work about to come due."""
+    from marketplace.db import make_engine, make_session_factory
+    from marketplace.timeutil import utcnow
+
+    engine = make_engine(settings) if sf is None else None
+    factory = sf or make_session_factory(engine)  # type: ignore[arg-type]
+    try:
+        for _ in range(rounds):
+            worker = burst_worker(settings, extras=extras)
+            try:
+                await worker.main()
+            finally:
+                await worker.close()
+            if worker.jobs_complete + worker.jobs_failed + worker.jobs_retried:
+                continue
+            async with factory() as s:
+                soon = (
+                    await s.execute(
+                        select(sa.func.count())
+                        .select_from(OutboxTask)
+                        .where(
+                            col(OutboxTask.status).in_([OutboxStatus.PUSHED]),
+                            col(OutboxTask.available_at) <= utcnow() + timedelta(seconds=2),
+                            col(OutboxTask.attempts) == 0,
+                        )
+                    )
+                ).scalar_one()
+            if not soon:
+                return
+            await asyncio.sleep(0.3)
+    finally:
+        if engine is not None:
+            await engine.dispose()
 
 
 async def outbox_rows(sf: SF, name: str | None = None) -> list[OutboxTask]:

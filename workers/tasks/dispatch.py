@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import outbox
@@ -44,6 +45,8 @@ async def batch_region(
     summary = await batch.run_region(
         session, region, settings=ctx.settings, config=dispatch_config(ctx), trigger=trigger
     )
+    if summary.skipped:  # another run holds the region: run again shortly, do not drop it
+        raise Retry(defer=5)
     log.info(
         "batch dispatch run",
         extra={k: v for k, v in summary.as_dict().items() if k != "decisions"},
