@@ -29,6 +29,7 @@ from workers.queue import ArqQueue, InProcessQueue
 
 log = logging.getLogger(__name__)
 
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
 
