@@ -345,3 +345,13 @@ async def delete_time_off(session: AsyncSession, principal: Principal, time_off_
         raise NotFound("No such time off")
     await session.delete(entry)
     await session.flush()
+
+
+async def expand_all_templates(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Daily job: extend every technician's template shifts `TEMPLATE_DAYS_AHEAD` days ahead."""
+    now = now or utcnow()
+    ids = (await session.execute(select(ShiftTemplate.technician_id).distinct())).scalars().all()
+    total = 0
+    for technician_id in sorted(ids):
+        total += await expand_templates(session, technician_id, now=now)
+    return total

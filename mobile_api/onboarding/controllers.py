@@ -45,7 +45,7 @@ class OnboardingController(Controller):
     @post(
         "/signup",
         operation_id="signUpTechnician",
-        security=[],
+        security=[{}],  # public: no bearer token
         responses=problem_responses(409, 422),
     )
     async def sign_up(

@@ -10,3 +10,4 @@ from workers.tasks import (
     sla,  # noqa: F401
     work_orders,  # noqa: F401
 )
+from workers.tasks import technicians  # noqa: F401

@@ -41,7 +41,8 @@ def iso(moment: datetime) -> str:
 async def seed_skills(session_factory: async_sessionmaker[AsyncSession], *codes: str) -> None:
     async with unit_of_work(session_factory) as s:
         for code in codes:
-            s.add(Skill(code=code, name=code))
+            if await s.get(Skill, code) is None:
+                s.add(Skill(code=code, name=code))
 
 
 @dataclass
@@ -64,12 +65,14 @@ async def ready_technician(
     certifications: dict[str, datetime | None] | None = None,
 ) -> Tech:
     """An active technician with skills and a shift from an hour ago, made with direct rows."""
+    skills = skills or {"hvac.repair": 2}
+    await seed_skills(factory.session_factory, *skills)
     login = await factory.login(Role.TECHNICIAN, lat=lat, lng=lng)
     technician_id = login.user.technician_id
     assert technician_id is not None
     now = utcnow()
     async with unit_of_work(factory.session_factory) as s:
-        for code, level in (skills or {"hvac.repair": 2}).items():
+        for code, level in skills.items():
             s.add(TechnicianSkill(technician_id=technician_id, skill_code=code, level=level))
         s.add(
             Shift(

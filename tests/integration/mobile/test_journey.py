@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from marketplace.bookings.models import Appointment
+from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
-from marketplace.timeutil import utcnow
 from tests.factories import Factory
 from tests.integration.mobile.helpers import AMSTERDAM, assert_problem, iso, offer_round, open_work_order
 
@@ -26,7 +26,11 @@ async def test_full_technician_journey_over_http(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     admin = await factory.login(Role.ADMIN)
-    assert (await client.post("/skills", json={"code": "hvac.repair", "name": "HVAC repair"}, headers=admin.headers)).status_code == 201
+    assert (
+        await client.post(
+            "/skills", json={"code": "hvac.repair", "name": "HVAC repair"}, headers=admin.headers
+        )
+    ).status_code == 201
 
     # 1. sign up (public), retried with the same Idempotency-Key over a flaky network
     signup = {
@@ -53,7 +57,12 @@ async def test_full_technician_journey_over_http(
 
     cert = await client.post(
         f"{M}/me/certifications",
-        json={"code": "gas_safe", "number": "GS-1", "issuer": "Gas Safe", "expires_at": iso(utcnow() + timedelta(days=300))},
+        json={
+            "code": "gas_safe",
+            "number": "GS-1",
+            "issuer": "Gas Safe",
+            "expires_at": iso(utcnow() + timedelta(days=300)),
+        },
         headers=tech_headers,
     )
     assert cert.status_code == 201 and cert.json()["status"] == "pending"
@@ -61,7 +70,9 @@ async def test_full_technician_journey_over_http(
     # 2. admin verification
     queue = await client.get("/technicians", params={"status": "pending_verification"}, headers=admin.headers)
     assert [t["id"] for t in queue.json()["items"]] == [tech_id]
-    assert_problem(await client.post(f"/technicians/{tech_id}/verify", headers=tech_headers), 403, "forbidden")
+    assert_problem(
+        await client.post(f"/technicians/{tech_id}/verify", headers=tech_headers), 403, "forbidden"
+    )
     verified = await client.post(f"/technicians/{tech_id}/verify", headers=admin.headers)
     assert verified.status_code == 200 and verified.json()["status"] == "active"
     cert_ok = await client.post(
@@ -109,7 +120,9 @@ async def test_full_technician_journey_over_http(
     order_id = await open_work_order(session_factory)
     result = await offer_round(session_factory, order_id)
     assert result.outcome == "ranked" and len(result.offers) == 1
-    offers = (await client.get(f"{M}/offers", params={"status": "pending"}, headers=tech_headers)).json()["items"]
+    offers = (await client.get(f"{M}/offers", params={"status": "pending"}, headers=tech_headers)).json()[
+        "items"
+    ]
     assert len(offers) == 1
     offer = offers[0]
     assert offer["job"]["work_order_id"] == str(order_id)
@@ -162,12 +175,16 @@ async def test_full_technician_journey_over_http(
             e.to_status
             for e in (
                 await s.execute(
-                    select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order_id, WorkOrderEvent.kind == "transition")
+                    select(WorkOrderEvent).where(
+                        WorkOrderEvent.work_order_id == order_id, WorkOrderEvent.kind == "transition"
+                    )
                 )
             ).scalars()
         ]
         assert moves.count("en_route") == 1 and moves.count("completed") == 1  # no double advance
-        appointment = (await s.execute(select(Appointment).where(Appointment.work_order_id == order_id))).scalar_one()
+        appointment = (
+            await s.execute(select(Appointment).where(Appointment.work_order_id == order_id))
+        ).scalar_one()
         assert appointment.status == "done" and appointment.eta is not None
         assert str(appointment.technician_id) == tech_id
 

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 
 from marketplace.offers.models import MissedOffer, Offer
+from marketplace.outbox import sweep_stuck
 from marketplace.timeutil import utcnow
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory
@@ -52,10 +53,18 @@ async def test_thirty_concurrent_accepts_one_assignment(
 
     async with session_factory() as s:
         order = await s.get(WorkOrder, order_id)
-        assert order is not None and order.status == "assigned" and order.technician_id == winner.technician_id
-        statuses = (await s.execute(select(Offer.status).where(Offer.work_order_id == order_id))).scalars().all()
+        assert (
+            order is not None and order.status == "assigned" and order.technician_id == winner.technician_id
+        )
+        statuses = (
+            (await s.execute(select(Offer.status).where(Offer.work_order_id == order_id))).scalars().all()
+        )
         assert sorted(statuses).count("accepted") == 1 and statuses.count("withdrawn") == 29
-        receipts = (await s.execute(select(MissedOffer).where(MissedOffer.work_order_id == order_id))).scalars().all()
+        receipts = (
+            (await s.execute(select(MissedOffer).where(MissedOffer.work_order_id == order_id)))
+            .scalars()
+            .all()
+        )
         assert len(receipts) == 29 and all(r.technician_id != winner.technician_id for r in receipts)
 
     # the losers see "why not you" without the winner's identity
@@ -69,7 +78,9 @@ async def test_thirty_concurrent_accepts_one_assignment(
     assert_problem(late, 409, "offer-taken")
 
 
-async def test_accepts_race_on_one_database_constraint(session_factory: async_sessionmaker[AsyncSession]) -> None:
+async def test_accepts_race_on_one_database_constraint(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     """Even without the order lock, the partial unique index refuses a second accepted offer."""
     await seed_skills(session_factory, "hvac.repair")
     # rows only: two accepted offers for one order must be impossible
@@ -84,7 +95,10 @@ async def test_accepts_race_on_one_database_constraint(session_factory: async_se
         await s.flush()
         from marketplace.technicians.models import Technician
 
-        a, b = Technician(display_name="a", home_lat=1, home_lng=1), Technician(display_name="b", home_lat=1, home_lng=1)
+        a, b = (
+            Technician(display_name="a", home_lat=1, home_lng=1),
+            Technician(display_name="b", home_lat=1, home_lng=1),
+        )
         s.add_all([a, b])
         await s.flush()
         s.add(Offer(work_order_id=order.id, technician_id=a.id, status="accepted", expires_at=utcnow()))
@@ -106,7 +120,9 @@ async def test_why_you_and_why_not_you(
     lapsed = await ready_technician(
         factory, lat=AMSTERDAM[0], lng=AMSTERDAM[1], certifications={"gas_safe": utcnow() - timedelta(days=1)}
     )
-    order_id = await open_work_order(session_factory, lat=AMSTERDAM[0] + 0.005, lng=AMSTERDAM[1], certifications=None)
+    order_id = await open_work_order(
+        session_factory, lat=AMSTERDAM[0] + 0.005, lng=AMSTERDAM[1], certifications=None
+    )
     gas_order = await open_work_order(session_factory, certifications=["gas_safe"], summary="Gas leak check")
     result = await offer_round(session_factory, order_id, max_offers=1)
     assert [o.technician_id for o in result.offers] == [near.technician_id]
@@ -124,7 +140,10 @@ async def test_why_you_and_why_not_you(
 
 
 async def test_decline_is_recorded_and_next_round_asks_someone_else(
-    client: AsyncTestClient, factory: Factory, app: Litestar, session_factory: async_sessionmaker[AsyncSession]
+    client: AsyncTestClient,
+    factory: Factory,
+    app: Litestar,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await seed_skills(session_factory, "hvac.repair")
     first = await ready_technician(factory)
@@ -138,10 +157,20 @@ async def test_decline_is_recorded_and_next_round_asks_someone_else(
     assert declined.status_code == 200 and declined.json()["decline_reason"] == "van in the garage"
     again = await client.post(f"{M}/offers/{offer['id']}/decline", json={}, headers=first.headers)
     assert again.status_code == 200 and again.json()["decline_reason"] == "van in the garage"
-    assert_problem(await client.post(f"{M}/offers/{offer['id']}/accept", headers=first.headers), 409, "offer-not-pending")
+    assert_problem(
+        await client.post(f"{M}/offers/{offer['id']}/accept", headers=first.headers), 409, "offer-not-pending"
+    )
 
-    await app.state.queue.drain()  # offers.next_round
-    offers = await pending_offers(client, second)
+    # offers.next_round runs on the queue after the decline commits. The in-process runner
+    # can drop a delivery that races the "pushed" mark (row locked -> BUSY); the sweeper
+    # re-pushes it, which we trigger at once instead of waiting for its 30 s tick.
+    offers: list[dict[str, object]] = []
+    for _ in range(50):
+        offers = await pending_offers(client, second)
+        if offers:
+            break
+        await asyncio.sleep(0.1)
+        await sweep_stuck(session_factory, app.state.queue, stuck_after_s=0)
     assert [o["job"]["work_order_id"] for o in offers] == [str(order_id)]
     assert await pending_offers(client, first) == []
 
@@ -155,13 +184,21 @@ async def test_expired_offer_cannot_be_accepted(
     result = await offer_round(session_factory, order_id)
     async with session_factory() as s:
         await s.execute(
-            sa.update(Offer).where(Offer.id == result.offers[0].id).values(expires_at=utcnow() - timedelta(seconds=1))
+            sa.update(Offer)
+            .where(col(Offer.id) == result.offers[0].id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
         )
         await s.commit()
     assert await pending_offers(client, tech) == []
-    listed = (await client.get(f"{M}/offers", params={"status": "expired"}, headers=tech.headers)).json()["items"]
+    listed = (await client.get(f"{M}/offers", params={"status": "expired"}, headers=tech.headers)).json()[
+        "items"
+    ]
     assert [o["status"] for o in listed] == ["expired"]
-    assert_problem(await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers), 409, "offer-expired")
+    assert_problem(
+        await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers),
+        409,
+        "offer-expired",
+    )
 
 
 async def test_suspended_technician_loses_offers(
@@ -178,6 +215,10 @@ async def test_suspended_technician_loses_offers(
         f"/technicians/{tech.technician_id}/suspend", json={"reason": "complaints"}, headers=admin.headers
     )
     assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
-    assert_problem(await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers), 409, "offer-not-pending")
+    assert_problem(
+        await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers),
+        409,
+        "offer-not-pending",
+    )
     reinstated = await client.post(f"/technicians/{tech.technician_id}/reinstate", headers=admin.headers)
     assert reinstated.json()["status"] == "active"
