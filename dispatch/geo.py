@@ -3,13 +3,14 @@
 Three layers, from exact to fast to pluggable:
 
 * `geodesic_m(a, b)`: one pair, exact WGS-84 ellipsoid distance (geopy, Karney's method).
-  Use it for a single question ("how far is this job?"); it costs ~100-200 us a call.
+  Use it for a single question ("how far is this job?"); it costs ~80-250 us a call.
 * `geodesic_matrix_m(origins, destinations)` / `geodesic_pairs_m`: many pairs at once
   with numpy, using Lambert's formula on the WGS-84 ellipsoid. Measured against geopy
   (`python -m dispatch.bench geo`, 2,000 random pairs each): max error 1.41 ppm, i.e.
   7 cm on a 53 km metro leg and 0.6 m at 450 km, where a plain spherical haversine is
-  off by up to 0.56 % (211 m on the metro leg). About 0.2-0.3 us per pair against
-  ~200 us for geopy (750-1,400x); a 1,000 x 1,000 matrix takes ~80 ms.
+  off by up to 0.56 % (211 m on the metro leg). About 0.25-0.35 us per pair against
+  80-250 us for a geopy call (roughly 250-1,000x, the spread being machine load); a
+  1,000 x 1,000 matrix takes ~75-100 ms.
 * `TravelModel`: turns coordinates into integer seconds and metres. The default
   `DetourTravelModel` is straight-line distance x a detour factor / an urban speed.
   `TableTravelModel` wraps any `MatrixProvider` (e.g. an OSRM ``/table`` client living
