@@ -52,7 +52,11 @@ class PlannerConfig:
 
     ``iteration_limit`` bounds the search by work instead of wall time (OR-Tools: solutions
     found; PyVRP: iterations). With it the result is reproducible bit for bit for a seed;
-    with only ``time_limit_s`` it depends on how far the search gets in that time.
+    with only ``time_limit_s`` it depends on how far the search gets in that time. On large
+    days (``decompose_above_visits``) it becomes the solution limit of every neighbourhood
+    subproblem unless ``lns_solution_limit`` is set; the search then ends when no
+    neighbourhood improves any more (or after ``lns_max_subproblems``), reproducibly as long
+    as that happens before the time limit.
     """
 
     time_limit_s: float = 5.0

@@ -21,7 +21,8 @@ start):
    ``max_subproblems`` subproblems.
 
 Determinism: the seed order comes from ``seed``; with a per-subproblem solution limit
-(``lns_solution_limit``, which replaces the per-subproblem time by a generous guard) reached
+(``lns_solution_limit``, or else ``iteration_limit``; it replaces the per-subproblem time by
+a generous guard) reached
 before that guard, and ``lns_max_subproblems`` reached before the deadline, the result is the
 same on every run. ``lns_metaheuristic="GREEDY_DESCENT"`` makes every subproblem search end at
 its own local optimum, which is reproducible whatever the machine load. With ``lns_workers`` > 1,
@@ -119,13 +120,19 @@ def solve_neighbourhood(
     start = [[local[i] for i in current[k]] for k in vehs]
     sub_cfg = dataclasses.replace(
         config,
-        iteration_limit=config.lns_solution_limit,
+        iteration_limit=_solution_limit(config),
         metaheuristic=config.lns_metaheuristic or config.metaheuristic,
     )
     seqs, _ = solve_ortools(sub, sub_cfg, time.perf_counter() + seconds, 0, start)
     if len(seqs) != len(vehs) or objective(sub, seqs) >= objective(sub, start):
         return None
     return [[vis[j] for j in seq] for seq in seqs]
+
+
+def _solution_limit(config: PlannerConfig) -> int | None:
+    """Solutions per subproblem: ``lns_solution_limit``, else the planner's
+    ``iteration_limit`` (a caller asking for a work-bounded search gets one here too)."""
+    return config.lns_solution_limit if config.lns_solution_limit is not None else config.iteration_limit
 
 
 def _solve_task(
@@ -215,7 +222,7 @@ def improve_by_decomposition(
             # A solution limit bounds each subproblem by work (reproducible); the clock then
             # only guards the overall deadline.
             cap = config.lns_subproblem_seconds
-            if config.lns_solution_limit is not None:
+            if _solution_limit(config) is not None:
                 cap = max(1.0, 20 * cap)  # a guard only: GLS may stall on a tiny subproblem
             seconds = min(cap, remaining)
             hoods = list(next_hoods(batch if limit is None else min(batch, limit - counters.subproblems)))
