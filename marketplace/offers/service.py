@@ -427,6 +427,10 @@ async def accept_offer(
         return OfferView(offer, order, offer.status)
     if offer.status == OfferStatus.WITHDRAWN and order.technician_id not in (None, offer.technician_id):
         raise OfferTaken("Another technician took this job first")
+    if offer.status == OfferStatus.EXPIRED:
+        raise OfferExpired(
+            "This offer expired before it was accepted", expired_at=offer.expires_at.isoformat()
+        )
     if offer.status != OfferStatus.PENDING:
         raise OfferNotPending(
             f"This offer is {offer.status} and can no longer be accepted", offer_status=offer.status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from litestar import Litestar
@@ -11,7 +12,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
+from marketplace.db import unit_of_work
 from marketplace.offers.models import MissedOffer, Offer
+from marketplace.offers.service import expire_due_offers
 from marketplace.outbox import sweep_stuck
 from marketplace.timeutil import utcnow
 from marketplace.work_orders.models import WorkOrder
@@ -164,7 +167,7 @@ async def test_decline_is_recorded_and_next_round_asks_someone_else(
     # offers.next_round runs on the queue after the decline commits. The in-process runner
     # can drop a delivery that races the "pushed" mark (row locked -> BUSY); the sweeper
     # re-pushes it, which we trigger at once instead of waiting for its 30 s tick.
-    offers: list[dict[str, object]] = []
+    offers: list[dict[str, Any]] = []
     for _ in range(50):
         offers = await pending_offers(client, second)
         if offers:
@@ -199,6 +202,14 @@ async def test_expired_offer_cannot_be_accepted(
         409,
         "offer-expired",
     )
+
+    # the periodic sweep marks it expired for good and leaves a receipt
+    async with unit_of_work(session_factory) as s:
+        assert await expire_due_offers(s) == 1
+    again = await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers)
+    assert_problem(again, 409, "offer-expired")
+    missed = (await client.get(f"{M}/missed-offers", headers=tech.headers)).json()["items"]
+    assert [m["reason_code"] for m in missed] == ["offer_expired"]
 
 
 async def test_suspended_technician_loses_offers(
