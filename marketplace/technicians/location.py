@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.auth import Principal
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, NotFound
 from marketplace.technicians.models import LocationPing, Technician
 from marketplace.technicians.service import own_technician_id
 from marketplace.timeutil import utcnow
@@ -53,6 +53,8 @@ async def record_pings(
     session: AsyncSession, principal: Principal, pings: Sequence[Ping], *, now: datetime | None = None
 ) -> PingResult:
     technician_id = own_technician_id(principal)
+    if await session.get(Technician, technician_id) is None:
+        raise NotFound("No technician profile for this login")
     now = now or utcnow()
     if len(pings) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} pings per batch", field="pings")
@@ -81,7 +83,8 @@ async def record_pings(
         )
         moved = bool(getattr(result, "rowcount", 0))
     tech = await session.get(Technician, technician_id, populate_existing=True)
-    assert tech is not None
+    if tech is None:
+        raise NotFound("No technician profile for this login")
     latest = None
     if tech.last_located_at is not None and tech.last_lat is not None and tech.last_lng is not None:
         latest = Ping(lat=tech.last_lat, lng=tech.last_lng, recorded_at=tech.last_located_at)
