@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -148,3 +153,52 @@ def live_server(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+STRIPE_WEBHOOK_SECRET = "whsec_fieldhand_money_tests_0123456789"
+STRIPE_API_KEY = "sk_test_fieldhand_money_tests"
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[str]:
+    """A local Stripe-compatible server (localstripe + Connect + idempotency), real HTTP."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.stripe_server",
+            "--port",
+            str(port),
+            "--webhook-secret",
+            STRIPE_WEBHOOK_SECRET,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if (
+                httpx.get(
+                    f"{base}/v1/balance", headers={"Authorization": f"Bearer {STRIPE_API_KEY}"}
+                ).status_code
+                == 200
+            ):
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"test Stripe server did not start: {err[-2000:]}")
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

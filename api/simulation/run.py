@@ -18,7 +18,6 @@ without a Stripe key: no money moves).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import random
 import sys
@@ -40,6 +39,9 @@ from marketplace.settings import Settings
 from marketplace.support.models import CallbackRequest
 from marketplace.timeutil import utcnow
 from marketplace.work_orders.models import WorkOrder
+from workers.context import TaskContext
+from workers.crons import PERIODIC
+from workers.queue import InProcessQueue
 
 TICK_S = 15 * 60
 M = "/mobile/v1"
@@ -213,13 +215,6 @@ class Sim:
                     self.day.cancellations += 1
 
 
-def _workers(module: str) -> Any:
-    """The simulation is a composition root (like `api.app`, which may import workers):
-    it runs the real periodic jobs and an in-process queue. Loaded by name until the
-    import contract lists `api.simulation` next to `api.app` (requested from the lead)."""
-    return importlib.import_module(f"workers.{module}")
-
-
 def _dt(value: str) -> Any:
     from datetime import datetime
 
@@ -229,7 +224,7 @@ def _dt(value: str) -> Any:
 async def run_periodic(ctx: Any) -> None:
     """Every periodic job once (what arq cron / the in-process scheduler would do), then
     wait for the tasks they queued."""
-    for job in _workers("crons").PERIODIC:
+    for job in PERIODIC:
         if job.name == "dispatch.batch_runs":
             continue  # the simulated dispatcher runs dispatch on demand each tick
         try:
@@ -335,8 +330,6 @@ def _serve(settings: Settings) -> tuple[str, Any]:
 async def simulate(
     settings: Settings, *, hours: float, scale: str, seed: int, base_url: str | None
 ) -> dict[str, Any]:
-    TaskContext = _workers("context").TaskContext
-    InProcessQueue = _workers("queue").InProcessQueue
     os.environ.setdefault("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")
     os.environ.setdefault("FIELDHAND_DISPATCH_INSTANT_OFFER_TTL_S", "60")
     rng = random.Random(seed)

@@ -19,7 +19,8 @@ from api.app import create_app
 from marketplace.models import metadata
 from marketplace.settings import Settings
 from tests.conftest import REDIS_URL
-from tests.integration.money.conftest import API_KEY, WEBHOOK_SECRET, stripe_server  # noqa: F401
+from tests.conftest import STRIPE_API_KEY as API_KEY
+from tests.conftest import STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET
 
 _TRUNCATE = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
 
@@ -38,7 +39,7 @@ def instant_payouts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def e2e_settings(settings: Settings, stripe_server: str) -> Settings:  # noqa: F811
+def e2e_settings(settings: Settings, stripe_server: str) -> Settings:
     return settings.model_copy(
         update={
             "redis_url": REDIS_URL,

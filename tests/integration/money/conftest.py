@@ -8,15 +8,8 @@ decides when each task runs and can run it twice. After every test the ledger mu
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 import stripe
 from litestar import Litestar
@@ -26,58 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.app import create_app
 from marketplace.ledger import service as ledger
 from marketplace.settings import Settings
+from tests.conftest import STRIPE_API_KEY as API_KEY
+from tests.conftest import STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET
 from workers.context import TaskContext
-
-ROOT = Path(__file__).resolve().parents[3]
-WEBHOOK_SECRET = "whsec_fieldhand_money_tests_0123456789"
-API_KEY = "sk_test_fieldhand_money_tests"
-
-
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def stripe_server() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.stripe_server",
-            "--port",
-            str(port),
-            "--webhook-secret",
-            WEBHOOK_SECRET,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if (
-                httpx.get(f"{base}/v1/balance", headers={"Authorization": f"Bearer {API_KEY}"}).status_code
-                == 200
-            ):
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"test Stripe server did not start: {err[-2000:]}")
-        time.sleep(0.1)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="session")
