@@ -493,6 +493,9 @@ async def accept_offer(
             appointment.planned_arrival = from_epoch(int(arrival))
             appointment.eta = appointment.planned_arrival
     await session.flush()
+    customer_user = (
+        await session.execute(select(User.id).where(User.customer_id == order.customer_id).limit(1))
+    ).scalar()
     await outbox.enqueue(
         session,
         "notifications.send",
@@ -500,7 +503,8 @@ async def accept_offer(
             "dedupe_key": f"offer-accepted:{order.id}:{offer.id}",
             "kind": "work_order.assigned",
             "subject": f"{tech.display_name} will do your visit",
-            "recipient_role": "customer",
+            "recipient_user_id": str(customer_user) if customer_user else None,
+            "recipient_role": None if customer_user else "customer",
             "work_order_id": str(order.id),
             "data": {"technician_id": str(tech.id)},
         },
