@@ -26,7 +26,7 @@ class StatusFilter(StrEnum):
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=500)] | None = None
 
 
 class TechnicianAdminOut(msgspec.Struct):

@@ -24,7 +24,7 @@ from sqlmodel import col
 from marketplace.auth import Principal
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.technicians.models import LocationPing, Technician
-from marketplace.technicians.service import own_technician_id
+from marketplace.technicians.service import get_technician, own_technician_id
 from marketplace.timeutil import utcnow
 
 STALE_AFTER = timedelta(hours=24)
@@ -58,6 +58,7 @@ async def record_pings(
     now = now or utcnow()
     if len(pings) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} pings per batch", field="pings")
+    await get_technician(session, technician_id)  # a token without a technician row: 404
     fresh: dict[datetime, Ping] = {}
     stale = 0
     for p in pings:

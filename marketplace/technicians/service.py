@@ -79,7 +79,7 @@ def certification_state(cert: Certification, now: datetime) -> str:
 def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise InvalidInput(f"Unknown time zone {name!r}; use an IANA name like Europe/Amsterdam") from exc
 
 
@@ -246,6 +246,7 @@ async def add_certification(
     now = now or utcnow()
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("This certification has already expired", field="expires_at")
+    await get_technician(session, technician_id)
     cert = Certification(
         technician_id=technician_id, code=code, number=number, issuer=issuer, expires_at=expires_at
     )

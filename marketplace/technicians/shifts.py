@@ -315,6 +315,7 @@ async def add_time_off(
         raise InvalidWindow("Time off must end after it starts", field="ends_at")
     if ends_at - starts_at > timedelta(days=366):
         raise InvalidWindow("Time off longer than a year: split it", field="ends_at")
+    await get_technician(session, technician_id)
     entry = TimeOff(technician_id=technician_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
     session.add(entry)
     await session.flush()

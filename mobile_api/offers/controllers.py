@@ -69,7 +69,7 @@ class OfferPage(msgspec.Struct):
 
 
 class DeclineIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=500)] | None = None
 
 
 class MissedOut(msgspec.Struct):

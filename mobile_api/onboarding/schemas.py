@@ -9,7 +9,7 @@ from marketplace.technicians.service import Profile, certification_state
 from mobile_api.common import Lat, Lng, MinorUnits, Money, SkillCode, SkillLevel, money
 
 Radius = Annotated[int, msgspec.Meta(ge=500, le=150_000, description="Service radius around home, metres")]
-Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text200 = Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", min_length=1, max_length=200)]
 
 
 class SkillIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -23,15 +23,15 @@ class GeoIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
-    password: Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+    email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=320)]
+    password: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", min_length=10, max_length=200)]
     display_name: Text200
     home: GeoIn
     skills: Annotated[list[SkillIn], msgspec.Meta(max_length=50)] = []
-    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
-    timezone: Annotated[str, msgspec.Meta(max_length=64)] = "UTC"
+    phone: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=40)] | None = None
+    timezone: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=64)] = "UTC"
     service_radius_m: Radius = 25_000
-    vehicle_notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    vehicle_notes: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=2000)] | None = None
     hourly_rate_minor: MinorUnits | None = None
     price_floor_minor: MinorUnits | None = None
     currency: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{3}$")] = "eur"
@@ -39,11 +39,11 @@ class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Text200 | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
-    timezone: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    phone: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=40)] | None = None
+    timezone: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=64)] | None = None
     home: GeoIn | None = None
     service_radius_m: Radius | None = None
-    vehicle_notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    vehicle_notes: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=2000)] | None = None
     hourly_rate_minor: MinorUnits | None = None
     price_floor_minor: MinorUnits | None = None
     skills: Annotated[list[SkillIn], msgspec.Meta(max_length=50)] | None = None
@@ -51,7 +51,7 @@ class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
 
 class CertificationIn(msgspec.Struct, forbid_unknown_fields=True):
     code: SkillCode
-    number: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    number: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", min_length=1, max_length=128)]
     issuer: Text200
     expires_at: datetime | None = None
 

@@ -49,7 +49,7 @@ class SlotOut(msgspec.Struct):
 class TimeOffIn(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime
     ends_at: datetime
-    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=500)] | None = None
 
 
 class TimeOffOut(msgspec.Struct):

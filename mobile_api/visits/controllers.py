@@ -20,17 +20,17 @@ from mobile_api.deps import CurrentPrincipal, DbSession
 
 
 class PartIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", min_length=1, max_length=200)]
     quantity: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
-    sku: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    sku: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=64)] | None = None
 
 
 class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
     status: VisitStepKind
-    notes: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    notes: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=4000)] | None = None
     time_spent_s: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
     parts_used: Annotated[list[PartIn], msgspec.Meta(max_length=100)] = []
-    customer_signoff_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    customer_signoff_name: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=200)] | None = None
     lat: Lat | None = None
     lng: Lng | None = None
 
