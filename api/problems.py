@@ -14,7 +14,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from marketplace.errors import PROBLEM_BASE, DomainError
 from marketplace.logs import request_id_var
@@ -98,6 +98,12 @@ def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError
     )
 
 
+def data_error_handler(request: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:
+    """The database refused a value (NUL byte in text, number out of range): the input is bad."""
+    log.info("database refused a value", extra={"error": str(exc.orig)[:300]})
+    return problem(request, 422, "invalid-input", "The request is not valid", "A value is not acceptable")
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
     log.exception("database error")
     return problem(request, 503, "service-unavailable", "A dependency is unavailable", "The database failed")
@@ -119,6 +125,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     IntegrityError: integrity_error_handler,
+    DataError: data_error_handler,
     DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }
