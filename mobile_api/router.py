@@ -6,12 +6,11 @@ from typing import Any
 
 from litestar import Router
 
-from mobile_api.payouts.controllers import PayoutsController
-
 from mobile_api.earnings.controllers import EarningsController
 from mobile_api.location.controllers import LocationController
 from mobile_api.offers.controllers import OffersController
 from mobile_api.onboarding.controllers import OnboardingController
+from mobile_api.payouts.controllers import PayoutsController
 from mobile_api.shifts.controllers import ShiftsController
 from mobile_api.visits.controllers import VisitsController
 

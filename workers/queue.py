@@ -72,12 +72,16 @@ class InProcessQueue:
                 delay = 1.0
 
     async def drain(self, within_s: float = 30.0) -> None:
-        """Wait for every queued task (tests, shutdown)."""
-        deadline = asyncio.get_running_loop().time() + within_s
-        while self._running and asyncio.get_running_loop().time() < deadline:
-            await asyncio.wait(
-                set(self._running), timeout=max(deadline - asyncio.get_running_loop().time(), 0)
-            )
+        """Wait for every queued task, including tasks they queue (tests, shutdown).
+
+        Works from another thread's event loop too (the test client runs the app in its own
+        thread), so it polls instead of awaiting tasks that belong to the app's loop.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        # The tasks live on another thread's loop, so no Event of ours can be awaited here.
+        while loop.time() < deadline and any(not job.done() for job in list(self._running)):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         for job in list(self._running):

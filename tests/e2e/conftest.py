@@ -7,7 +7,7 @@ The Stripe server fixtures come from the money tests (issue 6).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from marketplace.models import metadata
+from marketplace.pricing.policy import load_policy
 from marketplace.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.conftest import STRIPE_API_KEY as API_KEY
@@ -33,9 +34,12 @@ async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def instant_payouts(monkeypatch: pytest.MonkeyPatch) -> None:
+def instant_payouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No payout hold in end-to-end days (the money tests cover the hold)."""
     monkeypatch.setenv("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")
+    load_policy.cache_clear()
+    yield
+    load_policy.cache_clear()  # the environment is restored right after: reload it then
 
 
 @pytest.fixture(scope="session")
