@@ -202,3 +202,18 @@ def stripe_server() -> Iterator[str]:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture
+async def empty_queue(queue_name: str) -> AsyncIterator[None]:
+    """Forget jobs left in this run's arq queue by earlier tests (e.g. retries deferred for
+    minutes), so a burst worker only sees this test's jobs and stops when they are done."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await redis.delete(queue_name)
+        yield
+        await redis.delete(queue_name)
+    finally:
+        await redis.aclose()

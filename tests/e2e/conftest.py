@@ -27,7 +27,7 @@ _TRUNCATE = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
 
 
 @pytest.fixture(autouse=True)
-async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
+async def clean_database(engine: AsyncEngine, empty_queue: None) -> AsyncIterator[None]:
     async with engine.begin() as conn:
         await conn.execute(sa.text(f"TRUNCATE {_TRUNCATE} RESTART IDENTITY CASCADE"))
     yield

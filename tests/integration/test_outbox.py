@@ -88,7 +88,7 @@ async def test_task_run_twice_has_the_effect_of_once(
 
 
 @pytest.fixture
-async def arq_app(settings: Settings, queue_name: str) -> AsyncIterator[Litestar]:
+async def arq_app(settings: Settings, queue_name: str, empty_queue: None) -> AsyncIterator[Litestar]:
     arq_settings = settings.model_copy(update={"redis_url": REDIS_URL})
     application = create_app(arq_settings)
     async with AsyncTestClient(application) as test_client:
@@ -135,7 +135,7 @@ async def test_arq_burst_worker_executes_outbox_task(
 
 
 async def test_sweeper_pushes_rows_that_were_never_pushed(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], empty_queue: None
 ) -> None:
     async with session_factory() as session:  # committed, but the process "died" before pushing
         task = await outbox.enqueue(
