@@ -8,6 +8,6 @@ from workers.tasks import (
     payouts,  # noqa: F401
     reminders,  # noqa: F401
     sla,  # noqa: F401
+    technicians,  # noqa: F401
     work_orders,  # noqa: F401
 )
-from workers.tasks import technicians  # noqa: F401
