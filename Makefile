@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PORT ?= 8000
 
-.PHONY: run test env services lint typecheck imports bench clean
+.PHONY: run test env services lint typecheck bench simulate clean
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,8 +21,8 @@ env: .venv/.synced
 run: env
 	PORT=$(PORT) $(UV) run --frozen fieldhand run
 
-## test: start PostgreSQL/Redis if needed, then lint and run the whole suite
-test: env services lint
+## test: start PostgreSQL/Redis if needed, lint (ruff, import contracts), type-check (mypy), run the whole suite
+test: env services lint typecheck
 	$(UV) run --frozen pytest
 
 services:
@@ -35,11 +35,17 @@ lint: env
 typecheck: env
 	$(UV) run --frozen mypy api mobile_api marketplace workers dispatch
 
-## bench: the dispatch benchmarks (minutes; not part of `make test`)
+## bench: the dispatch benchmarks (several minutes; not part of `make test`); results in bench/
 bench: env
-	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 10 --out bench/results/solomon.json
+	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 10 --out bench/results/solomon_10s.json --label 10s
+	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 1 --out bench/results/solomon_1s.json --label 1s
+	$(UV) run --frozen python -m dispatch.bench metro --visits 2000 --technicians 250 --time-limit 60 --out bench/results/metro_2000x250.json
+	$(UV) run --frozen python -m dispatch.bench geo --pairs 2000 --seed 1
 	$(UV) run --frozen python -m dispatch.bench match --technicians 10000 --orders 1000 --seed 1 --out bench/results/match.json
-	$(UV) run --frozen python -m dispatch.bench metro --visits 2000 --technicians 250 --time-limit 60 --out bench/results/metro.json
+
+## simulate: a compressed day through the real API and workers, with its metrics
+simulate: env
+	$(UV) run --frozen fieldhand simulate --hours 8
 
 clean:
 	rm -rf .venv $(TOOLS) fieldhand.sqlite3*
