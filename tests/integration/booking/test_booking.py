@@ -222,6 +222,7 @@ async def test_late_cancellation_costs_half_and_on_site_cannot_be_cancelled(
     assert (
         await client.post(f"/work-orders/{order2}/appointment", json=window(soon), headers=customer2.headers)
     ).status_code == 201
+    await client.app.state.queue.drain()  # let the booking's background tasks finish first
     await drive(session_factory, order2, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, technician_id=tech)
     assert_problem(
         await client.post(f"/work-orders/{order2}/appointment/cancel", json={}, headers=customer2.headers),
@@ -315,6 +316,7 @@ async def test_eta_from_last_location_once_en_route(
             f"/work-orders/{order_id}/appointment", json=window(start), headers=customer.headers
         )
     ).status_code == 201
+    await client.app.state.queue.drain()  # let the booking's background tasks finish first
     await drive(session_factory, order_id, S.ASSIGNED, S.EN_ROUTE, technician_id=tech)
     async with session_factory() as s:
         row = await s.get(Technician, tech)
@@ -360,6 +362,7 @@ async def test_request_human_and_review_after_completion(
     assert (
         await client.post(f"{base}/appointment", json=window(tomorrow(10)), headers=customer.headers)
     ).status_code == 201
+    await client.app.state.queue.drain()  # let the booking's background tasks finish first
     await drive(session_factory, order_id, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, S.COMPLETED, technician_id=tech)
     bad = await client.post(f"{base}/review", json={"stars": 9}, headers=customer.headers)
     assert bad.status_code in (400, 422) and bad.json()["type"].endswith("/validation-failed")
