@@ -26,6 +26,7 @@ from marketplace.auth import Principal
 from marketplace.bookings.slots import Availability, search_slots
 from marketplace.catalog.models import ServiceCategory, Skill
 from marketplace.customers.models import Customer, CustomerTier
+from marketplace.dispatching.config import load_config as load_dispatch_config
 from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from marketplace.geocoding import Geocoder
 from marketplace.geocoding import current as current_geocoder
@@ -39,6 +40,7 @@ from marketplace.work_orders.state import TERMINAL, lock_work_order, record_even
 
 STAFF = frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN})
 DISPATCH_TASK = "work_orders.dispatch_requested"
+INSTANT_DISPATCH_TASK = "dispatch.instant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,21 @@ async def escalate_ticket(
         data={"required_skills": order.required_skills, "duration_s": order.duration_s},
     )
     await _flag_if_unplaceable(session, order, customer, actor=actor, now=now, horizon_days=horizon_days)
+    await _dispatch_now_if_urgent(session, order)
     return EscalationResult(EscalationOutcome.CREATED, order, category=order.category_code)
+
+
+async def _dispatch_now_if_urgent(session: AsyncSession, order: WorkOrder) -> None:
+    """Urgent orders start the instant offer cascade as soon as this transaction commits,
+    instead of waiting for the periodic sweep (which remains the safety net). The dedupe key
+    is the one the sweep uses for "no offers yet", so the two never double up."""
+    if order.priority <= load_dispatch_config().urgent_priority and order.status == S.TRIAGED:
+        await outbox.enqueue(
+            session,
+            INSTANT_DISPATCH_TASK,
+            {"work_order_id": str(order.id)},
+            dedupe_key=f"instant:{order.id}:0",
+        )
 
 
 async def _order_for_ticket(session: AsyncSession, external_ref: str) -> WorkOrder | None:

@@ -373,3 +373,25 @@ async def test_needs_callback_when_no_qualified_technician_meets_the_sla(
     assert any(e["kind"] == "sla_at_risk" for e in detail["events"])
     cb = next(e for e in detail["events"] if e["to_status"] == "needs_callback")
     assert cb["data"]["earliest_arrival"]
+
+
+async def test_urgent_escalation_starts_the_instant_cascade_on_commit(
+    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from marketplace.outbox import OutboxTask
+
+    now = datetime.now(UTC)
+    await add_technician(session_factory, shifts=[(now - timedelta(hours=1), now + timedelta(hours=10))])
+    agent = await factory.login(Role.AGENT)
+    urgent = await escalate(client, agent, "U-1", "C-U1", priority=1)
+    normal = await escalate(client, agent, "U-2", "C-U2", priority=3)
+    assert urgent.status_code == 201 and normal.status_code == 201, (urgent.text, normal.text)
+    urgent_order = urgent.json()["work_order"]
+    assert urgent_order["status"] == "triaged"
+    async with session_factory() as s:
+        query = sa.select(OutboxTask).where(OutboxTask.name == "dispatch.instant")  # type: ignore[arg-type]
+        rows = (await s.execute(query)).scalars().all()
+    # Queued by the escalation itself (the periodic sweep is off in tests), and only for the urgent one.
+    assert [(r.args["work_order_id"], r.dedupe_key) for r in rows] == [
+        (urgent_order["id"], f"instant:{urgent_order['id']}:0")
+    ]
