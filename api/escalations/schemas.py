@@ -64,7 +64,7 @@ class EscalationIn(msgspec.Struct, forbid_unknown_fields=True):
     priority: PriorityLevel | None = None
     sla_due_at: datetime | None = None
     duration_s: Annotated[int, msgspec.Meta(ge=600, le=12 * 3600)] | None = None
-    region: Name = "default"
+    region: Name | None = None  # omitted: the region of the technicians around the location
     insist_on_visit: bool = False
 
 

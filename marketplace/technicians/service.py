@@ -21,6 +21,7 @@ from marketplace.catalog.models import Skill
 from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from marketplace.pagination import Page, keyset_page
+from marketplace.regions import region_for_location
 from marketplace.technicians.errors import EmailTaken, UnknownSkill
 from marketplace.technicians.models import (
     Certification,
@@ -143,6 +144,7 @@ async def sign_up(
         price_floor_minor=price_floor_minor,
         currency=currency,
         status=TechnicianStatus.PENDING_VERIFICATION,
+        region=await region_for_location(session, home_lat, home_lng),  # join the region around home
     )
     session.add(tech)
     await session.flush()

@@ -31,6 +31,7 @@ from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFo
 from marketplace.geocoding import Geocoder
 from marketplace.geocoding import current as current_geocoder
 from marketplace.notifications.service import send_notification
+from marketplace.regions import region_for_location
 from marketplace.sla.policy import due_times, targets_for
 from marketplace.timeutil import from_epoch
 from marketplace.users.models import Role
@@ -77,7 +78,7 @@ class Escalation:
     priority: int | None = None
     sla_due_at: datetime | None = None
     duration_s: int | None = None
-    region: str = "default"
+    region: str | None = None  # None: inferred from the location (marketplace/regions.py)
     insist_on_visit: bool = False
 
     @property
@@ -168,7 +169,7 @@ async def escalate_ticket(
         source=WorkOrderSource.ESCALATION,
         external_ref=request.external_ref,
         customer_id=customer.id,
-        region=request.region,
+        region=request.region or await region_for_location(session, lat, lng),
         lat=lat,
         lng=lng,
         address=address,

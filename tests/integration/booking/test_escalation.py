@@ -395,3 +395,29 @@ async def test_urgent_escalation_starts_the_instant_cascade_on_commit(
     assert [(r.args["work_order_id"], r.dedupe_key) for r in rows] == [
         (urgent_order["id"], f"instant:{urgent_order['id']}:0")
     ]
+
+
+async def test_region_is_inferred_from_the_technicians_around_the_location(
+    client: AsyncTestClient, factory: Factory, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    tech = await add_technician(session_factory, shifts=[(tomorrow(8), tomorrow(18))])
+    async with session_factory() as s:
+        await s.execute(sa.text("UPDATE technicians SET region = 'amsterdam' WHERE id = :id"), {"id": tech})
+        await s.commit()
+    agent = await factory.login(Role.AGENT)
+    near = await escalate(client, agent, "R-1", "C-R1")
+    far = await escalate(client, agent, "R-2", "C-R2", location={"lat": 40.4168, "lng": -3.7038})
+    named = await escalate(client, agent, "R-3", "C-R3", region="rotterdam")
+    regions = []
+    for response in (near, far, named):
+        assert response.status_code == 201, response.text
+        async with session_factory() as s:
+            order_id = response.json()["work_order"]["id"]
+            regions.append(
+                (
+                    await s.execute(
+                        sa.text("SELECT region FROM work_orders WHERE id = :id"), {"id": order_id}
+                    )
+                ).scalar_one()
+            )
+    assert regions == ["amsterdam", "default", "rotterdam"]
