@@ -36,15 +36,12 @@ from dispatch.problem import (
 )
 from marketplace.bookings.availability import Interval, subtract
 from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.technicians.facts import load_technician_facts
+from marketplace.technicians.models import Technician as TechnicianRow
 from marketplace.technicians.models import (
-    Certification,
-    CertificationStatus,
-    Shift,
     TechnicianSkill,
     TechnicianStatus,
-    TimeOff,
 )
-from marketplace.technicians.models import Technician as TechnicianRow
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder
 
@@ -128,38 +125,11 @@ async def load_technicians(
         return []
     ids = [r.id for r in rows]
 
-    skills: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
-    for s in (
-        await session.execute(select(TechnicianSkill).where(col(TechnicianSkill.technician_id).in_(ids)))
-    ).scalars():
-        skills[s.technician_id].append((s.skill_code, s.level))
-
-    certs: dict[uuid.UUID, list[DCertification]] = defaultdict(list)
-    cert_rows = await session.execute(
-        select(Certification).where(
-            col(Certification.technician_id).in_(ids), Certification.status == CertificationStatus.VERIFIED
-        )
-    )
-    for c in cert_rows.scalars():
-        certs[c.technician_id].append(
-            DCertification(code=c.code, expires_at=to_epoch(c.expires_at) if c.expires_at else None)
-        )
-
-    available: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    shift_rows = await session.execute(
-        select(Shift).where(col(Shift.technician_id).in_(ids), Shift.ends_at > start, Shift.starts_at < end)
-    )
-    for sh in shift_rows.scalars():
-        available[sh.technician_id].append((to_epoch(sh.starts_at), to_epoch(sh.ends_at)))
-
+    facts = await load_technician_facts(session, ids, start=start, end=end)
+    skills, certs, available = facts.skills, facts.certifications, facts.shifts
     blocked: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    off_rows = await session.execute(
-        select(TimeOff).where(
-            col(TimeOff.technician_id).in_(ids), TimeOff.ends_at > start, TimeOff.starts_at < end
-        )
-    )
-    for off in off_rows.scalars():
-        blocked[off.technician_id].append((to_epoch(off.starts_at), to_epoch(off.ends_at)))
+    for tech_id, windows in facts.time_off.items():
+        blocked[tech_id] = list(windows)
     for tech_id, busy_from, busy_until in await booked_time(session, ids, start, end):
         blocked[tech_id].append((busy_from, busy_until))
 

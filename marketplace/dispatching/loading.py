@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.problem import Certification as DCertification
 from dispatch.problem import CustomerTier as DTier
 from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
@@ -24,14 +23,10 @@ from marketplace.bookings.availability import subtract
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
 from marketplace.offers.models import Offer, OfferStatus
+from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
-    Certification,
-    CertificationStatus,
-    Shift,
     Technician,
-    TechnicianSkill,
     TechnicianStatus,
-    TimeOff,
 )
 from marketplace.timeutil import to_epoch
 from marketplace.visits.models import VisitStep
@@ -228,41 +223,14 @@ async def _region_technicians(
         return [], {}
     ids = [t.id for t in rows]
     now_s = to_epoch(now)
-    skills: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
-    for s in (
-        await session.execute(select(TechnicianSkill).where(col(TechnicianSkill.technician_id).in_(ids)))
-    ).scalars():
-        skills[s.technician_id].append((s.skill_code, s.level))
-    certs: dict[uuid.UUID, list[DCertification]] = defaultdict(list)
-    for c in (
-        await session.execute(
-            select(Certification).where(
-                col(Certification.technician_id).in_(ids),
-                Certification.status == CertificationStatus.VERIFIED,
-            )
-        )
-    ).scalars():
-        certs[c.technician_id].append(
-            DCertification(c.code, to_epoch(c.expires_at) if c.expires_at else None)
-        )
+    facts = await load_technician_facts(session, ids, start=now, end=horizon_end)
+    skills, certs = facts.skills, facts.certifications
     shifts: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
-    for sh in (
-        await session.execute(
-            select(Shift).where(
-                col(Shift.technician_id).in_(ids), Shift.ends_at > now, Shift.starts_at < horizon_end
-            )
-        )
-    ).scalars():
-        shifts[sh.technician_id].append((max(to_epoch(sh.starts_at), now_s), to_epoch(sh.ends_at)))
+    for tech_id, windows in facts.shifts.items():
+        shifts[tech_id] = [(max(start, now_s), end) for start, end in windows]
     blocked: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
-    for off in (
-        await session.execute(
-            select(TimeOff).where(
-                col(TimeOff.technician_id).in_(ids), TimeOff.ends_at > now, TimeOff.starts_at < horizon_end
-            )
-        )
-    ).scalars():
-        blocked[off.technician_id].append((to_epoch(off.starts_at), to_epoch(off.ends_at)))
+    for tech_id, windows in facts.time_off.items():
+        blocked[tech_id] = list(windows)
     # time booked for work that is not part of this plan stays blocked
     for appt in (
         await session.execute(

@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.problem import Certification as DCertification
 from dispatch.problem import CustomerTier as DTier
 from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
+from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
-    Certification,
-    CertificationStatus,
-    Shift,
     Technician,
-    TechnicianSkill,
     TechnicianStatus,
-    TimeOff,
 )
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder
@@ -128,45 +122,8 @@ async def load_technicians(
     if not rows:
         return [], {}
     ids = [t.id for t in rows]
-    skills: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
-    for s in (
-        await session.execute(select(TechnicianSkill).where(col(TechnicianSkill.technician_id).in_(ids)))
-    ).scalars():
-        skills[s.technician_id].append((s.skill_code, s.level))
-    certs: dict[uuid.UUID, list[DCertification]] = defaultdict(list)
-    for c in (
-        await session.execute(
-            select(Certification).where(
-                col(Certification.technician_id).in_(ids),
-                Certification.status == CertificationStatus.VERIFIED,
-            )
-        )
-    ).scalars():
-        certs[c.technician_id].append(
-            DCertification(c.code, to_epoch(c.expires_at) if c.expires_at else None)
-        )
-    shifts: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
-    for sh in (
-        await session.execute(
-            select(Shift).where(
-                col(Shift.technician_id).in_(ids),
-                col(Shift.ends_at) > now,
-                col(Shift.starts_at) < horizon_end,
-            )
-        )
-    ).scalars():
-        shifts[sh.technician_id].append((to_epoch(sh.starts_at), to_epoch(sh.ends_at)))
-    off: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
-    for t_off in (
-        await session.execute(
-            select(TimeOff).where(
-                col(TimeOff.technician_id).in_(ids),
-                col(TimeOff.ends_at) > now,
-                col(TimeOff.starts_at) < horizon_end,
-            )
-        )
-    ).scalars():
-        off[t_off.technician_id].append((to_epoch(t_off.starts_at), to_epoch(t_off.ends_at)))
+    facts = await load_technician_facts(session, ids, start=now, end=horizon_end)
+    skills, certs, shifts, off = facts.skills, facts.certifications, facts.shifts, facts.time_off
 
     out: list[DTechnician] = []
     by_id: dict[str, Technician] = {}
