@@ -18,38 +18,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.scoring import RankedCandidate, explain_candidate
+from dispatch.scoring import RankedCandidate
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import earnings_for
+from marketplace.offers.service import earnings_for, offer_explanation
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import record_event, transition
 
 OFFERABLE = frozenset({WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED})
-
-
-def explanation(candidate: RankedCandidate, **extra: Any) -> dict[str, Any]:
-    """The shape the offers service stores (so "why you / why not you" work on these too)."""
-    return {
-        "why_you": list(explain_candidate(candidate)),
-        "rank": candidate.rank,
-        "cost": candidate.cost,
-        "arrival": candidate.arrival,
-        "travel_s": candidate.travel_s,
-        "travel_m": candidate.travel_m,
-        "rating_average": candidate.rating_average,
-        "rating_count": candidate.rating_count,
-        "sla_slack_s": candidate.sla_slack_s,
-        "terms": [
-            {"name": t.name, "value": t.value, "weight": t.weight, "contribution": t.contribution}
-            for t in candidate.terms
-        ],
-        **extra,
-    }
 
 
 async def offers_of(session: AsyncSession, order_id: uuid.UUID) -> list[Offer]:
@@ -99,7 +79,7 @@ async def offer_to(
         technician_id=tech.id,
         round=round_no,
         score=float(-candidate.cost),
-        explanation=explanation(candidate, dispatch=why, **(extra or {})),
+        explanation=offer_explanation(candidate, dispatch=why, **(extra or {})),
         window_start=start,
         window_end=end,
         earnings_minor=earnings_for(order, tech),
@@ -177,7 +157,7 @@ async def assign_directly(
         round=round_no,
         status=OfferStatus.ACCEPTED.value,
         score=float(-candidate.cost),
-        explanation=explanation(candidate, dispatch=why, auto_accept=True),
+        explanation=offer_explanation(candidate, dispatch=why, auto_accept=True),
         window_start=start,
         window_end=end,
         earnings_minor=earnings_for(order, tech),

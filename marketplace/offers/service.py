@@ -84,7 +84,8 @@ def earnings_for(order: WorkOrder, tech: Technician) -> int | None:
     return None
 
 
-def _explanation(candidate: RankedCandidate) -> dict[str, Any]:
+def offer_explanation(candidate: RankedCandidate, **extra: Any) -> dict[str, Any]:
+    """What an offer stores about its ranking: the source of "why you" and "why not you"."""
     return {
         "why_you": list(explain_candidate(candidate)),
         "rank": candidate.rank,
@@ -99,6 +100,7 @@ def _explanation(candidate: RankedCandidate) -> dict[str, Any]:
             {"name": t.name, "value": t.value, "weight": t.weight, "contribution": t.contribution}
             for t in candidate.terms
         ],
+        **extra,
     }
 
 
@@ -216,7 +218,7 @@ async def create_offers_for_work_order(
             technician_id=tech.id,
             round=round_no,
             score=float(-cand.cost),
-            explanation=_explanation(cand),
+            explanation=offer_explanation(cand),
             window_start=window_start,
             window_end=window_end,
             earnings_minor=earnings_for(order, tech),
