@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from api.deps import AppSettings, CurrentPrincipal, DbSession
 from api.dispatch_console.schemas import (
@@ -127,7 +127,7 @@ class DispatchConsoleController(Controller):
         status_code=200,
     )
     async def release(
-        self, work_order_id: uuid.UUID, data: JSONBody[ReleaseIn], db_session: DbSession
+        self, work_order_id: FromPath[uuid.UUID], data: JSONBody[ReleaseIn], db_session: DbSession
     ) -> ReleaseOut:
         """Take an accepted, not yet started visit back from its technician (e.g. they
         called to say they cannot make it): the order goes back to dispatch and the next

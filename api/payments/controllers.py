@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, put
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from api.deps import CurrentPrincipal, DbSession
 from marketplace.auth import requires
@@ -69,7 +69,7 @@ class PaymentsController(Controller):
         guards=[requires(Role.CUSTOMER)],
     )
     async def get_payment(
-        self, work_order_id: uuid.UUID, principal: CurrentPrincipal, db_session: DbSession
+        self, work_order_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
     ) -> PaymentOut:
         """The payment of one of your work orders. `status` is pending (authorising), authorized,
         captured, canceled, partially_refunded, refunded or failed; when the card was declined

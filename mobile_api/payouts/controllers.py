@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 
 from marketplace.auth import requires
 from marketplace.idempotency import idempotent_request
@@ -84,7 +85,7 @@ class PayoutsController(Controller):
         guards=[requires(Role.TECHNICIAN)],
     )
     async def get_link(
-        self, link_id: uuid.UUID, principal: CurrentPrincipal, db_session: DbSession
+        self, link_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
     ) -> AccountLinkOut:
         """One of your onboarding link requests (404 for anyone else's)."""
         return _link_out(await service.get_account_link(db_session, principal, link_id))
