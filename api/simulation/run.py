@@ -23,6 +23,7 @@ import random
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,7 +239,7 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
     engine = make_engine(settings)
     try:
         async with make_session_factory(engine)() as s:
-            ids = list(day.orders)
+            ids = [uuid.UUID(str(order_id)) for order_id in day.orders]  # SQLite needs real UUIDs
             orders = list(
                 (await s.execute(select(WorkOrder).where(col(WorkOrder.region) == people.region))).scalars()
             )
@@ -253,7 +254,7 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
                 if ids
                 else []
             )
-            tech_ids = [t for t, _ in people.technicians]
+            tech_ids = [uuid.UUID(str(t)) for t, _ in people.technicians]
             payouts = list(
                 (
                     await s.execute(

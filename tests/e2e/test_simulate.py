@@ -8,11 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_simulate_short_day_prints_sane_metrics(database_url: str) -> None:
-    env = {**os.environ, "FIELDHAND_DATABASE_URL": database_url, "FIELDHAND_REDIS_URL": ""}
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_simulate_short_day_prints_sane_metrics(backend: str, database_url: str, tmp_path: Path) -> None:
+    # SQLite is what `make run` uses on a fresh machine, so the simulation must work there too.
+    url = database_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'sim.sqlite3'}"
+    env = {**os.environ, "FIELDHAND_DATABASE_URL": url, "FIELDHAND_REDIS_URL": ""}
     env.pop("FIELDHAND_STRIPE_API_KEY", None)
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", "simulate", "--hours", "1", "--scale", "small", "--json"],
