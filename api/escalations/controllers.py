@@ -24,7 +24,8 @@ from marketplace.auth import requires, signed_in
 from marketplace.bookings.eta import estimate, quick_risk
 from marketplace.bookings.service import live_appointment
 from marketplace.idempotency import run_idempotent
-from marketplace.support.service import list_callbacks
+from marketplace.support.models import CallbackRequest
+from marketplace.support.service import list_callbacks, resolve_callback
 from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders import service
@@ -54,6 +55,24 @@ class CallbackOut(msgspec.Struct):
     status: str
     context: dict[str, Any]
     created_at: datetime
+    resolved_at: datetime | None = None
+
+
+class ResolveCallbackIn(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+def callback_out(r: CallbackRequest) -> CallbackOut:
+    return CallbackOut(
+        id=str(r.id),
+        work_order_id=str(r.work_order_id) if r.work_order_id else None,
+        customer_id=str(r.customer_id),
+        reason=r.reason,
+        status=r.status,
+        context=r.context,
+        created_at=r.created_at,
+        resolved_at=r.resolved_at,
+    )
 
 
 class EscalationController(Controller):
@@ -177,15 +196,22 @@ class EscalationController(Controller):
     ) -> list[CallbackOut]:
         """Customers asking to talk to a human, newest first, with the work order context."""
         rows = await list_callbacks(db_session, status=status, limit=limit)
-        return [
-            CallbackOut(
-                id=str(r.id),
-                work_order_id=str(r.work_order_id) if r.work_order_id else None,
-                customer_id=str(r.customer_id),
-                reason=r.reason,
-                status=r.status,
-                context=r.context,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
+        return [callback_out(r) for r in rows]
+
+    @post(
+        "/callback-requests/{callback_id:uuid}/resolve",
+        operation_id="resolveCallbackRequest",
+        guards=[STAFF_GUARD],
+        status_code=200,
+    )
+    async def resolve_callback_request(
+        self,
+        callback_id: Annotated[uuid.UUID, PathParameter()],
+        data: JSONBody[ResolveCallbackIn],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+    ) -> CallbackOut:
+        """Close a customer's callback request with what was agreed on the call (audited on
+        the work order). Retrying is harmless."""
+        row = await resolve_callback(db_session, principal, callback_id, outcome=data.outcome, now=utcnow())
+        return callback_out(row)

@@ -10,10 +10,12 @@ from sqlmodel import col, select
 
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
-from marketplace.errors import Forbidden
+from marketplace.db_dialect import supports_row_locks
+from marketplace.errors import Forbidden, NotFound
 from marketplace.notifications.service import send_notification
 from marketplace.support.models import CallbackRequest
 from marketplace.users.models import Role
+from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.service import visible_order
 from marketplace.work_orders.state import record_event
 
@@ -95,3 +97,41 @@ async def list_callbacks(session: AsyncSession, *, status: str | None, limit: in
     if status:
         query = query.where(CallbackRequest.status == status)
     return list((await session.execute(query)).scalars())
+
+
+async def resolve_callback(
+    session: AsyncSession, principal: Principal, callback_id: uuid.UUID, *, outcome: str, now: datetime
+) -> CallbackRequest:
+    """Support called the customer back: close the request with what was agreed.
+
+    Safe to retry: resolving a resolved request changes nothing and returns it as it is.
+    """
+    if principal.role not in (Role.AGENT, Role.DISPATCHER, Role.ADMIN):
+        raise Forbidden("Only support staff resolve callback requests")
+    query = select(CallbackRequest).where(col(CallbackRequest.id) == callback_id)
+    if supports_row_locks(session):
+        query = query.with_for_update()
+    callback = (await session.execute(query)).scalar_one_or_none()
+    if callback is None:
+        raise NotFound("No such callback request", callback_id=str(callback_id))
+    if callback.status == "resolved":
+        return callback
+    callback.status = "resolved"
+    callback.resolved_at = now
+    callback.context = {
+        **callback.context,
+        "resolution": {"outcome": outcome, "by": principal.key, "at": now.isoformat()},
+    }
+    if callback.work_order_id is not None:
+        order = await session.get(WorkOrder, callback.work_order_id)
+        if order is not None:
+            await record_event(
+                session,
+                order,
+                "callback_resolved",
+                actor=principal,
+                reason=outcome,
+                data={"callback_id": str(callback.id)},
+            )
+    await session.flush()
+    return callback

@@ -380,3 +380,37 @@ async def test_request_human_and_review_after_completion(
         assert row is not None and (row.rating_sum, row.rating_count) == (4, 1)
     done = (await client.get(f"{base}/eta", headers=customer.headers)).json()
     assert done["source"] == "completed" and done["sla_risk"] == "on_track"
+
+
+async def test_support_resolves_a_callback_request_once(
+    client: AsyncTestClient,
+    factory: Factory,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    order_id, customer = await order_for(client, factory, session_factory, settings, "H-9")
+    cb = await client.post(
+        f"/work-orders/{order_id}/callback-requests", json={"reason": "Call me"}, headers=customer.headers
+    )
+    assert cb.status_code == 201, cb.text
+    callback_id = cb.json()["id"]
+    resolve = f"/callback-requests/{callback_id}/resolve"
+    assert_problem(
+        await client.post(resolve, json={"outcome": "x"}, headers=customer.headers), 403, "forbidden"
+    )
+    agent = await factory.login(Role.AGENT)
+    assert_problem(
+        await client.post(resolve, json={"outcome": ""}, headers=agent.headers), 422, "validation-failed"
+    )
+    done = await client.post(resolve, json={"outcome": "Moved to Friday morning"}, headers=agent.headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "resolved" and done.json()["resolved_at"]
+    assert done.json()["context"]["resolution"]["outcome"] == "Moved to Friday morning"
+    again = await client.post(resolve, json={"outcome": "something else"}, headers=agent.headers)
+    assert again.status_code == 200 and again.json() == done.json()  # a retry changes nothing
+    unknown = f"/callback-requests/{uuid.uuid4()}/resolve"
+    assert_problem(await client.post(unknown, json={"outcome": "x"}, headers=agent.headers), 404, "not-found")
+    open_now = (await client.get("/callback-requests?status=open", headers=agent.headers)).json()
+    assert callback_id not in [c["id"] for c in open_now]
+    history = (await client.get(f"/work-orders/{order_id}", headers=agent.headers)).json()["events"]
+    assert [e["kind"] for e in history].count("callback_resolved") == 1
