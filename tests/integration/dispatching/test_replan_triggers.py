@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import select
 
 from marketplace.customers.models import Customer
 from marketplace.dispatching.config import DispatchConfig
@@ -102,3 +103,38 @@ async def test_overrun_and_quiet_technicians_are_detected_once_each(session_fact
     async with session_factory() as s:
         again = await changes_needing_replan(s, now=utcnow(), config=config)
     assert {c.dedupe_key for c in again} == {c.dedupe_key for c in changes}
+
+
+async def test_reminders_and_on_the_way_messages_go_out_once(session_factory: SF) -> None:
+    from marketplace.bookings.models import Appointment
+    from marketplace.dispatching.reminders import send_reminders
+    from marketplace.notifications.models import Notification
+
+    now = utcnow()
+    async with session_factory() as s:
+        tech = await _technician(s, "Tara", last_seen_min_ago=1)
+        soon = await _order(s, tech, "scheduled")
+        later = await _order(s, tech, "scheduled")
+        driving = await _order(s, tech, "en_route")
+        for order, hours in ((soon, 1), (later, 5)):
+            s.add(
+                Appointment(
+                    work_order_id=order.id,
+                    customer_id=order.customer_id,
+                    window_start=now + timedelta(hours=hours),
+                    window_end=now + timedelta(hours=hours + 2),
+                )
+            )
+        await s.commit()
+
+    config = DispatchConfig(reminder_before_s=2 * 3600)
+    async with session_factory() as s:
+        first = await send_reminders(s, now=now, config=config)
+        await s.commit()
+    async with session_factory() as s:
+        second = await send_reminders(s, now=now, config=config)
+        await s.commit()
+        sent = (await s.execute(select(Notification.kind, Notification.work_order_id))).all()
+    assert (first.reminders, first.on_the_way) == (1, 1)
+    assert (second.reminders, second.on_the_way) == (0, 0)  # the cron may run as often as it likes
+    assert sorted(sent) == sorted([("appointment.reminder", soon.id), ("visit.on_the_way", driving.id)])
