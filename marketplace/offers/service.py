@@ -370,13 +370,7 @@ async def list_offers(
         id_of=lambda o: o.id,
         descending=True,
     )
-    orders = {}
-    if page.items:
-        ids = {o.work_order_id for o in page.items}
-        orders = {
-            w.id: w
-            for w in (await session.execute(select(WorkOrder).where(col(WorkOrder.id).in_(ids)))).scalars()
-        }
+    orders = await _work_orders_by_id(session, {o.work_order_id for o in page.items})
     return Page(
         [OfferView(o, orders[o.work_order_id], effective_status(o, now)) for o in page.items],
         page.next_cursor,
@@ -399,14 +393,16 @@ async def list_missed_offers(
         id_of=lambda m: m.id,
         descending=True,
     )
-    orders = {}
-    if page.items:
-        ids = {m.work_order_id for m in page.items}
-        orders = {
-            w.id: w
-            for w in (await session.execute(select(WorkOrder).where(col(WorkOrder.id).in_(ids)))).scalars()
-        }
+    orders = await _work_orders_by_id(session, {m.work_order_id for m in page.items})
     return Page([(m, orders[m.work_order_id]) for m in page.items], page.next_cursor)
+
+
+async def _work_orders_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, WorkOrder]:
+    """The work orders behind one page of offers or receipts, in one query."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(WorkOrder).where(col(WorkOrder.id).in_(ids)))
+    return {order.id: order for order in rows.scalars()}
 
 
 # --------------------------------------------------------------------------- answering
