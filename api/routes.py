@@ -11,6 +11,7 @@ from api.catalog.controllers import CatalogController
 from api.dispatch_console.controllers import DispatchConsoleController
 from api.escalations.controllers import EscalationController
 from api.payments.controllers import PaymentsController
+from api.pricing.controllers import QuoteController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
 from api.webhooks.helpdesk import HelpdeskWebhookController
@@ -26,6 +27,7 @@ CONTROLLERS: list[Any] = [
     HelpdeskWebhookController,
     AdminController,
     PaymentsController,
+    QuoteController,
     StripeWebhookController,
     DispatchConsoleController,
 ]

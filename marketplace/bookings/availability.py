@@ -1,4 +1,4 @@
-"""Pure time arithmetic for booking: free time, arrival-window grids, cancellation fees.
+"""Pure time arithmetic for booking: free time and arrival-window grids.
 
 Everything is integer Unix seconds (UTC) except where a time zone is named: windows are
 laid on the *customer's* local clock (08:00-10:00 means 08:00 where the visit is).
@@ -7,7 +7,6 @@ laid on the *customer's* local clock (08:00-10:00 means 08:00 where the visit is
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -69,31 +68,6 @@ def window_grid(
                 return out
             out.append((start, end))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class CancellationPolicy:
-    """Free until `free_until_s` before the window opens; later, a share of the price.
-
-    Once the technician is on the way the full `en_route_fee_pct` applies.
-    """
-
-    free_until_s: int = 24 * 3600
-    late_fee_pct: int = 50
-    en_route_fee_pct: int = 100
-
-    def free_cancellation_until(self, window_start: int) -> int:
-        return window_start - self.free_until_s
-
-    def fee(self, *, now: int, window_start: int, price_minor: int, en_route: bool) -> int:
-        if en_route:
-            return price_minor * self.en_route_fee_pct // 100
-        if now < self.free_cancellation_until(window_start):
-            return 0
-        return price_minor * self.late_fee_pct // 100
-
-
-DEFAULT_CANCELLATION_POLICY = CancellationPolicy()
 
 
 def overlaps(a: Interval, others: Sequence[Interval]) -> bool:

@@ -19,12 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from marketplace.auth import Principal
-from marketplace.bookings.availability import (
-    DEFAULT_CANCELLATION_POLICY,
-    CancellationPolicy,
-    Interval,
-    overlaps,
-)
+from marketplace.bookings.availability import Interval, overlaps
 from marketplace.bookings.dispatch_adapter import booked_time
 from marketplace.bookings.errors import AlreadyBooked, NoAppointment, NoQualifiedTechnician, SlotUnavailable
 from marketplace.bookings.models import Appointment, AppointmentStatus
@@ -37,11 +32,12 @@ from marketplace.bookings.slots import (
     load_pool,
     search_slots,
 )
-from marketplace.catalog.models import ServiceCategory
 from marketplace.customers.models import Customer
 from marketplace.errors import IllegalTransition, InvalidInput
 from marketplace.notifications.service import send_notification
 from marketplace.payments import hooks
+from marketplace.pricing.cancellation import cancellation_fee
+from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
@@ -230,26 +226,22 @@ async def cancel_appointment(
     *,
     reason: str | None,
     now: datetime,
-    policy: CancellationPolicy = DEFAULT_CANCELLATION_POLICY,
+    policy: MoneyPolicy | None = None,
 ) -> Cancellation:
     order = await visible_order(session, principal, order_id, lock=True)
     appointment = await live_appointment(session, order.id)
     if appointment is None:
         raise NoAppointment("There is no booked appointment to cancel")
     _require_transition(order, S.CANCELLED)
-    price = order.price_minor
-    if price is None and order.category_code:
-        category = await session.get(ServiceCategory, order.category_code)
-        price = category.base_price_minor if category else 0
-    window_start = to_epoch(appointment.window_start)
-    fee = policy.fee(
-        now=to_epoch(now),
-        window_start=window_start,
-        price_minor=price or 0,
+    terms = cancellation_fee(
+        now=now,
+        window_start=appointment.window_start,
+        price_minor=order.price_minor,
         en_route=order.status == S.EN_ROUTE,
+        by_customer=principal.role is Role.CUSTOMER,
+        policy=policy or load_policy(),
     )
-    if principal.role is not Role.CUSTOMER:
-        fee = 0  # support cancelling on the customer's behalf never charges them
+    fee = terms.fee_minor
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.cancellation_fee_minor = fee
@@ -262,7 +254,7 @@ async def cancel_appointment(
         data={"appointment_id": str(appointment.id), "cancellation_fee_minor": fee},
     )
     await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee)
-    return Cancellation(order, appointment, fee, from_epoch(policy.free_cancellation_until(window_start)))
+    return Cancellation(order, appointment, fee, terms.free_until)
 
 
 def _require_transition(order: WorkOrder, target: S) -> None:

@@ -147,8 +147,7 @@ async def _widened(
     widened = [
         t
         for t in widened
-        if rows[t.id].price_floor_minor is None
-        or (earnings_for(order, rows[t.id]) or 0) >= (rows[t.id].price_floor_minor or 0)
+        if rows[t.id].price_floor_minor is None or earnings_for(order) >= (rows[t.id].price_floor_minor or 0)
     ]
     ranking = rank_candidates(visit, widened, to_epoch(now), limit=1)
     if not ranking.candidates:

@@ -82,7 +82,7 @@ async def offer_to(
         explanation=offer_explanation(candidate, dispatch=why, **(extra or {})),
         window_start=start,
         window_end=end,
-        earnings_minor=earnings_for(order, tech),
+        earnings_minor=earnings_for(order),
         currency=order.currency,
         expires_at=now + timedelta(seconds=ttl_s),
     )
@@ -160,7 +160,7 @@ async def assign_directly(
         explanation=offer_explanation(candidate, dispatch=why, auto_accept=True),
         window_start=start,
         window_end=end,
-        earnings_minor=earnings_for(order, tech),
+        earnings_minor=earnings_for(order),
         currency=order.currency,
         expires_at=now,
         responded_at=now,

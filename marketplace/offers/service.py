@@ -37,6 +37,7 @@ from marketplace.offers.dispatch_adapter import live_appointment, load_technicia
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken, WorkOrderNotOfferable
 from marketplace.offers.models import MissedOffer, Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
+from marketplace.pricing.service import technician_pay
 from marketplace.technicians.errors import TechnicianNotActive
 from marketplace.technicians.models import Technician, TechnicianStatus
 from marketplace.technicians.service import own_technician_id
@@ -75,13 +76,9 @@ def effective_status(offer: Offer, now: datetime) -> str:
     return offer.status
 
 
-def earnings_for(order: WorkOrder, tech: Technician) -> int | None:
-    """What the technician earns: the quoted price minus the platform fee, else their hourly rate."""
-    if order.price_minor is not None:
-        return order.price_minor - (order.fee_minor or 0)
-    if tech.hourly_rate_minor is not None:
-        return round(tech.hourly_rate_minor * order.duration_s / 3600)
-    return None
+def earnings_for(order: WorkOrder) -> int:
+    """What the technician earns for the order: the pay in its quote, as payouts pay it."""
+    return technician_pay(order)
 
 
 def offer_explanation(candidate: RankedCandidate, **extra: Any) -> dict[str, Any]:
@@ -197,8 +194,7 @@ async def create_offers_for_work_order(
         t
         for t in techs
         if rows[t.id].price_floor_minor is not None
-        and (pay := earnings_for(order, rows[t.id])) is not None
-        and pay < (rows[t.id].price_floor_minor or 0)
+        and earnings_for(order) < (rows[t.id].price_floor_minor or 0)
     ]
     techs = [t for t in techs if t not in priced_out]
     ranking = rank_candidates(
@@ -221,7 +217,7 @@ async def create_offers_for_work_order(
             explanation=offer_explanation(cand),
             window_start=window_start,
             window_end=window_end,
-            earnings_minor=earnings_for(order, tech),
+            earnings_minor=earnings_for(order),
             currency=order.currency,
             expires_at=now + timedelta(seconds=ttl_s),
         )

@@ -49,8 +49,9 @@ from marketplace.payments.gateway import (
     TransientStripeError,
 )
 from marketplace.payments.models import BillingProfile, Payment, PaymentStatus
+from marketplace.pricing.cancellation import collectable_fee
 from marketplace.pricing.policy import MoneyPolicy, load_policy
-from marketplace.pricing.service import mul_div_half_up, quote_work_order, split
+from marketplace.pricing.service import authorization_amount, price_work_order, split
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder
@@ -109,6 +110,12 @@ async def payment_ready(session: AsyncSession, work_order_id: uuid.UUID) -> bool
     """True once the customer's card is authorised for this order (dispatch may proceed)."""
     payment = await payment_for_order(session, work_order_id)
     return payment is not None and payment.status == PaymentStatus.AUTHORIZED
+
+
+async def price_is_agreed(session: AsyncSession, work_order_id: uuid.UUID) -> bool:
+    """True while a payment for the order holds or has taken money at the order's price."""
+    payment = await payment_for_order(session, work_order_id)
+    return payment is not None and payment.status not in (PaymentStatus.FAILED, PaymentStatus.CANCELED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +189,24 @@ async def set_default_payment_method(
 async def start_authorization(
     session: AsyncSession, order: WorkOrder, appointment: Appointment, *, policy: MoneyPolicy | None = None
 ) -> Payment:
-    """Booking hook: quote, write the payment (PENDING) and enqueue the authorisation task."""
+    """Booking hook: quote, write the payment (PENDING) and enqueue the authorisation task.
+
+    A new authorisation re-quotes the order, so the amount held is the order's current quote
+    (plus the policy's overrun buffer); a reschedule keeps the authorisation and its price."""
     policy = policy or load_policy()
-    quote = await quote_work_order(session, order, policy=policy)
-    to_authorize = quote.price_minor + mul_div_half_up(
-        quote.price_minor, policy.authorization_buffer_bps, 10_000
-    )
+    payment = await payment_for_order(session, order.id)
+    if payment is not None:
+        payment = await lock_payment(session, payment.id) or payment
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
+            # a reschedule: the authorisation (or the one in progress) carries over
+            payment.appointment_id = appointment.id
+            payment.updated_at = utcnow()
+            await session.flush()
+            return payment
+    quote = await price_work_order(session, order, policy=policy)
+    to_authorize = authorization_amount(quote.price_minor, policy)
     profile = await session.get(BillingProfile, order.customer_id)
     method = profile.default_payment_method if profile is not None else None
-    payment = await payment_for_order(session, order.id)
     if payment is None:
         payment = Payment(
             work_order_id=order.id,
@@ -203,13 +219,6 @@ async def start_authorization(
         session.add(payment)
         await session.flush()
     else:
-        payment = await lock_payment(session, payment.id) or payment
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
-            # a reschedule: the authorisation (or the one in progress) carries over
-            payment.appointment_id = appointment.id
-            payment.updated_at = utcnow()
-            await session.flush()
-            return payment
         if payment.amount_captured_minor > 0 or payment.status not in (
             PaymentStatus.FAILED,
             PaymentStatus.CANCELED,
@@ -440,7 +449,7 @@ async def settle_cancellation(
         )
     elif payment.status == PaymentStatus.AUTHORIZED:
         assert payment.stripe_payment_intent_id is not None
-        fee = min(fee_minor, payment.amount_authorized_minor)
+        fee = collectable_fee(fee_minor, payment.amount_authorized_minor)
         if fee == 0:
             state = await gateway.cancel(
                 payment.stripe_payment_intent_id, idempotency_key=stripe_key("cancel", payment)
@@ -462,7 +471,7 @@ async def settle_cancellation(
             await _record_capture(session, payment, order, state, captured, policy, memo="cancellation fee")
     elif payment.status == PaymentStatus.CAPTURED:
         await _refund_down_to(
-            session, gateway, payment, min(fee_minor, payment.amount_captured_minor), policy
+            session, gateway, payment, collectable_fee(fee_minor, payment.amount_captured_minor), policy
         )
     await session.flush()
     return payment

@@ -8,6 +8,7 @@ so every computation stays in integers.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,13 @@ class MoneyPolicy(BaseSettings):
     # Used when a work order has no service category.
     default_base_price_minor: int = Field(default=9_000, ge=0)
     default_duration_s: int = Field(default=3_600, gt=0)
+    # Extra charged per customer tier, on top of the duration-scaled price (e.g. {"premium": 1000}).
+    tier_surcharge_bps: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # Cancelling is free until this long before the arrival window opens ...
+    cancellation_free_until_s: int = Field(default=24 * 3600, ge=0)
+    # ... later it costs this share of the price, and once the technician is on the way, this one.
+    cancellation_late_fee_bps: int = Field(default=5_000, ge=0, le=10_000)
+    cancellation_en_route_fee_bps: int = Field(default=10_000, ge=0, le=10_000)
 
 
 @lru_cache(maxsize=1)

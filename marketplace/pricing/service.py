@@ -1,23 +1,32 @@
 """Quote a work order and split a charged amount into platform fee and technician earnings.
 
-Rules (integers only, half-up rounding, minor units):
-- price = category base price x (order duration / category standard duration);
-- emergency (priority 1) multiplies the price by `emergency_multiplier_bps`;
+This is the only place a price comes from. Rules (integers only, half-up rounding, minor units):
+- base = the category's base price for its standard duration (a policy default without a category);
+- price for the order's duration = base x (order duration / standard duration);
+- emergency (priority 1) adds a surcharge of (emergency_multiplier_bps - 100 %) of that price;
+- the customer's tier adds `tier_surcharge_bps[tier]` of that price (none by default);
 - fee = max(price x platform_fee_bps, platform_fee_min_minor), capped at the price;
-- technician earnings = price - fee.
+- technician pay = price - fee.
+
+Every work order carries its quote (`price_minor`, `fee_minor`) from creation on; it is
+re-quoted when what it is priced on changes and when a new card authorisation starts, so the
+pay an offer shows, the amount authorised and what earnings and payouts pay are the same number.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.catalog.models import ServiceCategory
+from marketplace.customers.models import Customer, CustomerTier
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.work_orders.models import WorkOrder
 
 EMERGENCY_PRIORITY = 1
+BPS = 10_000
 
 
 def mul_div_half_up(value: int, numerator: int, denominator: int) -> int:
@@ -27,6 +36,16 @@ def mul_div_half_up(value: int, numerator: int, denominator: int) -> int:
     product = value * numerator
     sign = -1 if product < 0 else 1
     return sign * ((abs(product) * 2 + denominator) // (2 * denominator))
+
+
+class PricedCategory(Protocol):
+    """What pricing reads from a service category."""
+
+    @property
+    def base_price_minor(self) -> int: ...
+
+    @property
+    def duration_s(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +62,34 @@ class Split:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    price_minor: int
-    fee_minor: int
+    """A price and how it was made: base + duration adjustment + surcharges = price."""
+
     currency: str
     base_price_minor: int
     standard_duration_s: int
     duration_s: int
-    emergency: bool
+    duration_adjustment_minor: int
+    priority: int
+    priority_surcharge_minor: int
+    tier: str
+    tier_surcharge_minor: int
+    price_minor: int
+    fee_minor: int
+
+    @property
+    def emergency(self) -> bool:
+        return self.priority == EMERGENCY_PRIORITY
 
     @property
     def earnings_minor(self) -> int:
+        """The technician's pay: the price minus the platform fee."""
         return self.price_minor - self.fee_minor
 
 
 def platform_fee(amount_minor: int, policy: MoneyPolicy) -> int:
     if amount_minor <= 0:
         return 0
-    fee = max(mul_div_half_up(amount_minor, policy.platform_fee_bps, 10_000), policy.platform_fee_min_minor)
+    fee = max(mul_div_half_up(amount_minor, policy.platform_fee_bps, BPS), policy.platform_fee_min_minor)
     return min(fee, amount_minor)
 
 
@@ -71,46 +101,72 @@ def split(amount_minor: int, policy: MoneyPolicy, *, has_technician: bool = True
 
 
 def quote(
-    order: WorkOrder, category: ServiceCategory | None, policy: MoneyPolicy, *, currency: str | None = None
+    *,
+    category: PricedCategory | None,
+    duration_s: int,
+    priority: int,
+    tier: str,
+    policy: MoneyPolicy,
+    currency: str,
 ) -> Quote:
+    """The price of a visit of `duration_s` in `category` at `priority` for a `tier` customer."""
     base = category.base_price_minor if category is not None else policy.default_base_price_minor
-    standard = category.duration_s if category is not None else policy.default_duration_s
-    standard = max(standard, 1)
-    price = mul_div_half_up(base, max(order.duration_s, 0), standard)
-    emergency = order.priority == EMERGENCY_PRIORITY
-    if emergency:
-        price = mul_div_half_up(price, policy.emergency_multiplier_bps, 10_000)
+    standard = max(category.duration_s if category is not None else policy.default_duration_s, 1)
+    for_duration = mul_div_half_up(base, max(duration_s, 0), standard)
+    priority_surcharge = (
+        mul_div_half_up(for_duration, policy.emergency_multiplier_bps - BPS, BPS)
+        if priority == EMERGENCY_PRIORITY
+        else 0
+    )
+    tier_surcharge = mul_div_half_up(for_duration, policy.tier_surcharge_bps.get(tier, 0), BPS)
+    price = for_duration + priority_surcharge + tier_surcharge
     return Quote(
-        price_minor=price,
-        fee_minor=platform_fee(price, policy),
-        currency=(currency or order.currency).lower(),
+        currency=currency.lower(),
         base_price_minor=base,
         standard_duration_s=standard,
-        duration_s=order.duration_s,
-        emergency=emergency,
+        duration_s=duration_s,
+        duration_adjustment_minor=for_duration - base,
+        priority=priority,
+        priority_surcharge_minor=priority_surcharge,
+        tier=tier,
+        tier_surcharge_minor=tier_surcharge,
+        price_minor=price,
+        fee_minor=platform_fee(price, policy),
     )
 
 
+def technician_pay(order: WorkOrder) -> int:
+    """The technician's pay in the order's quote (what earnings and payouts pay for it)."""
+    return order.price_minor - order.fee_minor
+
+
+def authorization_amount(price_minor: int, policy: MoneyPolicy) -> int:
+    """What to hold on the customer's card for a price: the price plus the overrun buffer."""
+    return price_minor + mul_div_half_up(price_minor, policy.authorization_buffer_bps, BPS)
+
+
 async def quote_work_order(
-    session: AsyncSession, order: WorkOrder, *, policy: MoneyPolicy | None = None, requote: bool = False
+    session: AsyncSession, order: WorkOrder, *, policy: MoneyPolicy | None = None
 ) -> Quote:
-    """Quote the order and store price/fee on it (an existing quote is kept unless `requote`)."""
-    policy = policy or load_policy()
+    """The order's quote from its category, duration, priority and customer tier (nothing stored)."""
     category = await session.get(ServiceCategory, order.category_code) if order.category_code else None
-    fresh = quote(order, category, policy)
-    if order.price_minor is not None and not requote:
-        fee = order.fee_minor if order.fee_minor is not None else platform_fee(order.price_minor, policy)
-        return Quote(
-            price_minor=order.price_minor,
-            fee_minor=fee,
-            currency=order.currency,
-            base_price_minor=fresh.base_price_minor,
-            standard_duration_s=fresh.standard_duration_s,
-            duration_s=order.duration_s,
-            emergency=fresh.emergency,
-        )
+    customer = await session.get(Customer, order.customer_id)
+    return quote(
+        category=category,
+        duration_s=order.duration_s,
+        priority=order.priority,
+        tier=customer.tier if customer is not None else CustomerTier.STANDARD.value,
+        policy=policy or load_policy(),
+        currency=order.currency,
+    )
+
+
+async def price_work_order(
+    session: AsyncSession, order: WorkOrder, *, policy: MoneyPolicy | None = None
+) -> Quote:
+    """Quote the order and store the price and fee on it."""
+    fresh = await quote_work_order(session, order, policy=policy)
     order.price_minor = fresh.price_minor
     order.fee_minor = fresh.fee_minor
     order.currency = fresh.currency
-    await session.flush()
     return fresh

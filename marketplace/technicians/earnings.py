@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from marketplace.auth import Principal
 from marketplace.pagination import Page, keyset_page
 from marketplace.payouts.models import Payout, PayoutStatus
+from marketplace.pricing.service import technician_pay
 from marketplace.technicians.service import get_technician, own_technician_id
 from marketplace.visits.models import VisitStep, VisitStepKind
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -119,15 +120,13 @@ async def get_earnings(
             finished[wo_id] = at
     lines = []
     for w in page.items:
-        gross = w.price_minor or 0
-        fee = w.fee_minor or 0
         lines.append(
             EarningLine(
                 order=w,
                 completed_at=finished.get(w.id, w.updated_at),
-                gross_minor=gross,
-                fee_minor=fee,
-                net_minor=gross - fee,
+                gross_minor=w.price_minor,
+                fee_minor=w.fee_minor,
+                net_minor=technician_pay(w),
                 payout=payouts.get(w.id),
             )
         )

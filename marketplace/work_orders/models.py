@@ -32,6 +32,9 @@ class WorkOrderStatus(StrEnum):
     NEEDS_CALLBACK = "needs_callback"
 
 
+DEFAULT_CURRENCY = "eur"
+
+
 class WorkOrder(SQLModel, table=True):
     __tablename__ = "work_orders"
     __table_args__ = (
@@ -58,9 +61,10 @@ class WorkOrder(SQLModel, table=True):
     response_due_at: datetime | None = time_field()  # a technician on site by then (tier policy)
     status: str = Field(default=WorkOrderStatus.NEW, max_length=32)
     technician_id: uuid.UUID | None = Field(default=None, foreign_key="technicians.id", index=True)
-    price_minor: int | None = None
-    fee_minor: int | None = None
-    currency: str = Field(default="eur", max_length=3)
+    # The quote from marketplace.pricing: every order is priced when it is created.
+    price_minor: int
+    fee_minor: int
+    currency: str = Field(default=DEFAULT_CURRENCY, max_length=3)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -31,11 +31,14 @@ from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFo
 from marketplace.geocoding import Geocoder
 from marketplace.geocoding import current as current_geocoder
 from marketplace.notifications.service import send_notification
+from marketplace.payments.service import price_is_agreed
+from marketplace.pricing.policy import load_policy as load_money_policy
+from marketplace.pricing.service import price_work_order, quote
 from marketplace.regions import region_for_location
 from marketplace.sla.policy import due_times, targets_for
 from marketplace.timeutil import from_epoch
 from marketplace.users.models import Role
-from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderSource
+from marketplace.work_orders.models import DEFAULT_CURRENCY, WorkOrder, WorkOrderEvent, WorkOrderSource
 from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.state import TERMINAL, lock_work_order, record_event, transition
 
@@ -160,6 +163,15 @@ async def escalate_ticket(
     customer = await _upsert_customer(session, request.helpdesk, request.customer)
 
     priority = request.priority or 3
+    duration_s = request.duration_s or (category.duration_s if category else 3600)
+    priced = quote(
+        category=category,
+        duration_s=duration_s,
+        priority=priority,
+        tier=customer.tier,
+        policy=load_money_policy(),
+        currency=DEFAULT_CURRENCY,
+    )
     targets = await targets_for(session, customer.tier, priority)
     response_due, sla_due = due_times(now, targets, request.sla_due_at)
     certs = sorted(
@@ -178,11 +190,13 @@ async def escalate_ticket(
         context={"helpdesk": request.helpdesk, "ticket_id": request.ticket_id, "entries": []},
         required_skills=[{"code": c, "min_level": lvl} for c, lvl in skills],
         required_certifications=certs,
-        duration_s=request.duration_s or (category.duration_s if category else 3600),
+        duration_s=duration_s,
         priority=priority,
         sla_due_at=sla_due,
         response_due_at=response_due,
-        price_minor=category.base_price_minor if category else None,
+        price_minor=priced.price_minor,
+        fee_minor=priced.fee_minor,
+        currency=priced.currency,
         created_by=actor.user_id if actor else None,
         created_at=now,
         updated_at=now,
@@ -432,13 +446,20 @@ async def expedite_work_order(
     order.sla_due_at = sla_due
     order.response_due_at = min(filter(None, [order.response_due_at, response_due]))
     order.updated_at = now
+    if not await price_is_agreed(session, order.id):  # a card hold keeps the price it was made for
+        await price_work_order(session, order)
     await record_event(
         session,
         order,
         "expedited",
         actor=principal,
         reason=reason,
-        data={"priority_before": before, "priority": 1, "sla_due_at": sla_due.isoformat()},
+        data={
+            "priority_before": before,
+            "priority": 1,
+            "sla_due_at": sla_due.isoformat(),
+            "price_minor": order.price_minor,
+        },
     )
     await outbox.enqueue(
         session,

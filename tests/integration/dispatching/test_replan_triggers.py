@@ -53,6 +53,8 @@ async def _order(
         status=status,
         technician_id=tech.id,
         duration_s=duration_s,
+        price_minor=9_000,
+        fee_minor=1_350,
     )
     session.add(order)
     await session.flush()

@@ -102,8 +102,8 @@ async def open_work_order(
     lng: float = AMSTERDAM[1] + 0.01,
     skills: list[dict[str, Any]] | None = None,
     certifications: list[str] | None = None,
-    price_minor: int | None = 12_000,
-    fee_minor: int | None = 2_400,
+    price_minor: int = 12_000,
+    fee_minor: int = 2_400,
     with_appointment: bool = True,
     summary: str = "Boiler shows E119, no heating",
 ) -> uuid.UUID:

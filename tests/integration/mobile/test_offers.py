@@ -93,7 +93,16 @@ async def test_accepts_race_on_one_database_constraint(
         customer = Customer(name="c")
         s.add(customer)
         await s.flush()
-        order = WorkOrder(source="api", customer_id=customer.id, lat=1, lng=1, summary="x", status="offered")
+        order = WorkOrder(
+            source="api",
+            customer_id=customer.id,
+            lat=1,
+            lng=1,
+            summary="x",
+            status="offered",
+            price_minor=9_000,
+            fee_minor=1_350,
+        )
         s.add(order)
         await s.flush()
         from marketplace.technicians.models import Technician

@@ -17,6 +17,7 @@ from marketplace.catalog.models import ServiceCategory
 from marketplace.db import unit_of_work
 from marketplace.outbox import OutboxStatus, OutboxTask
 from marketplace.payments.models import BillingProfile
+from marketplace.pricing.service import price_work_order
 from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -79,6 +80,7 @@ async def booked_order(
             status=WorkOrderStatus.SCHEDULED,
             technician_id=technician.user.technician_id,
         )
+        await price_work_order(session, order)
         session.add(order)
         await session.flush()
         start = utcnow() + timedelta(days=2)
