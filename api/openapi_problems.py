@@ -3,8 +3,7 @@
 Litestar documents a 400 `application/json` validation error on every operation with
 parameters; our validation errors are 422 problems (`api.problems`). After the spec is
 built, each operation gets the problem statuses it can answer, all with one `Problem`
-schema, and the generated 400 goes unless the operation declares a 400 of its own
-(`opt={"problems": (400,)}`).
+schema, in place of the generated 400.
 
 Which statuses an operation can answer follows from how it is declared:
 
@@ -13,8 +12,10 @@ Which statuses an operation can answer follows from how it is declared:
   `Retry-After` (the database is unreachable);
 - guarded operations: 403 (wrong role, or not allowed to act on this resource);
 - operations on a resource in the path, and every write: 404;
-- writes: 409 (state conflicts, an Idempotency-Key still in progress) and 413 (body too big);
-- whatever the handler adds in `opt={"problems": (...)}` or declares in `responses`.
+- writes: 409 (state conflicts, an Idempotency-Key still in progress);
+- operations with a request body: 400 (the body is not JSON) and 413 (body too big);
+- whatever the handler adds in `opt={"problems": (...)}` (e.g. 404 where the caller's own
+  record is read) or declares in `responses`.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def problem_statuses(
-    method: str, has_path_params: bool, guarded: bool, declared: tuple[int, ...]
+    method: str, *, has_path_params: bool, has_body: bool, guarded: bool, declared: tuple[int, ...]
 ) -> set[int]:
     statuses = {401, 422, 503, *declared}
     if guarded:
@@ -82,7 +83,9 @@ def problem_statuses(
     if has_path_params or method in WRITES:
         statuses.add(404)
     if method in WRITES:
-        statuses |= {409, 413}
+        statuses.add(409)
+    if has_body:
+        statuses |= {400, 413}
     return statuses
 
 
@@ -99,7 +102,7 @@ def _problem_response(status: int, existing: OpenAPIResponse | Reference | None)
 
 def _document(operation: Operation, statuses: set[int]) -> None:
     responses: dict[str, Any] = dict(operation.responses or {})
-    responses.pop("400", None)  # Litestar's generated ValidationException response
+    responses.pop("400", None)  # Litestar's generated ValidationException response (never sent)
     for code, response in list(responses.items()):
         if int(code) < 400:
             continue
@@ -130,6 +133,7 @@ def document_problems(app: Litestar) -> OpenAPI:
                 statuses = problem_statuses(
                     method,
                     has_path_params=bool(route.path_parameters),
+                    has_body=operation.request_body is not None,
                     guarded=bool(handler.resolve_guards()),
                     declared=tuple(handler.opt.get("problems", ())),
                 )

@@ -86,7 +86,12 @@ class OnboardingController(Controller):
         profile = await service.load_profile(db_session, tech.id)
         return SignUpOut(technician=profile_out(profile, utcnow()), access_token=issue_token(settings, user))
 
-    @get("/me", operation_id="getProfile", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/me",
+        operation_id="getProfile",
+        guards=[requires(Role.TECHNICIAN)],
+        opt={"problems": (404,)},
+    )
     async def get_profile(self, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
         """The signed-in technician's profile: skills, certifications (with live status), rates, status."""
         return profile_out(await service.get_profile(db_session, principal), utcnow())
@@ -165,7 +170,12 @@ class OnboardingController(Controller):
         )
         return cert_out(cert, utcnow())
 
-    @get("/me/certifications", operation_id="listCertifications", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/me/certifications",
+        operation_id="listCertifications",
+        guards=[requires(Role.TECHNICIAN)],
+        opt={"problems": (404,)},
+    )
     async def list_certifications(
         self, db_session: DbSession, principal: CurrentPrincipal
     ) -> list[CertificationOut]:

@@ -81,7 +81,12 @@ class PayoutsController(Controller):
         """One of your onboarding link requests (404 for anyone else's)."""
         return _link_out(await service.get_account_link(db_session, principal, link_id))
 
-    @get("/account", operation_id="getPayoutAccount", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/account",
+        operation_id="getPayoutAccount",
+        guards=[requires(Role.TECHNICIAN)],
+        opt={"problems": (404,)},
+    )
     async def account(self, principal: CurrentPrincipal, db_session: DbSession) -> PayoutAccountOut:
         """Your payout account: whether Stripe lets us pay you yet, and what we owe / have paid (ledger)."""
         status = await service.account_status(db_session, principal)
