@@ -18,6 +18,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.deps import provide_db_session, provide_principal, provide_session_factory, provide_settings
 from api.middleware import bearer_auth_middleware, request_id_middleware
+from api.nul_guard import reject_nul_characters
+from api.openapi_problems import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
 from marketplace.db import make_engine, make_session_factory
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await app.state.redis.aclose()
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*CONTROLLERS, build_mobile_router()],
         lifespan=[lifespan],
         dependencies={
@@ -98,8 +100,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"BearerToken": []}],
         ),
         request_max_body_size=1_000_000,
+        before_request=reject_nul_characters,
         debug=False,
     )
+    document_problems(app)
+    return app
 
 
 def _default_app() -> Any:  # for `litestar --app api.app:_default_app` style runners

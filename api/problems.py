@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -15,6 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from marketplace.errors import PROBLEM_BASE, DomainError
 from marketplace.logs import request_id_var
@@ -22,6 +24,8 @@ from marketplace.logs import request_id_var
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5
+"""Seconds a client should wait before retrying when a dependency is unavailable."""
 
 _HTTP_SLUGS = {
     400: ("bad-request", "Bad request"),
@@ -104,9 +108,28 @@ def data_error_handler(request: Request[Any, Any, Any], exc: DataError) -> Respo
     return problem(request, 422, "invalid-input", "The request is not valid", "A value is not acceptable")
 
 
+def unavailable(request: Request[Any, Any, Any], detail: str) -> Response[dict[str, Any]]:
+    response = problem(request, 503, "service-unavailable", "A dependency is unavailable", detail)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
-    log.exception("database error")
-    return problem(request, 503, "service-unavailable", "A dependency is unavailable", "The database failed")
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate.startswith("22"):  # class 22, data exception: the value, not the database
+        log.info("database refused a value", extra={"error": str(exc.orig)[:300], "sqlstate": sqlstate})
+        return problem(request, 422, "invalid-input", "The request is not valid", "A value is not acceptable")
+    if exc.connection_invalidated:
+        log.warning("database connection lost", extra={"error": str(exc.orig)[:300]})
+    else:
+        log.exception("database error")
+    return unavailable(request, "The database failed")
+
+
+def connection_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """No connection to a dependency (refused, timed out, pool exhausted, server not ready)."""
+    log.warning("dependency unreachable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+    return unavailable(request, "The database cannot be reached; try again shortly")
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -127,5 +150,13 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     IntegrityError: integrity_error_handler,
     DataError: data_error_handler,
     DBAPIError: database_error_handler,
+    # Failures to connect are not DBAPIErrors: the driver's own errors and OSError escape
+    # SQLAlchemy's wrapping when the connection is being made, and a full pool times out.
+    OSError: connection_error_handler,
+    PoolTimeout: connection_error_handler,
+    asyncpg.PostgresConnectionError: connection_error_handler,
+    asyncpg.InterfaceError: connection_error_handler,
+    asyncpg.exceptions.CannotConnectNowError: connection_error_handler,
+    asyncpg.exceptions.TooManyConnectionsError: connection_error_handler,
     Exception: internal_error_handler,
 }

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
@@ -154,34 +153,3 @@ async def _release(factory: async_sessionmaker[AsyncSession], claim_id: uuid.UUI
             )
         )
         await release.commit()
-
-
-async def idempotent_request(
-    request: Any,
-    principal_key: str,
-    session_factory: async_sessionmaker[AsyncSession],
-    session: AsyncSession,
-    create: Callable[[], Awaitable[Any]],
-    *,
-    status_code: int = 201,
-) -> tuple[int, Any]:
-    """Glue for HTTP handlers (any ASGI framework request with headers/method/url/body()).
-
-    Runs `create` once per `Idempotency-Key` header; returns (status, JSON-ready body) for
-    the handler to send. Replays return the first response verbatim.
-    """
-
-    async def operation() -> tuple[int, Any]:
-        return status_code, msgspec.to_builtins(await create())
-
-    return await run_idempotent(
-        session_factory,
-        session,
-        principal=principal_key,
-        key=request.headers.get("Idempotency-Key"),
-        method=request.method,
-        path=request.url.path,
-        body=await request.body(),
-        operation=operation,
-        lock_s=request.app.state.settings.idempotency_lock_s,
-    )

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, put
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 
 from api.deps import DbSession
@@ -79,7 +80,12 @@ class AdminController(Controller):
         """The triage table: what each problem category needs on site."""
         return [category_out(c) for c in await service.list_categories(db_session)]
 
-    @put("/categories/{code:str}", operation_id="putCategory", guards=[requires(Role.ADMIN)])
+    @put(
+        "/categories/{code:str}",
+        operation_id="putCategory",
+        guards=[requires(Role.ADMIN)],
+        responses={201: ResponseSpec(CategoryOut, description="Created", generate_examples=False)},
+    )
     async def put_category(
         self, code: Annotated[str, PathParameter()], data: JSONBody[CategoryIn], db_session: DbSession
     ) -> Response[CategoryOut]:

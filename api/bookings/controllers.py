@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.bookings.schemas import (
@@ -20,13 +20,13 @@ from api.bookings.schemas import (
     SlotsOut,
     WindowIn,
 )
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import CurrentPrincipal, DbSession
 from api.escalations.schemas import EtaOut, Money, appointment_out, eta_out
+from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
 from marketplace.bookings import service
 from marketplace.bookings.eta import estimate
 from marketplace.bookings.slots import Availability, SlotOption
-from marketplace.idempotency import idempotent_request
 from marketplace.ratings.service import review_visit
 from marketplace.support.service import request_human
 from marketplace.timeutil import from_epoch, to_epoch, utcnow
@@ -110,86 +110,68 @@ class BookingController(Controller):
         )
 
     @post("/appointment", operation_id="bookAppointment", guards=[requires(Role.CUSTOMER)])
+    @idempotent
     async def book(
         self,
-        request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> BookingOut:
         """Book an arrival window (201). Losing a race for the last place is a 409
         `slot-unavailable` problem with fresh `alternatives`. Safe to retry with the same
         Idempotency-Key."""
+        booking = await service.book_appointment(
+            db_session, principal, work_order_id, _window(data), now=utcnow()
+        )
+        return booking_out(booking)
 
-        async def create() -> BookingOut:
-            booking = await service.book_appointment(
-                db_session, principal, work_order_id, _window(data), now=utcnow()
-            )
-            return booking_out(booking)
-
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
-        return Response(body, status_code=status)
-
-    @post("/appointment/reschedule", operation_id="rescheduleAppointment", guards=[requires(Role.CUSTOMER)])
+    @post(
+        "/appointment/reschedule",
+        operation_id="rescheduleAppointment",
+        guards=[requires(Role.CUSTOMER)],
+        status_code=200,
+    )
+    @idempotent
     async def reschedule(
         self,
-        request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> BookingOut:
         """Move the booking to another window (200); the old one is kept as `rescheduled`."""
-
-        async def create() -> BookingOut:
-            booking = await service.reschedule_appointment(
-                db_session, principal, work_order_id, _window(data), now=utcnow()
-            )
-            return booking_out(booking)
-
-        status, body = await idempotent_request(
-            request, principal.key, session_factory, db_session, create, status_code=200
+        booking = await service.reschedule_appointment(
+            db_session, principal, work_order_id, _window(data), now=utcnow()
         )
-        return Response(body, status_code=status)
+        return booking_out(booking)
 
-    @post("/appointment/cancel", operation_id="cancelAppointment", guards=[CUSTOMER_OR_AGENT])
+    @post(
+        "/appointment/cancel", operation_id="cancelAppointment", guards=[CUSTOMER_OR_AGENT], status_code=200
+    )
+    @idempotent
     async def cancel(
         self,
-        request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[CancelIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
-        """Cancel the visit. Free until 24 h before the window opens; later 50 % of the
+    ) -> CancellationOut:
+        """Cancel the visit (200). Free until 24 h before the window opens; later 50 % of the
         price; once the technician is on the way, the full price. Support agents cancel
         free of charge."""
-
-        async def create() -> CancellationOut:
-            c = await service.cancel_appointment(
-                db_session, principal, work_order_id, reason=data.reason, now=utcnow()
-            )
-            appointment = appointment_out(c.appointment)
-            assert appointment is not None
-            return CancellationOut(
-                work_order_id=str(c.order.id),
-                work_order_status=c.order.status,
-                appointment=appointment,
-                cancellation_fee=Money(c.fee_minor, c.order.currency),
-                free_cancellation_until=c.free_until,
-            )
-
-        status, body = await idempotent_request(
-            request, principal.key, session_factory, db_session, create, status_code=200
+        c = await service.cancel_appointment(
+            db_session, principal, work_order_id, reason=data.reason, now=utcnow()
         )
-        return Response(body, status_code=status)
+        appointment = appointment_out(c.appointment)
+        assert appointment is not None
+        return CancellationOut(
+            work_order_id=str(c.order.id),
+            work_order_status=c.order.status,
+            appointment=appointment,
+            cancellation_fee=Money(c.fee_minor, c.order.currency),
+            free_cancellation_until=c.free_until,
+        )
 
     @get("/eta", operation_id="getEta", guards=[signed_in])
     async def get_eta(
@@ -202,62 +184,48 @@ class BookingController(Controller):
         return eta_out(await estimate(db_session, order, appointment, now=utcnow()))
 
     @post("/callback-requests", operation_id="requestHuman", guards=[requires(Role.CUSTOMER)])
+    @idempotent
     async def request_human(
         self,
-        request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[CallbackIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> CallbackCreated:
         """Talk to a human, from any step: support gets a callback request with the work
         order's context (201)."""
-
-        async def create() -> CallbackCreated:
-            cb = await request_human(
-                db_session,
-                principal,
-                work_order_id,
-                reason=data.reason,
-                phone=data.phone,
-                preferred_time=data.preferred_time,
-                now=utcnow(),
-            )
-            return CallbackCreated(
-                id=str(cb.id), work_order_id=str(work_order_id), status=cb.status, created_at=cb.created_at
-            )
-
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
-        return Response(body, status_code=status)
+        cb = await request_human(
+            db_session,
+            principal,
+            work_order_id,
+            reason=data.reason,
+            phone=data.phone,
+            preferred_time=data.preferred_time,
+            now=utcnow(),
+        )
+        return CallbackCreated(
+            id=str(cb.id), work_order_id=str(work_order_id), status=cb.status, created_at=cb.created_at
+        )
 
     @post("/review", operation_id="reviewVisit", guards=[requires(Role.CUSTOMER)])
+    @idempotent
     async def review(
         self,
-        request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[ReviewIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> ReviewOut:
         """Rate a completed visit 1-5 stars with an optional comment, once (201); a second
         review is a 409 `already-reviewed` problem. Feeds the technician's rating."""
-
-        async def create() -> ReviewOut:
-            r = await review_visit(
-                db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=utcnow()
-            )
-            return ReviewOut(
-                id=str(r.id),
-                work_order_id=str(r.work_order_id),
-                technician_id=str(r.technician_id),
-                stars=r.stars,
-                comment=r.comment,
-                created_at=r.created_at,
-            )
-
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
-        return Response(body, status_code=status)
+        r = await review_visit(
+            db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=utcnow()
+        )
+        return ReviewOut(
+            id=str(r.id),
+            work_order_id=str(r.work_order_id),
+            technician_id=str(r.technician_id),
+            stars=r.stars,
+            comment=r.comment,
+            created_at=r.created_at,
+        )

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import DbSession
+from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
 from marketplace.catalog import service
-from marketplace.idempotency import idempotent_request
 from marketplace.users.models import Role
 
 SkillCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=64)]
@@ -35,20 +35,8 @@ class CatalogController(Controller):
         return [SkillOut(code=s.code, name=s.name) for s in await service.list_skills(db_session)]
 
     @post("", operation_id="addSkill", guards=[requires(Role.ADMIN)])
-    async def add_skill(
-        self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[SkillIn],
-        principal: CurrentPrincipal,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    @idempotent
+    async def add_skill(self, data: JSONBody[SkillIn], db_session: DbSession) -> SkillOut:
         """Add a skill (admin). Safe to retry with the same Idempotency-Key."""
-
-        async def create() -> SkillOut:
-            skill = await service.add_skill(db_session, code=data.code, name=data.name)
-            return SkillOut(code=skill.code, name=skill.name)
-
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
-        return Response(body, status_code=status)
+        skill = await service.add_skill(db_session, code=data.code, name=data.name)
+        return SkillOut(code=skill.code, name=skill.name)

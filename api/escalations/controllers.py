@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import CurrentPrincipal, DbSession
 from api.escalations.schemas import (
     EscalationIn,
     EscalationOut,
@@ -20,10 +21,10 @@ from api.escalations.schemas import (
     to_escalation,
     work_order_out,
 )
+from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
 from marketplace.bookings.eta import estimate, quick_risk
 from marketplace.bookings.service import live_appointment
-from marketplace.idempotency import run_idempotent
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks, resolve_callback
 from marketplace.timeutil import utcnow
@@ -79,40 +80,33 @@ class EscalationController(Controller):
     path = "/"
     tags = ["escalations"]
 
-    @post("/escalations", operation_id="escalateTicket", guards=[requires(Role.AGENT)], status_code=201)
+    @post(
+        "/escalations",
+        operation_id="escalateTicket",
+        guards=[requires(Role.AGENT)],
+        status_code=201,
+        responses={
+            200: ResponseSpec(
+                EscalationOut,
+                description=(
+                    "Nothing new was created: outcome `existing` (the same work order, context "
+                    "appended) or `resolve_remotely` (nothing booked)"
+                ),
+                generate_examples=False,
+            )
+        },
+    )
+    @idempotent
     async def escalate(
-        self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[EscalationIn],
-        principal: CurrentPrincipal,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+        self, data: JSONBody[EscalationIn], principal: CurrentPrincipal, db_session: DbSession
+    ) -> Response[EscalationOut]:
         """Turn a helpdesk ticket into a field visit (201), with the ticket's support context,
         the customer's tier and the SLA. The same helpdesk + ticket id again returns the same
         work order (200, outcome `existing`) and appends any new context. A remote-fixable
-        category answers `resolve_remotely` with the knowledge-base hint and books nothing,
-        unless `insist_on_visit` is true."""
-
-        async def operation() -> tuple[int, Any]:
-            result = await service.escalate_ticket(
-                db_session, to_escalation(data), actor=principal, now=utcnow()
-            )
-            status, body = escalation_body(result)
-            return status, msgspec.to_builtins(body)
-
-        status, body = await run_idempotent(
-            session_factory,
-            db_session,
-            principal=principal.key,
-            key=idempotency_key,
-            method=request.method,
-            path=request.url.path,
-            body=await request.body(),
-            operation=operation,
-            lock_s=request.app.state.settings.idempotency_lock_s,
-        )
+        category answers `resolve_remotely` (200) with the knowledge-base hint and books
+        nothing, unless `insist_on_visit` is true."""
+        result = await service.escalate_ticket(db_session, to_escalation(data), actor=principal, now=utcnow())
+        status, body = escalation_body(result)
         return Response(body, status_code=status)
 
     @get("/work-orders/{work_order_id:uuid}", operation_id="getWorkOrder", guards=[signed_in])

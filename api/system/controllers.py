@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 
 
 class Health(msgspec.Struct):
@@ -21,8 +20,13 @@ class SystemController(Controller):
         """The process is up."""
         return Health(status="ok")
 
-    @get("/readyz", operation_id="getReadiness", security=[])
-    async def readiness(self, state: State) -> Response[Any]:
+    @get(
+        "/readyz",
+        operation_id="getReadiness",
+        security=[],
+        responses={503: ResponseSpec(Health, description="Not ready: see `checks`", generate_examples=False)},
+    )
+    async def readiness(self, state: State) -> Response[Health]:
         """The database (and Redis, when configured) answer."""
         checks: dict[str, str] = {}
         try:

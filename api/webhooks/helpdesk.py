@@ -12,13 +12,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
+from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter
 
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, DbSession, SessionFactory
 from api.escalations.controllers import escalation_body
-from api.escalations.schemas import HelpdeskEventIn, to_escalation
-from marketplace.errors import InvalidInput
+from api.escalations.schemas import EscalationOut, HelpdeskEventIn, to_escalation
+from marketplace.errors import Conflict, InvalidInput
 from marketplace.external_events import record_external_event
+from marketplace.idempotency import run_idempotent
 from marketplace.timeutil import to_epoch, utcnow
 from marketplace.work_orders import helpdesk
 from marketplace.work_orders.service import escalate_ticket
@@ -29,18 +31,35 @@ class HelpdeskWebhookController(Controller):
     tags = ["webhooks"]
     security = [{}]
 
-    @post("/{helpdesk_name:str}", operation_id="receiveHelpdeskEscalation", status_code=201)
+    @post(
+        "/{helpdesk_name:str}",
+        operation_id="receiveHelpdeskEscalation",
+        status_code=201,
+        responses={
+            200: ResponseSpec(
+                EscalationOut,
+                description=(
+                    "Nothing new was created: outcome `existing` (the same work order, context "
+                    "appended) or `resolve_remotely` (nothing booked)"
+                ),
+                generate_examples=False,
+            )
+        },
+    )
     async def receive(
         self,
         request: Request[Any, Any, Any],
         helpdesk_name: Annotated[str, PathParameter(max_length=64)],
         db_session: DbSession,
+        session_factory: SessionFactory,
         settings: AppSettings,
-    ) -> Response[Any]:
+    ) -> Response[EscalationOut]:
         """Escalate a ticket from a helpdesk. Sign `"<timestamp>.<raw body>"` with HMAC-SHA256
         and the helpdesk's shared secret; send `X-Fieldhand-Timestamp` (Unix seconds) and
         `X-Fieldhand-Signature: v1=<hex>`. Requests older than 5 minutes are refused. The
-        body is the `escalateTicket` body plus an optional `event_id`."""
+        body is the `escalateTicket` body plus an optional `event_id` (default: a hash of the
+        body). A delivery whose `event_id` was seen before changes nothing and gets the first
+        delivery's answer again, whatever its body."""
         body = await request.body()
         now = utcnow()
         helpdesk.verify(
@@ -59,14 +78,34 @@ class HelpdeskWebhookController(Controller):
             raise InvalidInput("The event body is not JSON") from None
         if data.helpdesk != helpdesk_name:
             raise InvalidInput("The body's helpdesk does not match the URL")
+        source = f"helpdesk:{helpdesk_name}"[:32]
         event_id = data.event_id or hashlib.sha256(body).hexdigest()
-        await record_external_event(
+
+        async def escalate() -> tuple[int, Any]:
+            stored = await record_external_event(
+                db_session,
+                source=source,
+                event_id=event_id,
+                type="ticket.escalated",
+                payload=msgspec.to_builtins(data),
+            )
+            if stored is None:  # handled before answers were kept: nothing to replay
+                raise Conflict("This event was already handled")
+            result = await escalate_ticket(db_session, to_escalation(data), actor=None, now=now)
+            status, out = escalation_body(result)
+            return status, msgspec.to_builtins(out)
+
+        # The event id is the helpdesk's idempotency key: the fingerprint is the id alone,
+        # so a redelivery with a different body replays the first answer.
+        status, answer = await run_idempotent(
+            session_factory,
             db_session,
-            source=f"helpdesk:{helpdesk_name}"[:32],
-            event_id=event_id,
-            type="ticket.escalated",
-            payload=msgspec.to_builtins(data),
+            principal=source,
+            key=event_id,
+            method=request.method,
+            path=request.url.path,
+            body=event_id.encode(),
+            operation=escalate,
+            lock_s=settings.idempotency_lock_s,
         )
-        result = await escalate_ticket(db_session, to_escalation(data), actor=None, now=now)
-        status, out = escalation_body(result)
-        return Response(out, status_code=status)
+        return Response(answer, status_code=status)

@@ -20,7 +20,13 @@ class StripeWebhookController(Controller):
     path = "/webhooks/stripe"
     tags = ["webhooks"]
 
-    @post("", operation_id="receiveStripeWebhook", security=[], status_code=200)
+    @post(
+        "",
+        operation_id="receiveStripeWebhook",
+        security=[],
+        status_code=200,
+        opt={"problems": (400,)},  # a forged, unsigned or stale event
+    )
     async def receive(
         self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
     ) -> StripeWebhookAck:

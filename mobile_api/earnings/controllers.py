@@ -48,7 +48,7 @@ class EarningsController(Controller):
     tags = ["mobile: earnings"]
     guards = [requires(Role.TECHNICIAN)]
 
-    @get("", operation_id="getEarnings")
+    @get("", operation_id="getEarnings", opt={"problems": (404,)})
     async def get_earnings(
         self, db_session: DbSession, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 20
     ) -> EarningsOut:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, get, patch, post
 
+from api.idempotency import idempotent
 from marketplace.auth import issue_token, requires
-from marketplace.idempotency import idempotent_request
 from marketplace.technicians import service
 from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from mobile_api.common import aware, body, problem_responses
-from mobile_api.deps import AppSettings, CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from mobile_api.deps import AppSettings, CurrentPrincipal, DbSession
 from mobile_api.onboarding.schemas import (
     CertificationIn,
     CertificationOut,
@@ -38,6 +38,12 @@ SIGNUP_EXAMPLE = {
 }
 
 
+def _signup_owner(arguments: dict[str, Any]) -> str:
+    """Sign-up has no caller yet: its idempotency keys belong to the e-mail address."""
+    email: str = arguments["data"].email
+    return "signup:" + hashlib.sha256(email.lower().encode()).hexdigest()[:40]
+
+
 class OnboardingController(Controller):
     path = ""
     tags = ["mobile: onboarding"]
@@ -48,54 +54,44 @@ class OnboardingController(Controller):
         security=[{}],  # public: no bearer token
         responses=problem_responses(409, 422),
     )
+    @idempotent(owner=_signup_owner)
     async def sign_up(
         self,
-        request: Request[Any, Any, Any],
         data: Annotated[SignUpIn, body(SIGNUP_EXAMPLE)],
         db_session: DbSession,
         settings: AppSettings,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> SignUpOut:
         """Create a technician account (status `pending_verification`) and return a bearer token.
 
         Public: no token needed. Skill codes must exist in the catalogue (unknown ->
         422 `unknown-skill`); an email already in use is 409 `email-taken`. Send an
         `Idempotency-Key` to retry safely over a flaky connection.
         """
-
-        async def create() -> SignUpOut:
-            tech, user = await service.sign_up(
-                db_session,
-                email=data.email,
-                password=data.password,
-                display_name=data.display_name,
-                home_lat=data.home.lat,
-                home_lng=data.home.lng,
-                phone=data.phone,
-                timezone=data.timezone,
-                service_radius_m=data.service_radius_m,
-                vehicle_notes=data.vehicle_notes,
-                hourly_rate_minor=data.hourly_rate_minor,
-                price_floor_minor=data.price_floor_minor,
-                currency=data.currency,
-                skills=[service.SkillLevel(s.code, s.level) for s in data.skills],
-            )
-            profile = await service.load_profile(db_session, tech.id)
-            return SignUpOut(
-                technician=profile_out(profile, utcnow()), access_token=issue_token(settings, user)
-            )
-
-        status, payload = await idempotent_request(
-            request,
-            "signup:" + hashlib.sha256(data.email.lower().encode()).hexdigest()[:40],
-            session_factory,
+        tech, user = await service.sign_up(
             db_session,
-            create,
+            email=data.email,
+            password=data.password,
+            display_name=data.display_name,
+            home_lat=data.home.lat,
+            home_lng=data.home.lng,
+            phone=data.phone,
+            timezone=data.timezone,
+            service_radius_m=data.service_radius_m,
+            vehicle_notes=data.vehicle_notes,
+            hourly_rate_minor=data.hourly_rate_minor,
+            price_floor_minor=data.price_floor_minor,
+            currency=data.currency,
+            skills=[service.SkillLevel(s.code, s.level) for s in data.skills],
         )
-        return Response(payload, status_code=status)
+        profile = await service.load_profile(db_session, tech.id)
+        return SignUpOut(technician=profile_out(profile, utcnow()), access_token=issue_token(settings, user))
 
-    @get("/me", operation_id="getProfile", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/me",
+        operation_id="getProfile",
+        guards=[requires(Role.TECHNICIAN)],
+        opt={"problems": (404,)},
+    )
     async def get_profile(self, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
         """The signed-in technician's profile: skills, certifications (with live status), rates, status."""
         return profile_out(await service.get_profile(db_session, principal), utcnow())
@@ -144,9 +140,9 @@ class OnboardingController(Controller):
         guards=[requires(Role.TECHNICIAN)],
         responses=problem_responses(422),
     )
+    @idempotent
     async def add_certification(
         self,
-        request: Request[Any, Any, Any],
         data: Annotated[
             CertificationIn,
             body(
@@ -160,30 +156,26 @@ class OnboardingController(Controller):
         ],
         db_session: DbSession,
         principal: CurrentPrincipal,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> CertificationOut:
         """Declare a certification. It is `pending` until an admin verifies it, and stops
         counting by itself once `expires_at` passes. Send an `Idempotency-Key` to retry safely."""
-
-        async def create() -> CertificationOut:
-            expires = aware(data.expires_at, "expires_at") if data.expires_at else None
-            cert = await service.add_certification(
-                db_session,
-                principal,
-                code=data.code,
-                number=data.number,
-                issuer=data.issuer,
-                expires_at=expires,
-            )
-            return cert_out(cert, utcnow())
-
-        status, payload = await idempotent_request(
-            request, principal.key, session_factory, db_session, create
+        expires = aware(data.expires_at, "expires_at") if data.expires_at else None
+        cert = await service.add_certification(
+            db_session,
+            principal,
+            code=data.code,
+            number=data.number,
+            issuer=data.issuer,
+            expires_at=expires,
         )
-        return Response(payload, status_code=status)
+        return cert_out(cert, utcnow())
 
-    @get("/me/certifications", operation_id="listCertifications", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/me/certifications",
+        operation_id="listCertifications",
+        guards=[requires(Role.TECHNICIAN)],
+        opt={"problems": (404,)},
+    )
     async def list_certifications(
         self, db_session: DbSession, principal: CurrentPrincipal
     ) -> list[CertificationOut]:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath
 
+from api.idempotency import idempotent
 from marketplace.auth import requires
-from marketplace.idempotency import idempotent_request
 from marketplace.payouts import service
 from marketplace.payouts.models import PayoutAccountLink
 from marketplace.users.models import Role
-from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from mobile_api.deps import CurrentPrincipal, DbSession
 
 
 class AccountLinkOut(msgspec.Struct):
@@ -56,28 +55,20 @@ class PayoutsController(Controller):
     path = "/payouts"
     tags = ["mobile: payouts"]
 
-    @post("/account-links", operation_id="createPayoutAccountLink", guards=[requires(Role.TECHNICIAN)])
-    async def create_link(
-        self,
-        request: Request[Any, Any, Any],
-        principal: CurrentPrincipal,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    @post(
+        "/account-links",
+        operation_id="createPayoutAccountLink",
+        guards=[requires(Role.TECHNICIAN)],
+        status_code=202,
+    )
+    @idempotent
+    async def create_link(self, principal: CurrentPrincipal, db_session: DbSession) -> AccountLinkOut:
         """Ask for a Stripe Connect onboarding link (your payout account is created on first use).
 
         Answers 202 with a link request in `pending`; poll `getPayoutAccountLink` until it is
         `ready` and open `url` in a browser. Links expire after a few minutes: ask again then.
         """
-
-        async def create() -> AccountLinkOut:
-            return _link_out(await service.request_account_link(db_session, principal))
-
-        status, body = await idempotent_request(
-            request, principal.key, session_factory, db_session, create, status_code=202
-        )
-        return Response(body, status_code=status)
+        return _link_out(await service.request_account_link(db_session, principal))
 
     @get(
         "/account-links/{link_id:uuid}",
@@ -90,7 +81,12 @@ class PayoutsController(Controller):
         """One of your onboarding link requests (404 for anyone else's)."""
         return _link_out(await service.get_account_link(db_session, principal, link_id))
 
-    @get("/account", operation_id="getPayoutAccount", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/account",
+        operation_id="getPayoutAccount",
+        guards=[requires(Role.TECHNICIAN)],
+        opt={"problems": (404,)},
+    )
     async def account(self, principal: CurrentPrincipal, db_session: DbSession) -> PayoutAccountOut:
         """Your payout account: whether Stripe lets us pay you yet, and what we owe / have paid (ledger)."""
         status = await service.account_status(db_session, principal)

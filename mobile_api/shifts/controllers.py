@@ -6,15 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, QueryParameter
 
+from api.idempotency import idempotent
 from marketplace.auth import requires
-from marketplace.idempotency import idempotent_request
 from marketplace.technicians import shifts as service
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, aware, body, problem_responses
-from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from mobile_api.deps import CurrentPrincipal, DbSession
 from mobile_api.shifts.schemas import (
     SetShiftsIn,
     SetTemplatesIn,
@@ -134,9 +134,9 @@ class ShiftsController(Controller):
         return [SlotOut(str(t.id), t.weekday, hhmm(t.start_minute), hhmm(t.end_minute)) for t in rows]
 
     @post("/time-off", operation_id="addTimeOff", responses=problem_responses(422))
+    @idempotent
     async def add_time_off(
         self,
-        request: Request[Any, Any, Any],
         data: Annotated[
             TimeOffIn,
             body(
@@ -145,25 +145,16 @@ class ShiftsController(Controller):
         ],
         db_session: DbSession,
         principal: CurrentPrincipal,
-        session_factory: SessionFactory,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> TimeOffOut:
         """Block time: no offers land inside it, even over shifts. Retry-safe with `Idempotency-Key`."""
-
-        async def create() -> TimeOffOut:
-            entry = await service.add_time_off(
-                db_session,
-                principal,
-                starts_at=aware(data.starts_at, "starts_at"),
-                ends_at=aware(data.ends_at, "ends_at"),
-                reason=data.reason,
-            )
-            return _time_off_out(entry)
-
-        status, payload = await idempotent_request(
-            request, principal.key, session_factory, db_session, create
+        entry = await service.add_time_off(
+            db_session,
+            principal,
+            starts_at=aware(data.starts_at, "starts_at"),
+            ends_at=aware(data.ends_at, "ends_at"),
+            reason=data.reason,
         )
-        return Response(payload, status_code=status)
+        return _time_off_out(entry)
 
     @get("/time-off", operation_id="listTimeOff")
     async def list_time_off(

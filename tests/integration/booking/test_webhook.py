@@ -49,16 +49,52 @@ def signed(body: bytes, *, secret: str = SECRET, at: int | None = None) -> dict[
     }
 
 
-async def test_signed_delivery_escalates_and_a_redelivery_is_the_same_order(
+async def test_signed_delivery_escalates_and_a_redelivery_gets_the_same_answer(
     client: AsyncTestClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     body = json.dumps({**escalation_body("Z-1", "ZC-1"), "event_id": "evt-1"}).encode()
     first = await client.post("/webhooks/helpdesk/zendesk", content=body, headers=signed(body))
     assert first.status_code == 201, first.text
+    before = await rows(session_factory)
     again = await client.post("/webhooks/helpdesk/zendesk", content=body, headers=signed(body))
-    assert again.status_code == 200 and again.json()["outcome"] == "existing"
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert await rows(session_factory) == before
+    assert before[:3] == (1, 1, 1)
+
+
+async def test_a_duplicate_event_id_with_a_new_body_changes_nothing(
+    client: AsyncTestClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    body = json.dumps({**escalation_body("Z-7", "ZC-7"), "event_id": "evt-7"}).encode()
+    first = await client.post("/webhooks/helpdesk/zendesk", content=body, headers=signed(body))
+    assert first.status_code == 201, first.text
+    before = await rows(session_factory)
+    async with session_factory() as s:
+        context_before = (await s.execute(sa.text("SELECT context FROM work_orders"))).scalar_one()
+
+    changed = escalation_body("Z-7", "ZC-7", context={"transcript_excerpt": "Customer: now it leaks too"})
+    body2 = json.dumps({**changed, "event_id": "evt-7"}).encode()
+    again = await client.post("/webhooks/helpdesk/zendesk", content=body2, headers=signed(body2))
+
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert await rows(session_factory) == before
+    async with session_factory() as s:
+        assert (await s.execute(sa.text("SELECT context FROM work_orders"))).scalar_one() == context_before
+
+
+async def test_a_new_event_for_the_same_ticket_appends_its_context_to_the_same_order(
+    client: AsyncTestClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    body = json.dumps({**escalation_body("Z-8", "ZC-8"), "event_id": "evt-8a"}).encode()
+    first = await client.post("/webhooks/helpdesk/zendesk", content=body, headers=signed(body))
+    assert first.status_code == 201, first.text
+    changed = escalation_body("Z-8", "ZC-8", context={"transcript_excerpt": "Customer: now it leaks too"})
+    body2 = json.dumps({**changed, "event_id": "evt-8b"}).encode()
+    again = await client.post("/webhooks/helpdesk/zendesk", content=body2, headers=signed(body2))
+    assert again.status_code == 200 and again.json()["outcome"] == "existing", again.text
     assert again.json()["work_order"]["id"] == first.json()["work_order"]["id"]
-    assert (await rows(session_factory))[:3] == (1, 1, 1)
+    assert again.json()["context_appended"] is True
+    assert (await rows(session_factory))[:3] == (1, 1, 2)
 
 
 @pytest.mark.parametrize(
