@@ -20,7 +20,7 @@ from api.bookings.schemas import (
     SlotsOut,
     WindowIn,
 )
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, Now, SessionFactory
 from api.escalations.schemas import EtaOut, Money, appointment_out, eta_out
 from marketplace.auth import requires, signed_in
 from marketplace.bookings import service
@@ -29,7 +29,7 @@ from marketplace.bookings.slots import Availability, SlotOption
 from marketplace.idempotency import idempotent_request
 from marketplace.ratings.service import review_visit
 from marketplace.support.service import request_human
-from marketplace.timeutil import from_epoch, to_epoch, utcnow
+from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.service import visible_order
 
@@ -85,6 +85,7 @@ class BookingController(Controller):
     @get("/slots", operation_id="listSlots", guards=[signed_in])
     async def list_slots(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -96,7 +97,7 @@ class BookingController(Controller):
         it meets the SLA; when none does, `availability` is `sla_at_risk` and `earliest`
         is the honest earliest qualified option."""
         order, found = await service.list_slots(
-            db_session, principal, work_order_id, now=utcnow(), days=days, window_s=window_hours * 3600
+            db_session, principal, work_order_id, now=now, days=days, window_s=window_hours * 3600
         )
         earliest = found.earliest
         return SlotsOut(
@@ -112,6 +113,7 @@ class BookingController(Controller):
     @post("/appointment", operation_id="bookAppointment", guards=[requires(Role.CUSTOMER)])
     async def book(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
@@ -126,16 +128,19 @@ class BookingController(Controller):
 
         async def create() -> BookingOut:
             booking = await service.book_appointment(
-                db_session, principal, work_order_id, _window(data), now=utcnow()
+                db_session, principal, work_order_id, _window(data), now=now
             )
             return booking_out(booking)
 
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
+        status, body = await idempotent_request(
+            request, principal.key, session_factory, db_session, create, now=now
+        )
         return Response(body, status_code=status)
 
     @post("/appointment/reschedule", operation_id="rescheduleAppointment", guards=[requires(Role.CUSTOMER)])
     async def reschedule(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
@@ -148,18 +153,19 @@ class BookingController(Controller):
 
         async def create() -> BookingOut:
             booking = await service.reschedule_appointment(
-                db_session, principal, work_order_id, _window(data), now=utcnow()
+                db_session, principal, work_order_id, _window(data), now=now
             )
             return booking_out(booking)
 
         status, body = await idempotent_request(
-            request, principal.key, session_factory, db_session, create, status_code=200
+            request, principal.key, session_factory, db_session, create, status_code=200, now=now
         )
         return Response(body, status_code=status)
 
     @post("/appointment/cancel", operation_id="cancelAppointment", guards=[CUSTOMER_OR_AGENT])
     async def cancel(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[CancelIn],
@@ -174,7 +180,7 @@ class BookingController(Controller):
 
         async def create() -> CancellationOut:
             c = await service.cancel_appointment(
-                db_session, principal, work_order_id, reason=data.reason, now=utcnow()
+                db_session, principal, work_order_id, reason=data.reason, now=now
             )
             appointment = appointment_out(c.appointment)
             assert appointment is not None
@@ -187,23 +193,24 @@ class BookingController(Controller):
             )
 
         status, body = await idempotent_request(
-            request, principal.key, session_factory, db_session, create, status_code=200
+            request, principal.key, session_factory, db_session, create, status_code=200, now=now
         )
         return Response(body, status_code=status)
 
     @get("/eta", operation_id="getEta", guards=[signed_in])
     async def get_eta(
-        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
     ) -> EtaOut:
         """Arrival window and expected arrival; once the technician is en route, an ETA from
         their last known position. Always a resolution-time estimate and the SLA risk."""
         order = await visible_order(db_session, principal, work_order_id)
         appointment = await service.live_appointment(db_session, order.id)
-        return eta_out(await estimate(db_session, order, appointment, now=utcnow()))
+        return eta_out(await estimate(db_session, order, appointment, now=now))
 
     @post("/callback-requests", operation_id="requestHuman", guards=[requires(Role.CUSTOMER)])
     async def request_human(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[CallbackIn],
@@ -223,18 +230,21 @@ class BookingController(Controller):
                 reason=data.reason,
                 phone=data.phone,
                 preferred_time=data.preferred_time,
-                now=utcnow(),
+                now=now,
             )
             return CallbackCreated(
                 id=str(cb.id), work_order_id=str(work_order_id), status=cb.status, created_at=cb.created_at
             )
 
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
+        status, body = await idempotent_request(
+            request, principal.key, session_factory, db_session, create, now=now
+        )
         return Response(body, status_code=status)
 
     @post("/review", operation_id="reviewVisit", guards=[requires(Role.CUSTOMER)])
     async def review(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         work_order_id: WorkOrderId,
         data: JSONBody[ReviewIn],
@@ -248,7 +258,7 @@ class BookingController(Controller):
 
         async def create() -> ReviewOut:
             r = await review_visit(
-                db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=utcnow()
+                db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=now
             )
             return ReviewOut(
                 id=str(r.id),
@@ -259,5 +269,7 @@ class BookingController(Controller):
                 created_at=r.created_at,
             )
 
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
+        status, body = await idempotent_request(
+            request, principal.key, session_factory, db_session, create, now=now
+        )
         return Response(body, status_code=status)

@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, Now, SessionFactory
 from marketplace.auth import requires, signed_in
 from marketplace.catalog import service
 from marketplace.idempotency import idempotent_request
@@ -37,6 +37,7 @@ class CatalogController(Controller):
     @post("", operation_id="addSkill", guards=[requires(Role.ADMIN)])
     async def add_skill(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         data: JSONBody[SkillIn],
         principal: CurrentPrincipal,
@@ -47,8 +48,10 @@ class CatalogController(Controller):
         """Add a skill (admin). Safe to retry with the same Idempotency-Key."""
 
         async def create() -> SkillOut:
-            skill = await service.add_skill(db_session, code=data.code, name=data.name)
+            skill = await service.add_skill(db_session, code=data.code, name=data.name, now=now)
             return SkillOut(code=skill.code, name=skill.name)
 
-        status, body = await idempotent_request(request, principal.key, session_factory, db_session, create)
+        status, body = await idempotent_request(
+            request, principal.key, session_factory, db_session, create, now=now
+        )
         return Response(body, status_code=status)

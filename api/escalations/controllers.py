@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, Now, SessionFactory
 from api.escalations.schemas import (
     EscalationIn,
     EscalationOut,
@@ -26,7 +26,6 @@ from marketplace.bookings.service import live_appointment
 from marketplace.idempotency import run_idempotent
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks, resolve_callback
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders import service
 from marketplace.work_orders.service import EscalationOutcome, EscalationResult
@@ -36,11 +35,11 @@ STAFF_GUARD = requires(Role.AGENT, Role.DISPATCHER, Role.ADMIN)
 WorkOrderId = Annotated[uuid.UUID, PathParameter(description="Work order id")]
 
 
-def escalation_body(result: EscalationResult) -> tuple[int, EscalationOut]:
+def escalation_body(result: EscalationResult, now: datetime) -> tuple[int, EscalationOut]:
     order = result.order
     body = EscalationOut(
         outcome=result.outcome.value,  # type: ignore[arg-type]
-        work_order=work_order_out(order, sla_risk=quick_risk(order, None, utcnow())) if order else None,
+        work_order=work_order_out(order, sla_risk=quick_risk(order, None, now)) if order else None,
         knowledge_base_hint=result.knowledge_base_hint,
         context_appended=result.context_appended,
     )
@@ -82,6 +81,7 @@ class EscalationController(Controller):
     @post("/escalations", operation_id="escalateTicket", guards=[requires(Role.AGENT)], status_code=201)
     async def escalate(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         data: JSONBody[EscalationIn],
         principal: CurrentPrincipal,
@@ -96,10 +96,8 @@ class EscalationController(Controller):
         unless `insist_on_visit` is true."""
 
         async def operation() -> tuple[int, Any]:
-            result = await service.escalate_ticket(
-                db_session, to_escalation(data), actor=principal, now=utcnow()
-            )
-            status, body = escalation_body(result)
+            result = await service.escalate_ticket(db_session, to_escalation(data), actor=principal, now=now)
+            status, body = escalation_body(result, now)
             return status, msgspec.to_builtins(body)
 
         status, body = await run_idempotent(
@@ -112,18 +110,19 @@ class EscalationController(Controller):
             body=await request.body(),
             operation=operation,
             lock_s=request.app.state.settings.idempotency_lock_s,
+            now=now,
         )
         return Response(body, status_code=status)
 
     @get("/work-orders/{work_order_id:uuid}", operation_id="getWorkOrder", guards=[signed_in])
     async def get_work_order(
-        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
     ) -> WorkOrderOut:
         """A work order with its full event history (who, when, from, to, why), support
         context, appointment, ETA and SLA risk. Customers see only their own (404 otherwise)."""
         order = await service.visible_order(db_session, principal, work_order_id)
         appointment = await live_appointment(db_session, order.id)
-        eta = await estimate(db_session, order, appointment, now=utcnow())
+        eta = await estimate(db_session, order, appointment, now=now)
         events = await service.events_of(db_session, order.id)
         return work_order_out(
             order, sla_risk=eta.sla_risk.value, appointment=appointment, eta=eta, events=events
@@ -132,6 +131,7 @@ class EscalationController(Controller):
     @get("/work-orders", operation_id="listWorkOrders", guards=[signed_in])
     async def list_work_orders(
         self,
+        now: Now,
         principal: CurrentPrincipal,
         db_session: DbSession,
         status: Annotated[list[str] | None, QueryParameter(max_items=11)] = None,
@@ -155,7 +155,6 @@ class EscalationController(Controller):
         rows, next_cursor = await service.list_work_orders(
             db_session, principal, filters, cursor=cursor, limit=limit
         )
-        now = utcnow()
         items = []
         for o in rows:
             appointment = await live_appointment(db_session, o.id)
@@ -172,6 +171,7 @@ class EscalationController(Controller):
     )
     async def expedite(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[ExpediteIn],
         principal: CurrentPrincipal,
@@ -180,11 +180,11 @@ class EscalationController(Controller):
         """Raise to P1 (emergency) with a reason. Needs expedite authority; audited as an
         `expedited` event; dispatch runs at once."""
         order = await service.expedite_work_order(
-            db_session, principal, work_order_id, reason=data.reason, now=utcnow()
+            db_session, principal, work_order_id, reason=data.reason, now=now
         )
         appointment = await live_appointment(db_session, order.id)
         return work_order_out(
-            order, sla_risk=quick_risk(order, appointment, utcnow()).value, appointment=appointment
+            order, sla_risk=quick_risk(order, appointment, now).value, appointment=appointment
         )
 
     @get("/callback-requests", operation_id="listCallbackRequests", guards=[STAFF_GUARD])
@@ -206,6 +206,7 @@ class EscalationController(Controller):
     )
     async def resolve_callback_request(
         self,
+        now: Now,
         callback_id: Annotated[uuid.UUID, PathParameter()],
         data: JSONBody[ResolveCallbackIn],
         principal: CurrentPrincipal,
@@ -213,5 +214,5 @@ class EscalationController(Controller):
     ) -> CallbackOut:
         """Close a customer's callback request with what was agreed on the call (audited on
         the work order). Retrying is harmless."""
-        row = await resolve_callback(db_session, principal, callback_id, outcome=data.outcome, now=utcnow())
+        row = await resolve_callback(db_session, principal, callback_id, outcome=data.outcome, now=now)
         return callback_out(row)

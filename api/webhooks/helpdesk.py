@@ -14,12 +14,12 @@ import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.params import PathParameter
 
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, DbSession, Now
 from api.escalations.controllers import escalation_body
 from api.escalations.schemas import HelpdeskEventIn, to_escalation
 from marketplace.errors import InvalidInput
 from marketplace.external_events import record_external_event
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from marketplace.work_orders import helpdesk
 from marketplace.work_orders.service import escalate_ticket
 
@@ -32,6 +32,7 @@ class HelpdeskWebhookController(Controller):
     @post("/{helpdesk_name:str}", operation_id="receiveHelpdeskEscalation", status_code=201)
     async def receive(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         helpdesk_name: Annotated[str, PathParameter(max_length=64)],
         db_session: DbSession,
@@ -42,7 +43,6 @@ class HelpdeskWebhookController(Controller):
         `X-Fieldhand-Signature: v1=<hex>`. Requests older than 5 minutes are refused. The
         body is the `escalateTicket` body plus an optional `event_id`."""
         body = await request.body()
-        now = utcnow()
         helpdesk.verify(
             settings.helpdesk_secrets,
             helpdesk_name,
@@ -68,5 +68,5 @@ class HelpdeskWebhookController(Controller):
             payload=msgspec.to_builtins(data),
         )
         result = await escalate_ticket(db_session, to_escalation(data), actor=None, now=now)
-        status, out = escalation_body(result)
+        status, out = escalation_body(result, now)
         return Response(out, status_code=status)

@@ -10,10 +10,16 @@ from litestar import Controller, Request, Response, get, patch, post
 from marketplace.auth import issue_token, requires
 from marketplace.idempotency import idempotent_request
 from marketplace.technicians import service
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from mobile_api.common import aware, body, problem_responses
-from mobile_api.deps import AppSettings, CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from mobile_api.deps import (
+    AppSettings,
+    CurrentPrincipal,
+    DbSession,
+    IdempotencyKeyHeader,
+    Now,
+    SessionFactory,
+)
 from mobile_api.onboarding.schemas import (
     CertificationIn,
     CertificationOut,
@@ -50,6 +56,7 @@ class OnboardingController(Controller):
     )
     async def sign_up(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         data: Annotated[SignUpIn, body(SIGNUP_EXAMPLE)],
         db_session: DbSession,
@@ -83,7 +90,7 @@ class OnboardingController(Controller):
             )
             profile = await service.load_profile(db_session, tech.id)
             return SignUpOut(
-                technician=profile_out(profile, utcnow()), access_token=issue_token(settings, user)
+                technician=profile_out(profile, now), access_token=issue_token(settings, user, now=now)
             )
 
         status, payload = await idempotent_request(
@@ -92,13 +99,14 @@ class OnboardingController(Controller):
             session_factory,
             db_session,
             create,
+            now=now,
         )
         return Response(payload, status_code=status)
 
     @get("/me", operation_id="getProfile", guards=[requires(Role.TECHNICIAN)])
-    async def get_profile(self, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
+    async def get_profile(self, now: Now, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
         """The signed-in technician's profile: skills, certifications (with live status), rates, status."""
-        return profile_out(await service.get_profile(db_session, principal), utcnow())
+        return profile_out(await service.get_profile(db_session, principal), now)
 
     @patch(
         "/me",
@@ -108,6 +116,7 @@ class OnboardingController(Controller):
     )
     async def update_profile(
         self,
+        now: Now,
         data: Annotated[
             ProfilePatch,
             body(
@@ -136,7 +145,7 @@ class OnboardingController(Controller):
             if data.skills is not None
             else None,
         )
-        return profile_out(await service.update_profile(db_session, principal, changes), utcnow())
+        return profile_out(await service.update_profile(db_session, principal, changes), now)
 
     @post(
         "/me/certifications",
@@ -146,6 +155,7 @@ class OnboardingController(Controller):
     )
     async def add_certification(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         data: Annotated[
             CertificationIn,
@@ -175,19 +185,19 @@ class OnboardingController(Controller):
                 number=data.number,
                 issuer=data.issuer,
                 expires_at=expires,
+                now=now,
             )
-            return cert_out(cert, utcnow())
+            return cert_out(cert, now)
 
         status, payload = await idempotent_request(
-            request, principal.key, session_factory, db_session, create
+            request, principal.key, session_factory, db_session, create, now=now
         )
         return Response(payload, status_code=status)
 
     @get("/me/certifications", operation_id="listCertifications", guards=[requires(Role.TECHNICIAN)])
     async def list_certifications(
-        self, db_session: DbSession, principal: CurrentPrincipal
+        self, now: Now, db_session: DbSession, principal: CurrentPrincipal
     ) -> list[CertificationOut]:
         """Your certifications with their live status (pending, verified, rejected, expired)."""
         profile = await service.get_profile(db_session, principal)
-        now = utcnow()
         return [cert_out(c, now) for c in profile.certifications]

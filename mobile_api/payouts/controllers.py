@@ -15,7 +15,7 @@ from marketplace.idempotency import idempotent_request
 from marketplace.payouts import service
 from marketplace.payouts.models import PayoutAccountLink
 from marketplace.users.models import Role
-from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, Now, SessionFactory
 
 
 class AccountLinkOut(msgspec.Struct):
@@ -59,6 +59,7 @@ class PayoutsController(Controller):
     @post("/account-links", operation_id="createPayoutAccountLink", guards=[requires(Role.TECHNICIAN)])
     async def create_link(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -72,10 +73,10 @@ class PayoutsController(Controller):
         """
 
         async def create() -> AccountLinkOut:
-            return _link_out(await service.request_account_link(db_session, principal))
+            return _link_out(await service.request_account_link(db_session, principal, now=now))
 
         status, body = await idempotent_request(
-            request, principal.key, session_factory, db_session, create, status_code=202
+            request, principal.key, session_factory, db_session, create, status_code=202, now=now
         )
         return Response(body, status_code=status)
 

@@ -14,7 +14,7 @@ from marketplace.idempotency import idempotent_request
 from marketplace.technicians import shifts as service
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, aware, body, problem_responses
-from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, Now, SessionFactory
 from mobile_api.shifts.schemas import (
     SetShiftsIn,
     SetTemplatesIn,
@@ -107,6 +107,7 @@ class ShiftsController(Controller):
     @put("/shift-templates", operation_id="setShiftTemplates", responses=problem_responses(422))
     async def set_templates(
         self,
+        now: Now,
         data: Annotated[
             SetTemplatesIn,
             body(
@@ -124,7 +125,7 @@ class ShiftsController(Controller):
         """Replace your weekly availability (local times). Shifts are generated 14 days ahead;
         occurrences clashing with a one-off shift or time off are skipped."""
         slots = [service.WeeklySlot(s.weekday, minutes(s.start), minutes(s.end)) for s in data.templates]
-        rows = await service.set_shift_templates(db_session, principal, slots)
+        rows = await service.set_shift_templates(db_session, principal, slots, now=now)
         return [SlotOut(str(t.id), t.weekday, hhmm(t.start_minute), hhmm(t.end_minute)) for t in rows]
 
     @get("/shift-templates", operation_id="listShiftTemplates")
@@ -136,6 +137,7 @@ class ShiftsController(Controller):
     @post("/time-off", operation_id="addTimeOff", responses=problem_responses(422))
     async def add_time_off(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         data: Annotated[
             TimeOffIn,
@@ -161,7 +163,7 @@ class ShiftsController(Controller):
             return _time_off_out(entry)
 
         status, payload = await idempotent_request(
-            request, principal.key, session_factory, db_session, create
+            request, principal.key, session_factory, db_session, create, now=now
         )
         return Response(payload, status_code=status)
 
