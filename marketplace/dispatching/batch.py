@@ -33,6 +33,7 @@ from dispatch.matching import AssignmentProblem, BatchOptions, assign_batch, ran
 from dispatch.problem import Plan
 from dispatch.scoring import RankedCandidate
 from marketplace.dispatching.config import DispatchConfig
+from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import PlannedOrder, RegionDay, load_region_day
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, open_offer_count
@@ -139,7 +140,8 @@ async def run_region(
     if not await _try_region_lock(session, region):
         summary.skipped = "another dispatch run of this region is in progress"
         return summary
-    day = await load_region_day(session, region, now=now, horizon_s=config.batch_horizon_s)
+    horizon_end = region_horizon_end(now, region, config=config, settings=settings)
+    day = await load_region_day(session, region, now=now, horizon_end=horizon_end)
     summary.technicians = len(day.technicians)
     summary.open_orders = len(day.open_ids)
     summary.pinned_visits = len(day.orders) - summary.open_orders

@@ -26,6 +26,7 @@ from dispatch.routing import plan_day
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
 from marketplace.dispatching.config import DispatchConfig
+from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import load_region_day, on_site_since
 from marketplace.dispatching.notifier import (
     DEFAULT_NOTIFIER,
@@ -219,7 +220,7 @@ async def replan_technician(
         session,
         tech.region,
         now=now,
-        horizon_s=config.batch_horizon_s,
+        horizon_end=region_horizon_end(now, tech.region, config=config, settings=settings),
         technician_ids={technician_id},
         include_open=False,
     )

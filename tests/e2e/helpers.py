@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from marketplace.auth import create_user, issue_token
 from marketplace.catalog.models import ServiceCategory, Skill
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
 from marketplace.outbox import OutboxStatus, OutboxTask
@@ -79,7 +80,7 @@ async def technician(
             display_name=name,
             technician_id=tech.id,
         )
-    return Login(user=user, token=issue_token(settings, user))
+    return Login(user=user, token=issue_token(settings, user, now=utcnow()))
 
 
 async def customer(
@@ -99,7 +100,7 @@ async def customer(
             display_name=row.name,
             customer_id=row.id,
         )
-    return Login(user=user, token=issue_token(settings, user))
+    return Login(user=user, token=issue_token(settings, user, now=utcnow()))
 
 
 def escalation(ticket: str, customer_ref: str, **extra: Any) -> dict[str, Any]:
@@ -145,8 +146,8 @@ async def run_worker(
 ) -> None:
     """Burst workers until nothing runnable is left (tasks enqueue follow-up tasks, some
     deferred by a few milliseconds), checking the outbox for work about to come due."""
+    from marketplace.clock import utcnow
     from marketplace.db import make_engine, make_session_factory
-    from marketplace.timeutil import utcnow
 
     engine = make_engine(settings) if sf is None else None
     factory = sf or make_session_factory(engine)  # type: ignore[arg-type]

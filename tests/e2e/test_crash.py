@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
 from marketplace import outbox
+from marketplace.clock import utcnow
 from marketplace.offers.models import Offer
 from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
 from marketplace.settings import Settings
@@ -25,6 +26,7 @@ from marketplace.work_orders.models import WorkOrderEvent
 from tests.conftest import REDIS_URL
 from tests.e2e.helpers import SF, customer, escalation, seed_catalog, technician
 from tests.factories import Factory
+from tests.travel import child_env
 from workers.queue import ArqQueue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
+        **child_env(),
         "FIELDHAND_DATABASE_URL": settings.database_url,
         "FIELDHAND_REDIS_URL": REDIS_URL,
         "FIELDHAND_QUEUE_NAME": settings.queue_name,
@@ -42,7 +44,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         "FIELDHAND_ENVIRONMENT": "test",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
+        [sys.executable, "-m", "tests.travel", "arq", "workers.settings.WorkerSettings"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -105,9 +107,12 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
                 "dispatch.batch_region",
                 {"region": "default", "trigger": "crash-test"},
                 dedupe_key="crash-test",
+                now=utcnow(),
             )
             await s.commit()
-            await push_pending(session_factory, ArqQueue(redis, e2e_settings.queue_name), take_pending(s))
+            await push_pending(
+                session_factory, ArqQueue(redis, e2e_settings.queue_name), take_pending(s), now=utcnow()
+            )
     finally:
         await redis.aclose()
 

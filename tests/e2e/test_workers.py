@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.notifications.models import Notification
@@ -24,7 +25,7 @@ from marketplace.notifications.webhooks import WebhookConfig, verify
 from marketplace.offers.models import Offer
 from marketplace.outbox import OutboxStatus
 from marketplace.settings import Settings
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.conftest import REDIS_URL
@@ -228,7 +229,7 @@ async def test_failing_webhook_is_retried_with_backoff(
 
     async with unit_of_work(session_factory) as s:
         await DEFAULT_NOTIFIER.send(
-            s, Message(dedupe_key="hook-1", kind="test", subject="hi", recipient_role="agent")
+            s, Message(dedupe_key="hook-1", kind="test", subject="hi", recipient_role="agent"), now=utcnow()
         )
     [row] = await outbox_rows(session_factory, "notifications.webhook")
     ctx = TaskContext(settings=e2e_settings, engine=engine, session_factory=session_factory, queue=None)

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from marketplace.auth import issue_token
+from marketplace.clock import utcnow
 from marketplace.settings import Settings
 from marketplace.users.models import Role, User
 
@@ -30,7 +31,7 @@ def _token(settings_: Settings, role: Role) -> str:
         customer_id=uuid.uuid4() if role is Role.CUSTOMER else None,
         technician_id=uuid.uuid4() if role is Role.TECHNICIAN else None,
     )
-    return issue_token(settings_, user)
+    return issue_token(settings_, user, now=utcnow())
 
 
 ROLES = (Role.ADMIN, Role.AGENT, Role.CUSTOMER, Role.TECHNICIAN)

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.bookings.models import Appointment
 from marketplace.catalog.models import Skill
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
 from marketplace.offers.service import OfferRound, create_offers_for_work_order
 from marketplace.technicians.models import Certification, Shift, TechnicianSkill
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory, Login

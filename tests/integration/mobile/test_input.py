@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
+from marketplace.clock import utcnow
 from marketplace.technicians.models import Shift
-from marketplace.timeutil import utcnow
 from tests.factories import Factory
 from tests.integration.mobile.helpers import (
     AMSTERDAM,

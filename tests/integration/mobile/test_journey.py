@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from marketplace.bookings.models import Appointment
-from marketplace.timeutil import utcnow
+from marketplace.clock import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 from tests.factories import Factory
