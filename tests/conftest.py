@@ -65,18 +65,32 @@ def session_instant(config: pytest.Config) -> datetime | None:
     return instant
 
 
-@pytest.fixture(scope="session", autouse=True)
-def travel_to_test_now(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
-    """Autouse and session-scoped, so it starts before the app, live server and workers."""
-    instant = session_instant(request.config)
+_TRAVELLER = "_fieldhand_traveller"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Move the clock before collection (module constants), fixtures, the app and workers."""
+    instant = session_instant(config)
     if instant is None:
-        yield None
         return
     import time_machine
 
     os.environ[TEST_NOW_ENV] = instant.isoformat()  # for subprocesses (tests.travel)
-    with time_machine.travel(instant, tick=True):
-        yield instant
+    traveller = time_machine.travel(instant, tick=True)
+    traveller.start()
+    setattr(config, _TRAVELLER, traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = getattr(config, _TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_started_at(request: pytest.FixtureRequest) -> datetime | None:
+    """The instant the session runs from (None: real time)."""
+    return session_instant(request.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

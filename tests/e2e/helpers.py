@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from arq.connections import RedisSettings
@@ -44,6 +45,16 @@ async def seed_catalog(sf: SF) -> None:
                 base_price_minor=12_000,
             )
         )
+
+
+REGION_ZONE = ZoneInfo("Europe/Amsterdam")  # the default region's zone (FIELDHAND_DEFAULT_TIMEZONE)
+
+
+def tomorrow_local(hour: int, minute: int = 0) -> datetime:
+    """Tomorrow at hour:minute in the region's zone (as UTC), from the session's clock: inside
+    the day-ahead dispatch horizon whatever the hour the suite runs at."""
+    local_tomorrow = utcnow().astimezone(REGION_ZONE).date() + timedelta(days=1)
+    return datetime.combine(local_tomorrow, time(hour, minute), tzinfo=REGION_ZONE).astimezone(UTC)
 
 
 async def technician(

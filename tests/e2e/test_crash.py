@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,7 +23,7 @@ from marketplace.settings import Settings
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrderEvent
 from tests.conftest import REDIS_URL
-from tests.e2e.helpers import SF, customer, escalation, seed_catalog, technician
+from tests.e2e.helpers import SF, customer, escalation, seed_catalog, technician, tomorrow_local
 from tests.factories import Factory
 from tests.travel import child_env
 from workers.queue import ArqQueue
@@ -76,13 +75,12 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
     session_factory: SF,
 ) -> None:
     await seed_catalog(session_factory)
-    day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     await technician(
         session_factory,
         e2e_settings,
         name="Solo",
         at=(52.36, 4.9),
-        shifts=[(day + timedelta(hours=7), day + timedelta(hours=19))],
+        shifts=[(tomorrow_local(7), tomorrow_local(19))],
     )
     agent = await factory.login(Role.AGENT)
     cust = await customer(session_factory, e2e_settings, "C-K")

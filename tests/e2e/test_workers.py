@@ -29,7 +29,16 @@ from marketplace.timeutil import to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.conftest import REDIS_URL
-from tests.e2e.helpers import SF, customer, escalation, outbox_rows, run_worker, seed_catalog, technician
+from tests.e2e.helpers import (
+    SF,
+    customer,
+    escalation,
+    outbox_rows,
+    run_worker,
+    seed_catalog,
+    technician,
+    tomorrow_local,
+)
 from tests.factories import Factory
 from workers.context import TaskContext
 from workers.queue import ArqQueue
@@ -252,13 +261,12 @@ async def test_cancellation_triggers_replanning(
     task_ctx: TaskContext,
 ) -> None:
     await seed_catalog(session_factory)
-    day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     tech = await technician(
         session_factory,
         e2e_settings,
         name="Auto",
         at=(52.36, 4.9),
-        shifts=[(day + timedelta(hours=7), day + timedelta(hours=19))],
+        shifts=[(tomorrow_local(7), tomorrow_local(19))],
         auto_accept=True,
     )
     agent = await factory.login(Role.AGENT)
