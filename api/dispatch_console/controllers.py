@@ -23,6 +23,7 @@ from api.dispatch_console.schemas import (
 from marketplace.auth import requires
 from marketplace.dispatching import batch, console
 from marketplace.dispatching.config import load_config
+from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.replan import release_assignment
 from marketplace.errors import NotFound
 from marketplace.users.models import Role
@@ -72,9 +73,13 @@ class DispatchConsoleController(Controller):
         return RunSummaryOut(**data, decisions=decisions)
 
     @get("/regions/{region:str}/plan", operation_id="getDispatchPlan", guards=[STAFF])
-    async def get_plan(self, now: Now, region: Region, db_session: DbSession) -> RegionPlanOut:
-        """Each active technician of the region with the visits on their plan, in order."""
-        plans = await console.technician_plans(db_session, region, now=now)
+    async def get_plan(
+        self, now: Now, region: Region, db_session: DbSession, settings: AppSettings
+    ) -> RegionPlanOut:
+        """Each active technician of the region with the visits on their plan, in order, up to
+        the end of tomorrow in the region's time zone (the dispatch horizon)."""
+        horizon_end = region_horizon_end(now, region, config=load_config(), settings=settings)
+        plans = await console.technician_plans(db_session, region, now=now, horizon_end=horizon_end)
         return RegionPlanOut(
             region=region,
             technicians=[

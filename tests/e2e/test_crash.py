@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
@@ -27,6 +28,8 @@ from tests.e2e.helpers import SF, customer, escalation, seed_catalog, technician
 from tests.factories import Factory
 from tests.travel import child_env
 from workers.queue import ArqQueue
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
@@ -27,6 +28,8 @@ from tests.e2e.helpers import (
 )
 from tests.factories import Factory
 from tests.integration.money.helpers import complete_onboarding
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 M = "/mobile/v1"
 

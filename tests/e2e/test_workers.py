@@ -47,6 +47,8 @@ from workers.tasks import sla as sla_tasks
 from workers.tasks._uow import CONFIG_KEY
 from workers.tasks.reminders import WEBHOOK_CONFIG_KEY
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 SECRET = "helpdesk-test-secret"
 
 

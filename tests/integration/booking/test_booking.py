@@ -29,6 +29,8 @@ from tests.integration.booking.helpers import (
     tomorrow,
 )
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 
 @pytest.fixture(autouse=True)
 async def catalog(session_factory: async_sessionmaker[AsyncSession]) -> None:

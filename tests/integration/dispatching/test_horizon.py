@@ -22,6 +22,8 @@ from marketplace.settings import Settings
 from marketplace.technicians.models import Shift, Technician, TechnicianSkill
 from marketplace.work_orders.models import WorkOrder
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 SF = async_sessionmaker[AsyncSession]
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
@@ -18,6 +19,8 @@ from marketplace.dispatching.replan import changes_needing_replan
 from marketplace.technicians.models import Technician
 from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 SF = async_sessionmaker[AsyncSession]
 

@@ -146,6 +146,7 @@ async def open_work_order(
 async def offer_round(
     session_factory: async_sessionmaker[AsyncSession], work_order_id: uuid.UUID, **kw: Any
 ) -> OfferRound:
+    kw.setdefault("now", utcnow())
     async with unit_of_work(session_factory) as s:
         return await create_offers_for_work_order(s, work_order_id, **kw)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
@@ -21,6 +22,8 @@ from tests.integration.mobile.helpers import (
     ready_technician,
     seed_skills,
 )
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 M = "/mobile/v1"
 DAY = (utcnow() + timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -28,6 +29,8 @@ from tests.integration.mobile.helpers import (
     ready_technician,
     seed_skills,
 )
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 M = "/mobile/v1"
 

@@ -47,6 +47,8 @@ from workers.registry import handler_for
 from workers.runner import RunOutcome, execute_task
 from workers.tasks.payouts import sweep_held_payouts
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 PROBLEMS = "https://fieldhand.dev/problems/"
 SF = async_sessionmaker[AsyncSession]
 
