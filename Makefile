@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PORT ?= 8000
 
-.PHONY: run test env services lint typecheck bench simulate clean
+.PHONY: run test test-instants env services lint typecheck bench simulate clean
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,9 +21,15 @@ env: .venv/.synced
 run: env
 	PORT=$(PORT) $(UV) run --frozen fieldhand run
 
-## test: start PostgreSQL/Redis if needed, lint (ruff, import contracts), type-check (mypy), run the whole suite
+## test: start PostgreSQL/Redis if needed, lint (ruff, import contracts), type-check (mypy), run the whole
+## suite at the real time, then integration + e2e at chosen instants (scripts/test-instants.sh)
 test: env services lint typecheck
 	$(UV) run --frozen pytest
+	UV=$(UV) bash scripts/test-instants.sh
+
+## test-instants: integration + e2e with the clock moved to midnight, noon and DST change days
+test-instants: env services
+	UV=$(UV) bash scripts/test-instants.sh
 
 services:
 	@bash scripts/ensure-services.sh

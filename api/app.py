@@ -16,7 +16,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.deps import provide_db_session, provide_principal, provide_session_factory, provide_settings
+from api.deps import (
+    provide_db_session,
+    provide_now,
+    provide_principal,
+    provide_session_factory,
+    provide_settings,
+)
 from api.middleware import bearer_auth_middleware, request_id_middleware
 from api.nul_guard import reject_nul_characters
 from api.openapi_problems import document_problems
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "session_factory": Provide(provide_session_factory, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
         },
         middleware=[request_id_middleware, bearer_auth_middleware],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -11,6 +11,7 @@ import os
 import sys
 
 from marketplace import migrations
+from marketplace.clock import utcnow
 from marketplace.db import make_engine, make_session_factory, unit_of_work
 from marketplace.demo import demo_logins, seed_demo_city
 from marketplace.logs import configure_logging
@@ -21,7 +22,7 @@ async def _seed(settings: Settings) -> bool:
     engine = make_engine(settings)
     try:
         async with unit_of_work(make_session_factory(engine)) as session:
-            return await seed_demo_city(session)
+            return await seed_demo_city(session, now=utcnow())
     finally:
         await engine.dispose()
 

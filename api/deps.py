@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request
@@ -12,12 +13,19 @@ from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal
+from marketplace.clock import utcnow
 from marketplace.errors import Unauthenticated
 from marketplace.outbox import push_pending, take_pending
 from marketplace.settings import Settings
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+def provide_now() -> datetime:
+    """The request's one reading of the clock. Handlers take it as `now` and pass it down;
+    nothing below the edge reads the clock (one instant per request, testable at any time)."""
+    return utcnow()
+
+
+async def provide_db_session(state: State, now: datetime) -> AsyncGenerator[AsyncSession, None]:
     """One session per request: commit on success, roll back on error, then push outbox rows."""
     factory: async_sessionmaker[AsyncSession] = state.session_factory
     async with factory() as session:
@@ -27,7 +35,7 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
             await session.rollback()
             raise
         await session.commit()
-        await push_pending(factory, state.queue, take_pending(session))
+        await push_pending(factory, state.queue, take_pending(session), now=now)
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -52,6 +60,7 @@ DbSession = NamedDependency[AsyncSession]
 CurrentPrincipal = NamedDependency[Principal]
 AppSettings = NamedDependency[Settings]
 SessionFactory = NamedDependency[async_sessionmaker[AsyncSession]]
+Now = NamedDependency[datetime]
 IdempotencyKeyHeader = Annotated[
     str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
 ]

@@ -22,7 +22,7 @@ from typing import Any, get_origin, get_type_hints, overload
 import msgspec
 from litestar import Request, Response
 
-from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
+from api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, Now, SessionFactory
 from marketplace.idempotency import run_idempotent
 
 Handler = Callable[..., Awaitable[Any]]
@@ -34,6 +34,7 @@ _ADDED: dict[str, tuple[Any, Any]] = {
     "db_session": (DbSession, inspect.Parameter.empty),
     "session_factory": (SessionFactory, inspect.Parameter.empty),
     "idempotency_key": (IdempotencyKeyHeader, None),
+    "now": (Now, inspect.Parameter.empty),
 }
 
 
@@ -84,6 +85,7 @@ def _wrap(handler: Handler, owner: Owner | None) -> Handler:
             path=request.url.path,
             body=await request.body(),
             operation=operation,
+            now=kwargs["now"],
             lock_s=request.app.state.settings.idempotency_lock_s,
         )
         return Response(body, status_code=status)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -18,7 +19,6 @@ from sqlmodel import select
 
 from marketplace.errors import Forbidden, Unauthenticated
 from marketplace.settings import Settings
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role, User
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
@@ -53,14 +53,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(settings: Settings, user: User) -> str:
-    now = int(utcnow().timestamp())
+def issue_token(settings: Settings, user: User, *, now: datetime) -> str:
+    issued_at = int(now.timestamp())
     claims: dict[str, Any] = {
         "sub": str(user.id),
         "role": user.role,
         "iss": settings.jwt_issuer,
-        "iat": now,
-        "exp": now + settings.access_token_ttl_s,
+        "iat": issued_at,
+        "exp": issued_at + settings.access_token_ttl_s,
     }
     if user.customer_id:
         claims["cid"] = str(user.customer_id)

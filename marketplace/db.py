@@ -18,8 +18,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import Field
 
+from marketplace.clock import utcnow
 from marketplace.settings import Settings
-from marketplace.timeutil import as_utc, utcnow
+from marketplace.timeutil import as_utc
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

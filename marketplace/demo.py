@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,6 @@ from marketplace.auth import create_user
 from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
 from marketplace.customers.models import Customer
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role, User
 
 CITY_CENTRE = (52.3676, 4.9041)
@@ -112,7 +111,13 @@ def _jitter(rng: random.Random, km: float) -> tuple[float, float]:
 
 
 async def seed_demo_city(
-    session: AsyncSession, *, technicians: int = 80, customers: int = 300, seed: int = 7, days: int = 7
+    session: AsyncSession,
+    *,
+    technicians: int = 80,
+    customers: int = 300,
+    seed: int = 7,
+    days: int = 7,
+    now: datetime,
 ) -> bool:
     """Seed once; returns False when the demo data is already there."""
     if (await session.execute(select(User).where(User.email == STAFF[0][1]))).scalar_one_or_none():
@@ -179,7 +184,7 @@ async def seed_demo_city(
 
     skill_codes = list(SKILLS)
     tz = ZoneInfo(CITY_TZ)
-    today = utcnow().astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     first_tech: Technician | None = None
     for index in range(technicians):
         lat, lng = _jitter(rng, 12)
@@ -208,7 +213,7 @@ async def seed_demo_city(
                     number=f"DEMO-{index:04d}",
                     issuer="Demo Registry",
                     status="verified",
-                    expires_at=utcnow() + timedelta(days=365),
+                    expires_at=now + timedelta(days=365),
                 )
             )
         for day in range(days):

@@ -26,7 +26,6 @@ from sqlmodel import Field, SQLModel, col, select
 from marketplace.db import created_at_field, id_field, json_field, time_field
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
 from marketplace.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidInput
-from marketplace.timeutil import utcnow
 
 MAX_KEY_LENGTH = 255
 
@@ -69,6 +68,7 @@ async def run_idempotent(
     path: str,
     body: bytes,
     operation: Operation,
+    now: datetime,
     lock_s: int = 60,
 ) -> tuple[int, Any]:
     """Run `operation` (returning status and a JSON-ready body) at most once per key."""
@@ -78,7 +78,7 @@ async def run_idempotent(
         raise InvalidInput(f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} printable characters")
     request_hash = fingerprint(method, path, body)
 
-    replay, claim_id = await _claim(factory, principal, key, method, path, request_hash, lock_s)
+    replay, claim_id = await _claim(factory, principal, key, method, path, request_hash, lock_s, now=now)
     if replay is not None:
         return replay
     try:
@@ -102,8 +102,9 @@ async def _claim(
     path: str,
     request_hash: str,
     lock_s: int,
+    *,
+    now: datetime,
 ) -> tuple[tuple[int, Any] | None, uuid.UUID]:
-    now = utcnow()
     async with factory() as claim:
         claim_id = uuid.uuid4()
         inserted = await insert_ignoring_conflicts(

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 
 from marketplace.db import created_at_field, id_field, json_field, time_field
-from marketplace.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +62,7 @@ async def enqueue(
     name: str,
     args: dict[str, Any] | None = None,
     *,
+    now: datetime,
     dedupe_key: str | None = None,
     run_at: datetime | None = None,
 ) -> OutboxTask:
@@ -76,7 +76,9 @@ async def enqueue(
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    task = OutboxTask(name=name, args=args or {}, dedupe_key=dedupe_key, available_at=run_at or utcnow())
+    task = OutboxTask(
+        name=name, args=args or {}, dedupe_key=dedupe_key, available_at=run_at or now, created_at=now
+    )
     session.add(task)
     await session.flush()
     session.info.setdefault(SESSION_PENDING_KEY, []).append((task.id, task.available_at))
@@ -92,6 +94,8 @@ async def push_pending(
     factory: async_sessionmaker[AsyncSession],
     queue: TaskQueue | None,
     pending: list[tuple[uuid.UUID, datetime]],
+    *,
+    now: datetime,
 ) -> None:
     """Mark committed rows pushed, then hand them to the queue.
 
@@ -107,21 +111,25 @@ async def push_pending(
             sa.update(OutboxTask)
             .where(col(OutboxTask.id).in_([task_id for task_id, _ in pending]))
             .where(col(OutboxTask.status) == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.PUSHED, pushed_at=utcnow())
+            .values(status=OutboxStatus.PUSHED, pushed_at=now)
         )
         await session.commit()
     for task_id, available_at in pending:
         try:
-            await queue.push(task_id, defer_until=available_at if available_at > utcnow() else None)
+            await queue.push(task_id, defer_until=available_at if available_at > now else None)
         except Exception:  # the sweeper will retry; never fail the request that already committed
             log.warning("outbox push failed; sweeper will retry", extra={"task_id": str(task_id)})
 
 
 async def sweep_stuck(
-    factory: async_sessionmaker[AsyncSession], queue: TaskQueue, *, stuck_after_s: int, limit: int = 500
+    factory: async_sessionmaker[AsyncSession],
+    queue: TaskQueue,
+    *,
+    now: datetime,
+    stuck_after_s: int,
+    limit: int = 500,
 ) -> int:
     """Push again rows that are due and were never pushed, or pushed long ago and never finished."""
-    now = utcnow()
     threshold = now - timedelta(seconds=stuck_after_s)
     async with factory() as session:
         rows = (
@@ -151,10 +159,10 @@ async def sweep_stuck(
                 sa.update(OutboxTask)
                 .where(col(OutboxTask.id).in_([row[0] for row in rows]))
                 .where(col(OutboxTask.status) == OutboxStatus.PUSHED)
-                .values(pushed_at=utcnow())
+                .values(pushed_at=now)
             )
             await session.commit()
-    await push_pending(factory, queue, [(row[0], row[1]) for row in rows])
+    await push_pending(factory, queue, [(row[0], row[1]) for row in rows], now=now)
     for row in rows:  # rows that were already PUSHED are not re-pushed by push_pending
         if row[2] == OutboxStatus.PUSHED:
             try:

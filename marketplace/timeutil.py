@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def as_utc(moment: datetime) -> datetime:
     """Aware UTC datetime; naive values (SQLite round-trips) are taken as UTC."""
     if moment.tzinfo is None:

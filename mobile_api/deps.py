@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from litestar.di import NamedDependency
@@ -15,6 +16,7 @@ DbSession = NamedDependency[AsyncSession]
 CurrentPrincipal = NamedDependency[Principal]
 AppSettings = NamedDependency[Settings]
 SessionFactory = NamedDependency[async_sessionmaker[AsyncSession]]
+Now = NamedDependency[datetime]  # the request's one reading of the clock
 IdempotencyKeyHeader = Annotated[
     str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
 ]

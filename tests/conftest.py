@@ -8,6 +8,12 @@ special mode. Redis keys are namespaced by a per-session queue name.
 Environment: FIELDHAND_TEST_PG (server URL without database, default
 postgresql+asyncpg://postgres@127.0.0.1:5432) and FIELDHAND_TEST_REDIS (default
 redis://127.0.0.1:6379/0).
+
+Time: `--test-now=2026-03-29T00:30:00+00:00` (or FIELDHAND_TEST_NOW) runs the whole session
+from that instant: the clock is moved there before any other fixture starts and keeps
+ticking (time-machine), in this process, its threads (the live server) and the
+subprocesses started through `tests.travel` (arq worker, Stripe server). Tests that need
+"tomorrow" take it from the `now` the app sees, never from the hour the suite happens to run.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,8 +41,62 @@ from marketplace import migrations
 from marketplace.db import make_session_factory
 from marketplace.settings import Settings
 from tests.factories import Factory
+from tests.travel import child_env
 
 T = TypeVar("T")
+TEST_NOW_ENV = "FIELDHAND_TEST_NOW"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--test-now",
+        default=os.environ.get(TEST_NOW_ENV) or None,
+        help="run the session from this ISO 8601 instant (with offset); the clock keeps ticking",
+    )
+
+
+def session_instant(config: pytest.Config) -> datetime | None:
+    value = config.getoption("--test-now")
+    if not value:
+        return None
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise pytest.UsageError("--test-now needs an offset, e.g. 2026-03-29T00:30:00+00:00")
+    return instant
+
+
+_TRAVELLER = "_fieldhand_traveller"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Move the clock before collection (module constants), fixtures, the app and workers."""
+    instant = session_instant(config)
+    if instant is None:
+        return
+    import time_machine
+
+    os.environ[TEST_NOW_ENV] = instant.isoformat()  # for subprocesses (tests.travel)
+    traveller = time_machine.travel(instant, tick=True)
+    traveller.start()
+    setattr(config, _TRAVELLER, traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = getattr(config, _TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_started_at(request: pytest.FixtureRequest) -> datetime | None:
+    """The instant the session runs from (None: real time)."""
+    return session_instant(request.config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    instant = session_instant(config)
+    return f"clock: {'from ' + instant.isoformat() if instant else 'real time'}"
+
 
 PG_SERVER = os.environ.get("FIELDHAND_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("FIELDHAND_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -168,6 +229,7 @@ def stripe_server() -> Iterator[str]:
         [
             sys.executable,
             "-m",
+            "tests.travel",
             "tests.stripe_server",
             "--port",
             str(port),
@@ -175,6 +237,7 @@ def stripe_server() -> Iterator[str]:
             STRIPE_WEBHOOK_SECRET,
         ],
         cwd=ROOT,
+        env=child_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

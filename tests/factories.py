@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.auth import create_user, issue_token
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician, TechnicianStatus
@@ -60,4 +61,4 @@ class Factory:
                 can_expedite=bool(kw.get("can_expedite", False)),
             )
             await session.commit()
-            return Login(user=user, token=issue_token(self.settings, user))
+            return Login(user=user, token=issue_token(self.settings, user, now=utcnow()))

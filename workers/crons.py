@@ -16,6 +16,7 @@ from typing import Any
 from arq import cron
 from arq.cron import CronJob as ArqCronJob
 
+from marketplace.clock import utcnow
 from marketplace.outbox import sweep_stuck
 from workers.context import TaskContext
 
@@ -33,7 +34,9 @@ class Periodic:
 
 async def sweep_outbox(ctx: TaskContext) -> int:
     assert ctx.queue is not None
-    return await sweep_stuck(ctx.session_factory, ctx.queue, stuck_after_s=ctx.settings.outbox_stuck_after_s)
+    return await sweep_stuck(
+        ctx.session_factory, ctx.queue, now=utcnow(), stuck_after_s=ctx.settings.outbox_stuck_after_s
+    )
 
 
 PERIODIC: list[Periodic] = [

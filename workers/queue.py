@@ -14,7 +14,7 @@ from datetime import datetime
 
 from arq import ArqRedis, Retry
 
-from marketplace.timeutil import utcnow
+from marketplace.clock import utcnow
 from workers.context import TaskContext
 from workers.runner import execute_task
 

@@ -14,9 +14,10 @@ _HANDLERS: dict[str, TaskHandler] = {}
 
 
 def task(name: str) -> Callable[[TaskHandler], TaskHandler]:
-    """Register `async def handler(session, ctx, **args)` under `name`.
+    """Register `async def handler(session, ctx, *, now, **args)` under `name`.
 
-    The handler runs inside the runner's transaction and must not commit.
+    The handler runs inside the runner's transaction and must not commit. `now` is the
+    instant the runner read once for this execution; the handler passes it down.
     """
 
     def register(handler: TaskHandler) -> TaskHandler:

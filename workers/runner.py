@@ -18,9 +18,9 @@ from enum import StrEnum
 from arq import Retry
 from sqlmodel import select
 
+from marketplace.clock import utcnow
 from marketplace.db_dialect import supports_row_locks
 from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
-from marketplace.timeutil import utcnow
 from workers.context import TaskContext
 from workers.registry import handler_for
 
@@ -50,10 +50,11 @@ async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
         if row.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
             return RunOutcome.ALREADY_DONE
         name, args, attempt = row.name, dict(row.args), row.attempts + 1
+        now = utcnow()  # the task's one reading of the clock
         try:
-            await handler_for(name)(session, ctx, **args)
+            await handler_for(name)(session, ctx, now=now, **args)
             row.status = OutboxStatus.DONE
-            row.done_at = utcnow()
+            row.done_at = now
             row.attempts = attempt
             await session.commit()
         except Retry:
@@ -68,7 +69,7 @@ async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
             if give_up:
                 return RunOutcome.DONE
             raise Retry(defer=backoff_s(attempt)) from exc
-        await push_pending(ctx.session_factory, ctx.queue, take_pending(session))
+        await push_pending(ctx.session_factory, ctx.queue, take_pending(session), now=now)
         log.info("task done", extra={"task": name, "task_id": str(task_id), "attempt": attempt})
         return RunOutcome.DONE
 

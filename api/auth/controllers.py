@@ -4,7 +4,7 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from api.auth.schemas import Me, TokenRequest, TokenResponse
-from api.deps import AppSettings, CurrentPrincipal, DbSession
+from api.deps import AppSettings, CurrentPrincipal, DbSession, Now
 from marketplace.auth import authenticate, issue_token, signed_in
 
 
@@ -14,12 +14,12 @@ class AuthController(Controller):
 
     @post("/token", operation_id="createToken", status_code=200, security=[])
     async def create_token(
-        self, data: JSONBody[TokenRequest], db_session: DbSession, settings: AppSettings
+        self, now: Now, data: JSONBody[TokenRequest], db_session: DbSession, settings: AppSettings
     ) -> TokenResponse:
         """Exchange an email and password for a bearer token (password login)."""
         user = await authenticate(db_session, data.email, data.password)
         return TokenResponse(
-            access_token=issue_token(settings, user),
+            access_token=issue_token(settings, user, now=now),
             token_type="Bearer",
             expires_in=settings.access_token_ttl_s,
             role=user.role,

@@ -20,7 +20,7 @@ from api.bookings.schemas import (
     SlotsOut,
     WindowIn,
 )
-from api.deps import CurrentPrincipal, DbSession
+from api.deps import CurrentPrincipal, DbSession, Now
 from api.escalations.schemas import EtaOut, Money, appointment_out, eta_out
 from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
@@ -29,7 +29,7 @@ from marketplace.bookings.eta import estimate
 from marketplace.bookings.slots import Availability, SlotOption
 from marketplace.ratings.service import review_visit
 from marketplace.support.service import request_human
-from marketplace.timeutil import from_epoch, to_epoch, utcnow
+from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.service import visible_order
 
@@ -85,6 +85,7 @@ class BookingController(Controller):
     @get("/slots", operation_id="listSlots", guards=[signed_in])
     async def list_slots(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -96,7 +97,7 @@ class BookingController(Controller):
         it meets the SLA; when none does, `availability` is `sla_at_risk` and `earliest`
         is the honest earliest qualified option."""
         order, found = await service.list_slots(
-            db_session, principal, work_order_id, now=utcnow(), days=days, window_s=window_hours * 3600
+            db_session, principal, work_order_id, now=now, days=days, window_s=window_hours * 3600
         )
         earliest = found.earliest
         return SlotsOut(
@@ -113,6 +114,7 @@ class BookingController(Controller):
     @idempotent
     async def book(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
         principal: CurrentPrincipal,
@@ -121,9 +123,7 @@ class BookingController(Controller):
         """Book an arrival window (201). Losing a race for the last place is a 409
         `slot-unavailable` problem with fresh `alternatives`. Safe to retry with the same
         Idempotency-Key."""
-        booking = await service.book_appointment(
-            db_session, principal, work_order_id, _window(data), now=utcnow()
-        )
+        booking = await service.book_appointment(db_session, principal, work_order_id, _window(data), now=now)
         return booking_out(booking)
 
     @post(
@@ -135,6 +135,7 @@ class BookingController(Controller):
     @idempotent
     async def reschedule(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[WindowIn],
         principal: CurrentPrincipal,
@@ -142,7 +143,7 @@ class BookingController(Controller):
     ) -> BookingOut:
         """Move the booking to another window (200); the old one is kept as `rescheduled`."""
         booking = await service.reschedule_appointment(
-            db_session, principal, work_order_id, _window(data), now=utcnow()
+            db_session, principal, work_order_id, _window(data), now=now
         )
         return booking_out(booking)
 
@@ -152,6 +153,7 @@ class BookingController(Controller):
     @idempotent
     async def cancel(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[CancelIn],
         principal: CurrentPrincipal,
@@ -161,7 +163,7 @@ class BookingController(Controller):
         price; once the technician is on the way, the full price. Support agents cancel
         free of charge."""
         c = await service.cancel_appointment(
-            db_session, principal, work_order_id, reason=data.reason, now=utcnow()
+            db_session, principal, work_order_id, reason=data.reason, now=now
         )
         appointment = appointment_out(c.appointment)
         assert appointment is not None
@@ -175,18 +177,19 @@ class BookingController(Controller):
 
     @get("/eta", operation_id="getEta", guards=[signed_in])
     async def get_eta(
-        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
     ) -> EtaOut:
         """Arrival window and expected arrival; once the technician is en route, an ETA from
         their last known position. Always a resolution-time estimate and the SLA risk."""
         order = await visible_order(db_session, principal, work_order_id)
         appointment = await service.live_appointment(db_session, order.id)
-        return eta_out(await estimate(db_session, order, appointment, now=utcnow()))
+        return eta_out(await estimate(db_session, order, appointment, now=now))
 
     @post("/callback-requests", operation_id="requestHuman", guards=[requires(Role.CUSTOMER)])
     @idempotent
     async def request_human(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[CallbackIn],
         principal: CurrentPrincipal,
@@ -201,7 +204,7 @@ class BookingController(Controller):
             reason=data.reason,
             phone=data.phone,
             preferred_time=data.preferred_time,
-            now=utcnow(),
+            now=now,
         )
         return CallbackCreated(
             id=str(cb.id), work_order_id=str(work_order_id), status=cb.status, created_at=cb.created_at
@@ -211,6 +214,7 @@ class BookingController(Controller):
     @idempotent
     async def review(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[ReviewIn],
         principal: CurrentPrincipal,
@@ -219,7 +223,7 @@ class BookingController(Controller):
         """Rate a completed visit 1-5 stars with an optional comment, once (201); a second
         review is a 409 `already-reviewed` problem. Feeds the technician's rating."""
         r = await review_visit(
-            db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=utcnow()
+            db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=now
         )
         return ReviewOut(
             id=str(r.id),

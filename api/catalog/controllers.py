@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from api.deps import DbSession
+from api.deps import DbSession, Now
 from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
 from marketplace.catalog import service
@@ -36,7 +36,7 @@ class CatalogController(Controller):
 
     @post("", operation_id="addSkill", guards=[requires(Role.ADMIN)])
     @idempotent
-    async def add_skill(self, data: JSONBody[SkillIn], db_session: DbSession) -> SkillOut:
+    async def add_skill(self, now: Now, data: JSONBody[SkillIn], db_session: DbSession) -> SkillOut:
         """Add a skill (admin). Safe to retry with the same Idempotency-Key."""
-        skill = await service.add_skill(db_session, code=data.code, name=data.name)
+        skill = await service.add_skill(db_session, code=data.code, name=data.name, now=now)
         return SkillOut(code=skill.code, name=skill.name)

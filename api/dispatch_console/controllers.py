@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
-from api.deps import AppSettings, CurrentPrincipal, DbSession
+from api.deps import AppSettings, CurrentPrincipal, DbSession, Now
 from api.dispatch_console.schemas import (
     PlanStopOut,
     RegionPlanOut,
@@ -23,9 +23,9 @@ from api.dispatch_console.schemas import (
 from marketplace.auth import requires
 from marketplace.dispatching import batch, console
 from marketplace.dispatching.config import load_config
+from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.replan import release_assignment
 from marketplace.errors import NotFound
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.state import lock_work_order
 
@@ -40,14 +40,24 @@ class DispatchConsoleController(Controller):
 
     @post("/regions/{region:str}/runs", operation_id="runDispatch", guards=[DISPATCHER], status_code=200)
     async def run_dispatch(
-        self, region: Region, db_session: DbSession, principal: CurrentPrincipal, settings: AppSettings
+        self,
+        now: Now,
+        region: Region,
+        db_session: DbSession,
+        principal: CurrentPrincipal,
+        settings: AppSettings,
     ) -> RunSummaryOut:
         """Run batch dispatch for one region now (open scheduled orders -> offers or, for
         auto-accept technicians, assignments; accepted visits keep their technician and get
         fresh ETAs). Returns the run summary. A run already in progress for the region
         makes this one a no-op with `skipped` set."""
         summary = await batch.run_region(
-            db_session, region, settings=settings, config=load_config(), trigger=f"on_demand:{principal.key}"
+            db_session,
+            region,
+            settings=settings,
+            config=load_config(),
+            trigger=f"on_demand:{principal.key}",
+            now=now,
         )
         data = summary.as_dict()
         decisions = [
@@ -63,9 +73,13 @@ class DispatchConsoleController(Controller):
         return RunSummaryOut(**data, decisions=decisions)
 
     @get("/regions/{region:str}/plan", operation_id="getDispatchPlan", guards=[STAFF])
-    async def get_plan(self, region: Region, db_session: DbSession) -> RegionPlanOut:
-        """Each active technician of the region with the visits on their plan, in order."""
-        plans = await console.technician_plans(db_session, region, now=utcnow())
+    async def get_plan(
+        self, now: Now, region: Region, db_session: DbSession, settings: AppSettings
+    ) -> RegionPlanOut:
+        """Each active technician of the region with the visits on their plan, in order, up to
+        the end of tomorrow in the region's time zone (the dispatch horizon)."""
+        horizon_end = region_horizon_end(now, region, config=load_config(), settings=settings)
+        plans = await console.technician_plans(db_session, region, now=now, horizon_end=horizon_end)
         return RegionPlanOut(
             region=region,
             technicians=[
@@ -127,7 +141,7 @@ class DispatchConsoleController(Controller):
         status_code=200,
     )
     async def release(
-        self, work_order_id: FromPath[uuid.UUID], data: JSONBody[ReleaseIn], db_session: DbSession
+        self, now: Now, work_order_id: FromPath[uuid.UUID], data: JSONBody[ReleaseIn], db_session: DbSession
     ) -> ReleaseOut:
         """Take an accepted, not yet started visit back from its technician (e.g. they
         called to say they cannot make it): the order goes back to dispatch and the next
@@ -136,5 +150,5 @@ class DispatchConsoleController(Controller):
             order = await lock_work_order(db_session, work_order_id)
         except NotFound:
             raise
-        released = await release_assignment(db_session, order, reason=data.reason)
+        released = await release_assignment(db_session, order, reason=data.reason, now=now)
         return ReleaseOut(work_order_id=str(order.id), released=released, status=order.status)

@@ -11,7 +11,7 @@ from litestar import Controller, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from api.deps import CurrentPrincipal, DbSession
+from api.deps import CurrentPrincipal, DbSession, Now
 from api.escalations.schemas import (
     EscalationIn,
     EscalationOut,
@@ -27,7 +27,6 @@ from marketplace.bookings.eta import estimate, quick_risk
 from marketplace.bookings.service import live_appointment
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks, resolve_callback
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders import service
 from marketplace.work_orders.service import EscalationOutcome, EscalationResult
@@ -37,11 +36,11 @@ STAFF_GUARD = requires(Role.AGENT, Role.DISPATCHER, Role.ADMIN)
 WorkOrderId = Annotated[uuid.UUID, PathParameter(description="Work order id")]
 
 
-def escalation_body(result: EscalationResult) -> tuple[int, EscalationOut]:
+def escalation_body(result: EscalationResult, now: datetime) -> tuple[int, EscalationOut]:
     order = result.order
     body = EscalationOut(
         outcome=result.outcome.value,  # type: ignore[arg-type]
-        work_order=work_order_out(order, sla_risk=quick_risk(order, None, utcnow())) if order else None,
+        work_order=work_order_out(order, sla_risk=quick_risk(order, None, now)) if order else None,
         knowledge_base_hint=result.knowledge_base_hint,
         context_appended=result.context_appended,
     )
@@ -98,26 +97,26 @@ class EscalationController(Controller):
     )
     @idempotent
     async def escalate(
-        self, data: JSONBody[EscalationIn], principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, data: JSONBody[EscalationIn], principal: CurrentPrincipal, db_session: DbSession
     ) -> Response[EscalationOut]:
         """Turn a helpdesk ticket into a field visit (201), with the ticket's support context,
         the customer's tier and the SLA. The same helpdesk + ticket id again returns the same
         work order (200, outcome `existing`) and appends any new context. A remote-fixable
         category answers `resolve_remotely` (200) with the knowledge-base hint and books
         nothing, unless `insist_on_visit` is true."""
-        result = await service.escalate_ticket(db_session, to_escalation(data), actor=principal, now=utcnow())
-        status, body = escalation_body(result)
+        result = await service.escalate_ticket(db_session, to_escalation(data), actor=principal, now=now)
+        status, body = escalation_body(result, now)
         return Response(body, status_code=status)
 
     @get("/work-orders/{work_order_id:uuid}", operation_id="getWorkOrder", guards=[signed_in])
     async def get_work_order(
-        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
     ) -> WorkOrderOut:
         """A work order with its full event history (who, when, from, to, why), support
         context, appointment, ETA and SLA risk. Customers see only their own (404 otherwise)."""
         order = await service.visible_order(db_session, principal, work_order_id)
         appointment = await live_appointment(db_session, order.id)
-        eta = await estimate(db_session, order, appointment, now=utcnow())
+        eta = await estimate(db_session, order, appointment, now=now)
         events = await service.events_of(db_session, order.id)
         return work_order_out(
             order, sla_risk=eta.sla_risk.value, appointment=appointment, eta=eta, events=events
@@ -126,6 +125,7 @@ class EscalationController(Controller):
     @get("/work-orders", operation_id="listWorkOrders", guards=[signed_in])
     async def list_work_orders(
         self,
+        now: Now,
         principal: CurrentPrincipal,
         db_session: DbSession,
         status: Annotated[list[str] | None, QueryParameter(max_items=11)] = None,
@@ -149,7 +149,6 @@ class EscalationController(Controller):
         rows, next_cursor = await service.list_work_orders(
             db_session, principal, filters, cursor=cursor, limit=limit
         )
-        now = utcnow()
         items = []
         for o in rows:
             appointment = await live_appointment(db_session, o.id)
@@ -166,6 +165,7 @@ class EscalationController(Controller):
     )
     async def expedite(
         self,
+        now: Now,
         work_order_id: WorkOrderId,
         data: JSONBody[ExpediteIn],
         principal: CurrentPrincipal,
@@ -174,11 +174,11 @@ class EscalationController(Controller):
         """Raise to P1 (emergency) with a reason. Needs expedite authority; audited as an
         `expedited` event; dispatch runs at once."""
         order = await service.expedite_work_order(
-            db_session, principal, work_order_id, reason=data.reason, now=utcnow()
+            db_session, principal, work_order_id, reason=data.reason, now=now
         )
         appointment = await live_appointment(db_session, order.id)
         return work_order_out(
-            order, sla_risk=quick_risk(order, appointment, utcnow()).value, appointment=appointment
+            order, sla_risk=quick_risk(order, appointment, now).value, appointment=appointment
         )
 
     @get("/callback-requests", operation_id="listCallbackRequests", guards=[STAFF_GUARD])
@@ -200,6 +200,7 @@ class EscalationController(Controller):
     )
     async def resolve_callback_request(
         self,
+        now: Now,
         callback_id: Annotated[uuid.UUID, PathParameter()],
         data: JSONBody[ResolveCallbackIn],
         principal: CurrentPrincipal,
@@ -207,5 +208,5 @@ class EscalationController(Controller):
     ) -> CallbackOut:
         """Close a customer's callback request with what was agreed on the call (audited on
         the work order). Retrying is harmless."""
-        row = await resolve_callback(db_session, principal, callback_id, outcome=data.outcome, now=utcnow())
+        row = await resolve_callback(db_session, principal, callback_id, outcome=data.outcome, now=now)
         return callback_out(row)

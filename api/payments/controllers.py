@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, get, put
 from litestar.params import FromPath, JSONBody
 
-from api.deps import CurrentPrincipal, DbSession
+from api.deps import CurrentPrincipal, DbSession, Now
 from marketplace.auth import requires
 from marketplace.payments import service
 from marketplace.users.models import Role
@@ -57,10 +57,12 @@ class PaymentsController(Controller):
 
     @put("/payment-method", operation_id="setPaymentMethod", guards=[requires(Role.CUSTOMER)])
     async def set_payment_method(
-        self, data: JSONBody[PaymentMethodIn], principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, data: JSONBody[PaymentMethodIn], principal: CurrentPrincipal, db_session: DbSession
     ) -> PaymentMethodOut:
         """Save the card used to authorise bookings. Bookings waiting for a card are retried."""
-        profile = await service.set_default_payment_method(db_session, principal, data.payment_method)
+        profile = await service.set_default_payment_method(
+            db_session, principal, data.payment_method, now=now
+        )
         return PaymentMethodOut(payment_method=profile.default_payment_method, updated_at=profile.updated_at)
 
     @get(

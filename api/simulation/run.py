@@ -32,13 +32,13 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from api.simulation.setup import PASSWORD, SCALES, SimPeople, seed_sim_region
+from marketplace.clock import utcnow
 from marketplace.db import make_engine, make_session_factory, unit_of_work
 from marketplace.demo import CATEGORIES, STAFF, seed_demo_city
 from marketplace.offers.models import Offer
 from marketplace.payouts.models import Payout
 from marketplace.settings import Settings
 from marketplace.support.models import CallbackRequest
-from marketplace.timeutil import utcnow
 from marketplace.work_orders.models import WorkOrder
 from workers.context import TaskContext
 from workers.crons import PERIODIC
@@ -336,10 +336,11 @@ async def simulate(
     rng = random.Random(seed)
     engine = make_engine(settings)
     factory = make_session_factory(engine)
+    now = utcnow()
     async with unit_of_work(factory) as session:
-        await seed_demo_city(session)
+        await seed_demo_city(session, now=now)
     async with unit_of_work(factory) as session:
-        people = await seed_sim_region(session, scale=scale, now=utcnow(), hours=hours, seed=seed)
+        people = await seed_sim_region(session, scale=scale, now=now, hours=hours, seed=seed)
     queue = InProcessQueue()
     ctx = TaskContext(settings=settings, engine=engine, session_factory=factory, queue=queue)
     queue.bind(ctx)

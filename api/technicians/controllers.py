@@ -11,11 +11,10 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.deps import CurrentPrincipal, DbSession
+from api.deps import CurrentPrincipal, DbSession, Now
 from marketplace.auth import requires
 from marketplace.technicians import service
 from marketplace.technicians.models import TechnicianStatus
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 
 
@@ -63,7 +62,7 @@ def _tech(t: object) -> TechnicianAdminOut:
     )
 
 
-def _cert(c: object) -> CertificationAdminOut:
+def _cert(c: object, now: datetime) -> CertificationAdminOut:
     from marketplace.technicians.models import Certification
 
     assert isinstance(c, Certification)
@@ -74,7 +73,7 @@ def _cert(c: object) -> CertificationAdminOut:
         c.number,
         c.issuer,
         c.expires_at,
-        service.certification_state(c, utcnow()),
+        service.certification_state(c, now),
     )
 
 
@@ -99,14 +98,15 @@ class TechnicianAdminController(Controller):
 
     @get("/{technician_id:uuid}/certifications", operation_id="listTechnicianCertifications")
     async def list_certifications(
-        self, technician_id: FromPath[uuid.UUID], db_session: DbSession
+        self, now: Now, technician_id: FromPath[uuid.UUID], db_session: DbSession
     ) -> list[CertificationAdminOut]:
         """A technician's declared certifications, to review."""
         profile = await service.load_profile(db_session, technician_id)
-        return [_cert(c) for c in profile.certifications]
+        return [_cert(c, now) for c in profile.certifications]
 
     async def _move(
         self,
+        now: datetime,
         db_session: DbSession,
         principal: CurrentPrincipal,
         technician_id: FromPath[uuid.UUID],
@@ -114,34 +114,37 @@ class TechnicianAdminController(Controller):
         reason: str | None,
     ) -> TechnicianAdminOut:
         tech = await service.set_technician_status(
-            db_session, principal, technician_id, target, reason=reason
+            db_session, principal, technician_id, target, reason=reason, now=now
         )
         return _tech(tech)
 
     @post("/{technician_id:uuid}/verify", operation_id="verifyTechnician", status_code=200)
     async def verify(
-        self, technician_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
+        self, now: Now, technician_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> TechnicianAdminOut:
         """Identity and documents checked: `pending_verification` -> `active`. Idempotent."""
-        return await self._move(db_session, principal, technician_id, TechnicianStatus.ACTIVE, None)
+        return await self._move(now, db_session, principal, technician_id, TechnicianStatus.ACTIVE, None)
 
     @post("/{technician_id:uuid}/suspend", operation_id="suspendTechnician", status_code=200)
     async def suspend(
         self,
+        now: Now,
         technician_id: FromPath[uuid.UUID],
         data: JSONBody[ReasonIn],
         db_session: DbSession,
         principal: CurrentPrincipal,
     ) -> TechnicianAdminOut:
         """Stop a technician getting work; their open offers are withdrawn. Idempotent."""
-        return await self._move(db_session, principal, technician_id, TechnicianStatus.SUSPENDED, data.reason)
+        return await self._move(
+            now, db_session, principal, technician_id, TechnicianStatus.SUSPENDED, data.reason
+        )
 
     @post("/{technician_id:uuid}/reinstate", operation_id="reinstateTechnician", status_code=200)
     async def reinstate(
-        self, technician_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
+        self, now: Now, technician_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> TechnicianAdminOut:
         """`suspended` -> `active`. Idempotent."""
-        return await self._move(db_session, principal, technician_id, TechnicianStatus.ACTIVE, None)
+        return await self._move(now, db_session, principal, technician_id, TechnicianStatus.ACTIVE, None)
 
     @post(
         "/{technician_id:uuid}/certifications/{certification_id:uuid}/verify",
@@ -150,6 +153,7 @@ class TechnicianAdminController(Controller):
     )
     async def verify_certification(
         self,
+        now: Now,
         technician_id: FromPath[uuid.UUID],
         certification_id: FromPath[uuid.UUID],
         db_session: DbSession,
@@ -157,9 +161,9 @@ class TechnicianAdminController(Controller):
     ) -> CertificationAdminOut:
         """Mark a certification verified: from now until it expires it counts for dispatch."""
         cert = await service.review_certification(
-            db_session, principal, technician_id, certification_id, approve=True
+            db_session, principal, technician_id, certification_id, approve=True, now=now
         )
-        return _cert(cert)
+        return _cert(cert, now)
 
     @post(
         "/{technician_id:uuid}/certifications/{certification_id:uuid}/reject",
@@ -168,6 +172,7 @@ class TechnicianAdminController(Controller):
     )
     async def reject_certification(
         self,
+        now: Now,
         technician_id: FromPath[uuid.UUID],
         certification_id: FromPath[uuid.UUID],
         db_session: DbSession,
@@ -175,6 +180,6 @@ class TechnicianAdminController(Controller):
     ) -> CertificationAdminOut:
         """Reject a certification (it never counts)."""
         cert = await service.review_certification(
-            db_session, principal, technician_id, certification_id, approve=False
+            db_session, principal, technician_id, certification_id, approve=False, now=now
         )
-        return _cert(cert)
+        return _cert(cert, now)

@@ -15,13 +15,13 @@ from litestar import Controller, Request, Response, post
 from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter
 
-from api.deps import AppSettings, DbSession, SessionFactory
+from api.deps import AppSettings, DbSession, Now, SessionFactory
 from api.escalations.controllers import escalation_body
 from api.escalations.schemas import EscalationOut, HelpdeskEventIn, to_escalation
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.external_events import record_external_event
 from marketplace.idempotency import run_idempotent
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from marketplace.work_orders import helpdesk
 from marketplace.work_orders.service import escalate_ticket
 
@@ -48,6 +48,7 @@ class HelpdeskWebhookController(Controller):
     )
     async def receive(
         self,
+        now: Now,
         request: Request[Any, Any, Any],
         helpdesk_name: Annotated[str, PathParameter(max_length=64)],
         db_session: DbSession,
@@ -61,7 +62,6 @@ class HelpdeskWebhookController(Controller):
         body). A delivery whose `event_id` was seen before changes nothing and gets the first
         delivery's answer again, whatever its body."""
         body = await request.body()
-        now = utcnow()
         helpdesk.verify(
             settings.helpdesk_secrets,
             helpdesk_name,
@@ -92,7 +92,7 @@ class HelpdeskWebhookController(Controller):
             if stored is None:  # handled before answers were kept: nothing to replay
                 raise Conflict("This event was already handled")
             result = await escalate_ticket(db_session, to_escalation(data), actor=None, now=now)
-            status, out = escalation_body(result)
+            status, out = escalation_body(result, now)
             return status, msgspec.to_builtins(out)
 
         # The event id is the helpdesk's idempotency key: the fingerprint is the id alone,
@@ -106,6 +106,7 @@ class HelpdeskWebhookController(Controller):
             path=request.url.path,
             body=event_id.encode(),
             operation=escalate,
+            now=now,
             lock_s=settings.idempotency_lock_s,
         )
         return Response(answer, status_code=status)

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, post
 
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, DbSession, Now
 from marketplace.payments import webhooks
 
 
@@ -28,7 +28,7 @@ class StripeWebhookController(Controller):
         opt={"problems": (400,)},  # a forged, unsigned or stale event
     )
     async def receive(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+        self, now: Now, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
     ) -> StripeWebhookAck:
         """Stripe calls this with signed events (`Stripe-Signature`, endpoint secret).
 
@@ -41,5 +41,6 @@ class StripeWebhookController(Controller):
             await request.body(),
             request.headers.get("stripe-signature"),
             settings.stripe_webhook_secret,
+            now=now,
         )
         return StripeWebhookAck(received=True, duplicate=stored is None)

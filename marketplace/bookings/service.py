@@ -180,9 +180,10 @@ async def book_appointment(
         actor=principal,
         reason="arrival window booked",
         data=_booking_data(appointment, meets_sla),
+        now=now,
     )
-    await _after_booking(session, principal, order, appointment, meets_sla)
-    await hooks.on_appointment_booked(session, order, appointment)
+    await _after_booking(session, principal, order, appointment, meets_sla, now=now)
+    await hooks.on_appointment_booked(session, order, appointment, now=now)
     return Booking(order, appointment, meets_sla)
 
 
@@ -214,8 +215,9 @@ async def reschedule_appointment(
             "previous_window": [old.window_start.isoformat(), old.window_end.isoformat()],
             "released_technician_id": str(released) if released else None,
         },
+        now=now,
     )
-    await _after_booking(session, principal, order, new, meets_sla)
+    await _after_booking(session, principal, order, new, meets_sla, now=now)
     return Booking(order, new, meets_sla)
 
 
@@ -252,8 +254,9 @@ async def cancel_appointment(
         actor=principal,
         reason=reason or "cancelled by the customer",
         data={"appointment_id": str(appointment.id), "cancellation_fee_minor": fee},
+        now=now,
     )
-    await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee)
+    await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee, now=now)
     return Cancellation(order, appointment, fee, terms.free_until)
 
 
@@ -277,7 +280,13 @@ def _booking_data(appointment: Appointment, meets_sla: bool) -> dict[str, object
 
 
 async def _after_booking(
-    session: AsyncSession, principal: Principal, order: WorkOrder, appointment: Appointment, meets_sla: bool
+    session: AsyncSession,
+    principal: Principal,
+    order: WorkOrder,
+    appointment: Appointment,
+    meets_sla: bool,
+    *,
+    now: datetime,
 ) -> None:
     if meets_sla:
         return
@@ -289,6 +298,7 @@ async def _after_booking(
         actor=principal,
         reason="the booked window finishes after the SLA due time",
         data={"sla_due_at": order.sla_due_at.isoformat() if order.sla_due_at else None},
+        now=now,
     )
     await send_notification(
         session,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -12,7 +14,7 @@ from marketplace.sla.policy import DEFAULT_TARGETS
 from marketplace.work_orders.models import WorkOrder
 
 
-async def add_skill(session: AsyncSession, *, code: str, name: str) -> Skill:
+async def add_skill(session: AsyncSession, *, code: str, name: str, now: datetime) -> Skill:
     """Add a skill to the catalogue and tell dispatchers about it."""
     if await session.get(Skill, code) is not None:
         raise Conflict(f"Skill {code!r} already exists", code=code)
@@ -28,6 +30,7 @@ async def add_skill(session: AsyncSession, *, code: str, name: str) -> Skill:
             "subject": f"New skill in the catalogue: {name} ({code})",
             "recipient_role": "dispatcher",
         },
+        now=now,
     )
     return skill
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from dispatch.matching import AssignmentProblem, BatchOptions, assign_batch, ran
 from dispatch.problem import Plan
 from dispatch.scoring import RankedCandidate
 from marketplace.dispatching.config import DispatchConfig
+from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import PlannedOrder, RegionDay, load_region_day
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, open_offer_count
@@ -40,7 +41,7 @@ from marketplace.dispatching.replan import apply_eta, solve
 from marketplace.offers.dispatch_adapter import live_appointment
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event
 
@@ -120,6 +121,10 @@ def _fallback(day: RegionDay, now_s: int, settings: Settings) -> dict[str, tuple
     }
 
 
+def _finished(now: datetime, run_started: float) -> str:
+    return (now + timedelta(seconds=time.perf_counter() - run_started)).isoformat()
+
+
 async def run_region(
     session: AsyncSession,
     region: str,
@@ -127,20 +132,21 @@ async def run_region(
     settings: Settings,
     config: DispatchConfig,
     trigger: str,
-    now: datetime | None = None,
+    now: datetime,
     notifier: Notifier = DEFAULT_NOTIFIER,
 ) -> RunSummary:
-    now = now or utcnow()
+    run_started = time.perf_counter()  # a duration, not the time of day: finished = now + elapsed
     summary = RunSummary(region=region, trigger=trigger, started_at=now.isoformat())
     if not await _try_region_lock(session, region):
         summary.skipped = "another dispatch run of this region is in progress"
         return summary
-    day = await load_region_day(session, region, now=now, horizon_s=config.batch_horizon_s)
+    horizon_end = region_horizon_end(now, region, config=config, settings=settings)
+    day = await load_region_day(session, region, now=now, horizon_end=horizon_end)
     summary.technicians = len(day.technicians)
     summary.open_orders = len(day.open_ids)
     summary.pinned_visits = len(day.orders) - summary.open_orders
     if not day.open_ids and not summary.pinned_visits:
-        summary.finished_at = utcnow().isoformat()
+        summary.finished_at = _finished(now, run_started)
         return summary
     now_s = to_epoch(now)
     started = time.perf_counter()
@@ -167,6 +173,7 @@ async def run_region(
                     config=config,
                     notifier=notifier,
                     reason="day re-planned",
+                    now=now,
                 ):
                     summary.customers_told += 1
             continue
@@ -182,7 +189,7 @@ async def run_region(
             summary.auto_assigned += 1
         else:
             summary.unplaced += 1
-    summary.finished_at = utcnow().isoformat()
+    summary.finished_at = _finished(now, run_started)
     return summary
 
 
@@ -253,6 +260,7 @@ async def _apply_open(
             actor=None,
             reason="auto-accepted",
             data={"offer_id": str(offer.id)},
+            now=now,
         )
         return {"decision": "auto_assigned", "technician_id": str(target), "offer_id": str(offer.id)}
     offer = await offer_to(

@@ -15,15 +15,17 @@ class DispatchConfig(BaseSettings):
     widen_factor: float = 2.0
     max_widened_radius_m: int = 60_000
     misses_before_escalate: int = 5
-    # batch runs
+    # batch runs (they plan the rest of today and tomorrow in the region's zone: horizon.py)
     batch_every_s: int = 600
-    batch_horizon_s: int = 24 * 3600
     batch_offer_ttl_s: int = 15 * 60
     # re-planning
     eta_change_worth_telling_s: int = 10 * 60
     offline_after_s: int = 20 * 60
     # SLA monitor
     sla_warn_before_s: int = 2 * 3600
+    # region -> IANA time zone, e.g. {"amsterdam": "Europe/Amsterdam"}; others use
+    # FIELDHAND_DEFAULT_TIMEZONE
+    region_timezones: dict[str, str] = {}
     # reminders
     reminder_before_s: int = 2 * 3600
 

@@ -31,7 +31,7 @@ class TechnicianPlan:
 
 
 async def technician_plans(
-    session: AsyncSession, region: str, *, now: datetime, horizon_s: int = 24 * 3600
+    session: AsyncSession, region: str, *, now: datetime, horizon_end: datetime
 ) -> list[TechnicianPlan]:
     """Every active technician of the region with the visits on their plan (assigned or
     reserved), in planned order, from now to the horizon."""
@@ -54,7 +54,7 @@ async def technician_plans(
             Appointment.status == AppointmentStatus.BOOKED,
             col(Appointment.technician_id).in_(list(plans)),
             col(Appointment.window_end) > now - timedelta(hours=4),
-            col(Appointment.window_start) < now + timedelta(seconds=horizon_s),
+            col(Appointment.window_start) < horizon_end,
             col(WorkOrder.status).in_(ON_PLAN),
         )
     )

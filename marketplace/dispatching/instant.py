@@ -35,7 +35,7 @@ from marketplace.dispatching.offering import OFFERABLE, offer_to, offers_of, ope
 from marketplace.offers.dispatch_adapter import live_appointment, load_technicians, to_visit
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.offers.service import create_offers_for_work_order, earnings_for
-from marketplace.timeutil import from_epoch, to_epoch, utcnow
+from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event, transition
@@ -67,12 +67,11 @@ async def instant_step(
     session: AsyncSession,
     order_id: uuid.UUID,
     *,
-    now: datetime | None = None,
+    now: datetime,
     config: DispatchConfig | None = None,
     notifier: Notifier = DEFAULT_NOTIFIER,
 ) -> StepResult:
     config = config or load_config()
-    now = now or utcnow()
     order = await lock_work_order(session, order_id)
     if WorkOrderStatus(order.status) not in OFFERABLE or order.technician_id is not None:
         return StepResult(Step.NOTHING_TO_DO)
@@ -97,7 +96,7 @@ async def _step(
     session: AsyncSession, order: WorkOrder, *, now: datetime, config: DispatchConfig, notifier: Notifier
 ) -> StepResult:
     result = await _decide(session, order, now=now, config=config, notifier=notifier)
-    await record_step(session, order.id, result)
+    await record_step(session, order.id, result, now=now)
     return result
 
 
@@ -207,6 +206,7 @@ async def _escalate(
             actor=None,
             reason=f"instant dispatch: {words}",
             data=data,
+            now=now,
         )
     eta = f"; earliest qualified arrival {earliest:%H:%M} UTC" if earliest else ""
     await notifier.send(
@@ -220,6 +220,7 @@ async def _escalate(
             work_order_id=order.id,
             data=data,
         ),
+        now=now,
     )
     return StepResult(Step.ESCALATED, misses)
 
@@ -260,7 +261,9 @@ async def urgent_orders_needing_a_step(
     return [(order_id, int(count)) for order_id, count in rows.all()]
 
 
-async def record_step(session: AsyncSession, order_id: uuid.UUID, result: StepResult) -> None:
+async def record_step(
+    session: AsyncSession, order_id: uuid.UUID, result: StepResult, *, now: datetime
+) -> None:
     """Audit the cascade step on the order (the offer/escalation already wrote transitions)."""
     if result.step is Step.NOTHING_TO_DO:
         return
@@ -278,4 +281,5 @@ async def record_step(session: AsyncSession, order_id: uuid.UUID, result: StepRe
                 "technician_id": str(result.technician_id) if result.technician_id else None,
                 "radius_factor": result.radius_factor,
             },
+            now=now,
         )

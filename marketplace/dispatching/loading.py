@@ -128,12 +128,11 @@ async def load_region_day(
     region: str,
     *,
     now: datetime,
-    horizon_s: int,
+    horizon_end: datetime,
     technician_ids: set[uuid.UUID] | None = None,
     include_open: bool = True,
 ) -> RegionDay:
-    """Everything the planner needs for `region` from `now` to `now + horizon_s`."""
-    horizon_end = now + timedelta(seconds=horizon_s)
+    """Everything the planner needs for `region` from `now` to `horizon_end`."""
     now_s, end_s = to_epoch(now), to_epoch(horizon_end)
 
     statuses = [*PINNED_STATUSES, S.ON_SITE] + ([S.SCHEDULED] if include_open else [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,13 +37,13 @@ class Message:
 
 
 class Notifier(Protocol):
-    async def send(self, session: AsyncSession, message: Message) -> bool:
+    async def send(self, session: AsyncSession, message: Message, *, now: datetime) -> bool:
         """True when this call sent the message, False when it was already sent."""
         ...
 
 
 class LogAndWebhookNotifier:
-    async def send(self, session: AsyncSession, message: Message) -> bool:
+    async def send(self, session: AsyncSession, message: Message, *, now: datetime) -> bool:
         sent = await send_notification(
             session,
             dedupe_key=message.dedupe_key,
@@ -70,6 +71,7 @@ class LogAndWebhookNotifier:
                     },
                 },
                 dedupe_key=f"webhook:{message.dedupe_key}"[:200],
+                now=now,
             )
         return sent
 

@@ -91,11 +91,11 @@ async def offer_to(
     data = {"round": round_no, "offer_ids": [str(offer.id)], "dispatch": why}
     if order.status != WorkOrderStatus.OFFERED:
         await transition(
-            session, order, WorkOrderStatus.OFFERED, actor=None, reason=f"offered ({why})", data=data
+            session, order, WorkOrderStatus.OFFERED, actor=None, reason=f"offered ({why})", data=data, now=now
         )
     else:
         await record_event(
-            session, order, "offers_sent", actor=None, reason=f"round {round_no} ({why})", data=data
+            session, order, "offers_sent", actor=None, reason=f"round {round_no} ({why})", data=data, now=now
         )
     user_id = await technician_user_id(session, tech.id)
     await outbox.enqueue(
@@ -109,6 +109,7 @@ async def offer_to(
             "work_order_id": str(order.id),
             "data": {"offer_id": str(offer.id)},
         },
+        now=now,
     )
     return offer
 
@@ -175,6 +176,7 @@ async def assign_directly(
         actor=None,
         reason=f"auto-accepted ({why})",
         data={"offer_id": str(offer.id), "technician_id": str(tech.id), "auto_accept": True},
+        now=now,
     )
     if appointment is not None:
         appointment.technician_id = tech.id
@@ -194,6 +196,7 @@ async def assign_directly(
             data={"offer_id": str(offer.id), "arrival": from_epoch(candidate.arrival).isoformat()},
             webhook=False,
         ),
+        now=now,
     )
     customer_user = await customer_user_id(session, order.customer_id)
     await DEFAULT_NOTIFIER.send(
@@ -207,5 +210,6 @@ async def assign_directly(
             work_order_id=order.id,
             data={"technician_id": str(tech.id), "eta": from_epoch(candidate.arrival).isoformat()},
         ),
+        now=now,
     )
     return offer

@@ -59,6 +59,7 @@ async def send_reminders(
                 work_order_id=order.id,
                 data={"window": [appt.window_start.isoformat(), appt.window_end.isoformat()]},
             ),
+            now=now,
         )
         sweep.reminders += int(sent)
     rows2 = await session.execute(
@@ -88,6 +89,7 @@ async def send_reminders(
                 work_order_id=order.id,
                 data={"technician_id": str(tech.id), "eta": eta.isoformat() if eta else None},
             ),
+            now=now,
         )
         sweep.on_the_way += int(sent)
     return sweep

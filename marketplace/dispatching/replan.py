@@ -26,6 +26,7 @@ from dispatch.routing import plan_day
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
 from marketplace.dispatching.config import DispatchConfig
+from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import load_region_day, on_site_since
 from marketplace.dispatching.notifier import (
     DEFAULT_NOTIFIER,
@@ -89,6 +90,7 @@ async def apply_eta(
     config: DispatchConfig,
     notifier: Notifier,
     reason: str,
+    now: datetime,
 ) -> bool:
     """Store a new planned arrival as the ETA; tell the customer when it moved noticeably.
     True when the customer was told."""
@@ -109,6 +111,7 @@ async def apply_eta(
         actor=None,
         reason=reason,
         data={"eta": new_eta.isoformat(), "previous": old.isoformat() if old else None},
+        now=now,
     )
     user_id = await customer_user_id(session, order.customer_id)
     bucket = arrival // 300 * 300
@@ -128,6 +131,7 @@ async def apply_eta(
                 "reason": reason,
             },
         ),
+        now=now,
     )
 
 
@@ -137,6 +141,7 @@ async def release_assignment(
     *,
     reason: str,
     notifier: Notifier = DEFAULT_NOTIFIER,
+    now: datetime,
 ) -> bool:
     """Take an accepted, not yet started visit back from its technician (order locked):
     the accepted offer is withdrawn, the reservation freed, the order back to `scheduled`
@@ -167,6 +172,7 @@ async def release_assignment(
         actor=None,
         reason=f"released: {reason}",
         data={"technician_id": str(tech_id)},
+        now=now,
     )
     tech_user = await technician_user_id(session, tech_id)
     await notifier.send(
@@ -181,12 +187,14 @@ async def release_assignment(
             work_order_id=order.id,
             webhook=False,
         ),
+        now=now,
     )
     await outbox.enqueue(
         session,
         BATCH_TASK,
         {"region": order.region, "trigger": f"released:{order.id}"},
         dedupe_key=f"batch:{order.region}:released:{order.id}:{order.updated_at.isoformat()}"[:200],
+        now=now,
     )
     return True
 
@@ -212,7 +220,7 @@ async def replan_technician(
         session,
         tech.region,
         now=now,
-        horizon_s=config.batch_horizon_s,
+        horizon_end=region_horizon_end(now, tech.region, config=config, settings=settings),
         technician_ids={technician_id},
         include_open=False,
     )
@@ -242,11 +250,22 @@ async def replan_technician(
         if visit_id in placed:
             summary.eta_updates += 1
             if await apply_eta(
-                session, order, appointment, placed[visit_id], config=config, notifier=notifier, reason=reason
+                session,
+                order,
+                appointment,
+                placed[visit_id],
+                config=config,
+                notifier=notifier,
+                reason=reason,
+                now=now,
             ):
                 summary.customers_told += 1
         elif order.status == S.ASSIGNED and await release_assignment(
-            session, order, reason=f"no longer fits the technician's day ({reason})", notifier=notifier
+            session,
+            order,
+            reason=f"no longer fits the technician's day ({reason})",
+            notifier=notifier,
+            now=now,
         ):
             summary.released.append(visit_id)
             user_id = await customer_user_id(session, order.customer_id)
@@ -260,6 +279,7 @@ async def replan_technician(
                     recipient_role=None if user_id else "customer",
                     work_order_id=order.id,
                 ),
+                now=now,
             )
             summary.customers_told += 1
     return summary

@@ -128,9 +128,12 @@ async def _alert(
             work_order_id=order.id,
             data=data,
         ),
+        now=now,
     )
     if sent:
-        await record_event(session, order, f"sla_{risk.value}", actor=None, reason=subject[:500], data=data)
+        await record_event(
+            session, order, f"sla_{risk.value}", actor=None, reason=subject[:500], data=data, now=now
+        )
     return sent
 
 

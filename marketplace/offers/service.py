@@ -41,7 +41,7 @@ from marketplace.pricing.service import technician_pay
 from marketplace.technicians.errors import TechnicianNotActive
 from marketplace.technicians.models import Technician, TechnicianStatus
 from marketplace.technicians.service import own_technician_id
-from marketplace.timeutil import from_epoch, to_epoch, utcnow
+from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event, transition
@@ -160,7 +160,7 @@ async def create_offers_for_work_order(
     session: AsyncSession,
     work_order_id: uuid.UUID,
     *,
-    now: datetime | None = None,
+    now: datetime,
     max_offers: int = 3,
     ttl_s: int = DEFAULT_OFFER_TTL_S,
     actor: Principal | None = None,
@@ -172,7 +172,6 @@ async def create_offers_for_work_order(
     the round's `outcome` tells the caller (needs_callback / no_qualified_technician).
     Safe to call from a task that may run twice: the second call only asks new people.
     """
-    now = now or utcnow()
     order = await lock_work_order(session, work_order_id)
     if WorkOrderStatus(order.status) not in OFFERABLE:
         raise WorkOrderNotOfferable(
@@ -276,6 +275,7 @@ async def create_offers_for_work_order(
                 actor=actor,
                 reason=f"offered to {len(offers)} technician(s)",
                 data={"round": round_no, "offer_ids": [str(o.id) for o in offers]},
+                now=now,
             )
         else:
             await record_event(
@@ -285,6 +285,7 @@ async def create_offers_for_work_order(
                 actor=actor,
                 reason=f"round {round_no}",
                 data={"round": round_no, "offer_ids": [str(o.id) for o in offers]},
+                now=now,
             )
         for offer in offers:
             user_id = await _user_id_of(session, offer.technician_id)
@@ -299,6 +300,7 @@ async def create_offers_for_work_order(
                     "work_order_id": str(order.id),
                     "data": {"offer_id": str(offer.id)},
                 },
+                now=now,
             )
     earliest = ranking.earliest_option
     return OfferRound(
@@ -323,12 +325,12 @@ async def _own_offer(session: AsyncSession, principal: Principal, offer_id: uuid
 
 
 async def get_offer(
-    session: AsyncSession, principal: Principal, offer_id: uuid.UUID, *, now: datetime | None = None
+    session: AsyncSession, principal: Principal, offer_id: uuid.UUID, *, now: datetime
 ) -> OfferView:
     offer = await _own_offer(session, principal, offer_id)
     order = await session.get(WorkOrder, offer.work_order_id)
     assert order is not None
-    return OfferView(offer, order, effective_status(offer, now or utcnow()))
+    return OfferView(offer, order, effective_status(offer, now))
 
 
 async def list_offers(
@@ -338,11 +340,10 @@ async def list_offers(
     status: str | None,
     cursor: str | None,
     limit: int,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Page[OfferView]:
     """The technician's offers, newest first. `status=pending` hides ones past their expiry."""
     technician_id = own_technician_id(principal)
-    now = now or utcnow()
     query = select(Offer).where(Offer.technician_id == technician_id)
     if status == OfferStatus.PENDING:
         query = query.where(Offer.status == OfferStatus.PENDING, col(Offer.expires_at) > now)
@@ -405,7 +406,7 @@ async def _work_orders_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict
 
 
 async def accept_offer(
-    session: AsyncSession, principal: Principal, offer_id: uuid.UUID, *, now: datetime | None = None
+    session: AsyncSession, principal: Principal, offer_id: uuid.UUID, *, now: datetime
 ) -> OfferView:
     """Take the job. Exactly one accept per work order wins; the rest get `OfferTaken` (409).
 
@@ -413,7 +414,6 @@ async def accept_offer(
     On success the other pending offers are withdrawn (their technicians get a "why not
     you" receipt) and the work order moves to `assigned`.
     """
-    now = now or utcnow()
     offer = await _own_offer(session, principal, offer_id)
     order = await lock_work_order(session, offer.work_order_id)  # competing accepts queue here
     await session.refresh(offer)
@@ -478,6 +478,7 @@ async def accept_offer(
         actor=principal,
         reason="offer accepted",
         data={"offer_id": str(offer.id), "technician_id": str(tech.id)},
+        now=now,
     )
     appointment = await live_appointment(session, order.id)
     if appointment is not None:
@@ -502,6 +503,7 @@ async def accept_offer(
             "work_order_id": str(order.id),
             "data": {"technician_id": str(tech.id)},
         },
+        now=now,
     )
     return OfferView(offer, order, offer.status)
 
@@ -512,10 +514,9 @@ async def decline_offer(
     offer_id: uuid.UUID,
     *,
     reason: str | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> OfferView:
     """Say no (with an optional reason, recorded). Declining twice returns the first answer."""
-    now = now or utcnow()
     offer = await _own_offer(session, principal, offer_id)
     order = await lock_work_order(session, offer.work_order_id)
     await session.refresh(offer)
@@ -534,13 +535,21 @@ async def decline_offer(
     offer.decline_reason = reason
     await session.flush()
     await record_event(
-        session, order, "offer_declined", actor=principal, reason=reason, data={"offer_id": str(offer.id)}
+        session,
+        order,
+        "offer_declined",
+        actor=principal,
+        reason=reason,
+        data={"offer_id": str(offer.id)},
+        now=now,
     )
-    await _after_offer_closed(session, order, offer.round)
+    await _after_offer_closed(session, order, offer.round, now=now)
     return OfferView(offer, order, offer.status)
 
 
-async def _after_offer_closed(session: AsyncSession, order: WorkOrder, round_no: int) -> None:
+async def _after_offer_closed(
+    session: AsyncSession, order: WorkOrder, round_no: int, *, now: datetime
+) -> None:
     """When the last pending offer of a round closes, ask the next people (a task)."""
     still_open = (
         await session.execute(
@@ -558,12 +567,12 @@ async def _after_offer_closed(session: AsyncSession, order: WorkOrder, round_no:
             "offers.next_round",
             {"work_order_id": str(order.id)},
             dedupe_key=f"offers-next-round:{order.id}:{round_no}",
+            now=now,
         )
 
 
-async def expire_due_offers(session: AsyncSession, *, now: datetime | None = None, limit: int = 500) -> int:
+async def expire_due_offers(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
     """Mark pending offers past their expiry as expired (a periodic task). Returns how many."""
-    now = now or utcnow()
     due = list(
         (
             await session.execute(
@@ -602,15 +611,14 @@ async def expire_due_offers(session: AsyncSession, *, now: datetime | None = Non
             count += 1
         await session.flush()
         if offers:
-            await _after_offer_closed(session, order, max(o.round for o in offers))
+            await _after_offer_closed(session, order, max(o.round for o in offers), now=now)
     return count
 
 
 async def withdraw_pending_offers_of_technician(
-    session: AsyncSession, technician_id: uuid.UUID, *, reason: str, now: datetime | None = None
+    session: AsyncSession, technician_id: uuid.UUID, *, reason: str, now: datetime
 ) -> int:
     """Withdraw a technician's open offers (suspension). Returns how many."""
-    now = now or utcnow()
     offers = list(
         (
             await session.execute(
@@ -629,12 +637,13 @@ async def withdraw_pending_offers_of_technician(
             "offers.next_round",
             {"work_order_id": str(offer.work_order_id)},
             dedupe_key=f"offers-next-round:{offer.work_order_id}:{offer.round}",
+            now=now,
         )
     return len(offers)
 
 
 async def offer_next_round(
-    session: AsyncSession, work_order_id: uuid.UUID, *, now: datetime | None = None
+    session: AsyncSession, work_order_id: uuid.UUID, *, now: datetime
 ) -> OfferRound | None:
     """Task body: if the order is still `offered` with nobody pending or accepted, ask the next people."""
     order = await lock_work_order(session, work_order_id)
@@ -656,7 +665,7 @@ async def offer_next_round(
     # offer at a time, short expiry, widen the radius / escalate after N misses).
     from marketplace.dispatching.instant import continue_cascade
 
-    if await continue_cascade(session, order, now=now or utcnow()):
+    if await continue_cascade(session, order, now=now):
         return None
     result = await create_offers_for_work_order(session, work_order_id, now=now)
     if not result.offers:
@@ -669,6 +678,7 @@ async def offer_next_round(
             data={
                 "earliest_arrival": result.earliest_arrival.isoformat() if result.earliest_arrival else None
             },
+            now=now,
         )
         await outbox.enqueue(
             session,
@@ -680,5 +690,6 @@ async def offer_next_round(
                 "recipient_role": "dispatcher",
                 "work_order_id": str(order.id),
             },
+            now=now,
         )
     return result

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import stripe
 
 from marketplace.settings import Settings
-from marketplace.timeutil import from_epoch, utcnow
+from marketplace.timeutil import from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class AccountState:
 @dataclass(frozen=True, slots=True)
 class AccountLinkState:
     url: str
-    expires_at: datetime
+    expires_at: datetime | None  # None: a dry-run link that does not expire
 
 
 class PaymentGateway(Protocol):
@@ -391,7 +391,7 @@ class DryRunGateway:
         self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
     ) -> AccountLinkState:
         self._warn("create onboarding link")
-        return AccountLinkState(url=f"{return_url}?dry_run=1&account={account_id}", expires_at=utcnow())
+        return AccountLinkState(url=f"{return_url}?dry_run=1&account={account_id}", expires_at=None)
 
     async def transfer(
         self,

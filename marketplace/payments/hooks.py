@@ -9,6 +9,8 @@ appointment, moves the work order to `needs_callback` and notifies the customer.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.bookings.models import Appointment
@@ -16,20 +18,27 @@ from marketplace.payments import service
 from marketplace.work_orders.models import WorkOrder
 
 
-async def on_appointment_booked(session: AsyncSession, order: WorkOrder, appointment: Appointment) -> None:
+async def on_appointment_booked(
+    session: AsyncSession, order: WorkOrder, appointment: Appointment, *, now: datetime
+) -> None:
     """Quote the order if needed and start authorising the customer's payment."""
-    await service.start_authorization(session, order, appointment)
+    await service.start_authorization(session, order, appointment, now=now)
 
 
 async def on_appointment_cancelled(
-    session: AsyncSession, order: WorkOrder, appointment: Appointment, *, cancellation_fee_minor: int
+    session: AsyncSession,
+    order: WorkOrder,
+    appointment: Appointment,
+    *,
+    cancellation_fee_minor: int,
+    now: datetime,
 ) -> None:
     """Release the authorisation, or capture/refund per the cancellation fee."""
     await service.request_cancellation(
-        session, order, appointment, cancellation_fee_minor=cancellation_fee_minor
+        session, order, appointment, cancellation_fee_minor=cancellation_fee_minor, now=now
     )
 
 
-async def on_visit_completed(session: AsyncSession, order: WorkOrder) -> None:
+async def on_visit_completed(session: AsyncSession, order: WorkOrder, *, now: datetime) -> None:
     """Capture the payment (adjusted within the authorised amount) and schedule the payout."""
-    await service.request_capture(session, order)
+    await service.request_capture(session, order, now=now)

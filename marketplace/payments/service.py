@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +53,6 @@ from marketplace.payments.models import BillingProfile, Payment, PaymentStatus
 from marketplace.pricing.cancellation import collectable_fee
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.pricing.service import authorization_amount, price_work_order, split
-from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
@@ -151,7 +151,7 @@ async def get_payment_for_customer(
 
 
 async def set_default_payment_method(
-    session: AsyncSession, principal: Principal, payment_method: str
+    session: AsyncSession, principal: Principal, payment_method: str, *, now: datetime
 ) -> BillingProfile:
     """Save the customer's card (a Stripe PaymentMethod id from Stripe.js) and retry waiting bookings."""
     if principal.customer_id is None:
@@ -162,7 +162,7 @@ async def set_default_payment_method(
         session.add(profile)
     else:
         profile.default_payment_method = payment_method
-        profile.updated_at = utcnow()
+        profile.updated_at = now
     waiting = (
         await session.execute(
             select(Payment).where(
@@ -177,7 +177,7 @@ async def set_default_payment_method(
         payment.failure_code = None
         payment.failure_reason = None
         await outbox.enqueue(
-            session, AUTHORIZE_TASK, {"payment_id": str(payment.id), "attempt": payment.attempt}
+            session, AUTHORIZE_TASK, {"payment_id": str(payment.id), "attempt": payment.attempt}, now=now
         )
     await session.flush()
     return profile
@@ -187,7 +187,12 @@ async def set_default_payment_method(
 
 
 async def start_authorization(
-    session: AsyncSession, order: WorkOrder, appointment: Appointment, *, policy: MoneyPolicy | None = None
+    session: AsyncSession,
+    order: WorkOrder,
+    appointment: Appointment,
+    *,
+    policy: MoneyPolicy | None = None,
+    now: datetime,
 ) -> Payment:
     """Booking hook: quote, write the payment (PENDING) and enqueue the authorisation task.
 
@@ -200,7 +205,7 @@ async def start_authorization(
         if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
             # a reschedule: the authorisation (or the one in progress) carries over
             payment.appointment_id = appointment.id
-            payment.updated_at = utcnow()
+            payment.updated_at = now
             await session.flush()
             return payment
     quote = await price_work_order(session, order, policy=policy)
@@ -236,13 +241,14 @@ async def start_authorization(
         payment.failure_code = None
         payment.failure_reason = None
         payment.cancellation_fee_minor = None
-        payment.updated_at = utcnow()
+        payment.updated_at = now
         await session.flush()
     await outbox.enqueue(
         session,
         AUTHORIZE_TASK,
         {"payment_id": str(payment.id), "attempt": payment.attempt},
         dedupe_key=f"{AUTHORIZE_TASK}:{payment.id}:{payment.attempt}",
+        now=now,
     )
     await record_event(
         session,
@@ -250,12 +256,18 @@ async def start_authorization(
         "payment_requested",
         actor=None,
         data={"payment_id": str(payment.id), "amount": to_authorize, "currency": quote.currency},
+        now=now,
     )
     return payment
 
 
 async def request_cancellation(
-    session: AsyncSession, order: WorkOrder, appointment: Appointment, *, cancellation_fee_minor: int
+    session: AsyncSession,
+    order: WorkOrder,
+    appointment: Appointment,
+    *,
+    cancellation_fee_minor: int,
+    now: datetime,
 ) -> Payment | None:
     """Cancellation hook: release the authorisation or keep the fee (in a task)."""
     if cancellation_fee_minor < 0:
@@ -268,6 +280,7 @@ async def request_cancellation(
         CANCEL_TASK,
         {"payment_id": str(payment.id), "attempt": payment.attempt, "fee_minor": cancellation_fee_minor},
         dedupe_key=f"{CANCEL_TASK}:{payment.id}:{payment.attempt}",
+        now=now,
     )
     await record_event(
         session,
@@ -275,11 +288,12 @@ async def request_cancellation(
         "payment_cancellation_requested",
         actor=None,
         data={"payment_id": str(payment.id), "fee": cancellation_fee_minor, "currency": payment.currency},
+        now=now,
     )
     return payment
 
 
-async def request_capture(session: AsyncSession, order: WorkOrder) -> Payment | None:
+async def request_capture(session: AsyncSession, order: WorkOrder, *, now: datetime) -> Payment | None:
     """Completion hook: capture the order's (possibly adjusted) price in a task."""
     payment = await payment_for_order(session, order.id)
     if payment is None:
@@ -290,6 +304,7 @@ async def request_capture(session: AsyncSession, order: WorkOrder) -> Payment | 
         CAPTURE_TASK,
         {"payment_id": str(payment.id)},
         dedupe_key=f"{CAPTURE_TASK}:{payment.id}",
+        now=now,
     )
     return payment
 
@@ -298,7 +313,7 @@ async def request_capture(session: AsyncSession, order: WorkOrder) -> Payment | 
 
 
 async def authorize(
-    session: AsyncSession, gateway: PaymentGateway, payment_id: uuid.UUID, attempt: int
+    session: AsyncSession, gateway: PaymentGateway, payment_id: uuid.UUID, attempt: int, *, now: datetime
 ) -> Payment | None:
     # Lock order in tasks: the payment row first, the work order only after Stripe answered
     # (request flows hold the work order lock and never wait on a live payment's lock).
@@ -346,11 +361,13 @@ async def authorize(
         )
     except CardDeclined as declined:
         await _declined(
-            session, payment, code=declined.decline_code or declined.code, message=declined.message
+            session, payment, code=declined.decline_code or declined.code, message=declined.message, now=now
         )
         return payment
     except StripeRequestRejected as rejected:
-        await _declined(session, payment, code=rejected.code or "payment_rejected", message=rejected.message)
+        await _declined(
+            session, payment, code=rejected.code or "payment_rejected", message=rejected.message, now=now
+        )
         return payment
     _remember_intent(payment, state)
     if state.status == "requires_capture":
@@ -358,13 +375,14 @@ async def authorize(
         payment.status = PaymentStatus.AUTHORIZED
         payment.amount_authorized_minor = state.amount_minor
         payment.failure_code = payment.failure_reason = None
-        payment.updated_at = utcnow()
+        payment.updated_at = now
         await record_event(
             session,
             order,
             "payment_authorized",
             actor=None,
             data={"payment_id": str(payment.id), "amount": state.amount_minor, "intent": state.id},
+            now=now,
         )
     elif state.status in ("requires_action", "requires_payment_method", "canceled"):
         await _declined(
@@ -372,6 +390,7 @@ async def authorize(
             payment,
             code="authentication_required" if state.status == "requires_action" else "card_declined",
             message="Your bank did not approve this payment; please add another card.",
+            now=now,
         )
     else:  # processing: ask again later
         raise TransientStripeError(f"PaymentIntent {state.id} is {state.status}")
@@ -385,6 +404,7 @@ async def capture(
     payment_id: uuid.UUID,
     *,
     policy: MoneyPolicy | None = None,
+    now: datetime,
 ) -> Payment | None:
     policy = policy or load_policy()
     payment = await lock_payment(session, payment_id)
@@ -409,8 +429,8 @@ async def capture(
     shares = split(captured, policy, has_technician=order.technician_id is not None)
     order.price_minor = captured
     order.fee_minor = shares.fee_minor
-    order.updated_at = utcnow()
-    await _record_capture(session, payment, order, state, captured, policy, memo="visit completed")
+    order.updated_at = now
+    await _record_capture(session, payment, order, state, captured, policy, memo="visit completed", now=now)
     if wanted > payment.amount_authorized_minor:
         await record_event(
             session,
@@ -418,6 +438,7 @@ async def capture(
             "payment_capture_limited",
             actor=None,
             data={"wanted": wanted, "captured": captured, "authorized": payment.amount_authorized_minor},
+            now=now,
         )
     return payment
 
@@ -430,6 +451,7 @@ async def settle_cancellation(
     fee_minor: int,
     *,
     policy: MoneyPolicy | None = None,
+    now: datetime,
 ) -> Payment | None:
     policy = policy or load_policy()
     payment = await lock_payment(session, payment_id)
@@ -438,14 +460,14 @@ async def settle_cancellation(
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
         return payment  # failed, released or refunded already: nothing left to settle
     payment.cancellation_fee_minor = fee_minor
-    payment.updated_at = utcnow()
+    payment.updated_at = now
     if payment.status == PaymentStatus.PENDING:
         payment.status = PaymentStatus.CANCELED
         if fee_minor:
             payment.failure_reason = "Cancelled before the card was authorised; no fee collected."
         order = await lock_work_order(session, payment.work_order_id)
         await record_event(
-            session, order, "payment_cancelled", actor=None, data={"payment_id": str(payment.id)}
+            session, order, "payment_cancelled", actor=None, data={"payment_id": str(payment.id)}, now=now
         )
     elif payment.status == PaymentStatus.AUTHORIZED:
         assert payment.stripe_payment_intent_id is not None
@@ -458,7 +480,7 @@ async def settle_cancellation(
             payment.status = PaymentStatus.CANCELED
             order = await lock_work_order(session, payment.work_order_id)
             await record_event(
-                session, order, "payment_released", actor=None, data={"payment_id": str(payment.id)}
+                session, order, "payment_released", actor=None, data={"payment_id": str(payment.id)}, now=now
             )
         else:
             state = await gateway.capture(
@@ -468,16 +490,25 @@ async def settle_cancellation(
             )
             captured = state.amount_received_minor or fee
             order = await lock_work_order(session, payment.work_order_id)
-            await _record_capture(session, payment, order, state, captured, policy, memo="cancellation fee")
+            await _record_capture(
+                session, payment, order, state, captured, policy, memo="cancellation fee", now=now
+            )
     elif payment.status == PaymentStatus.CAPTURED:
         await _refund_down_to(
-            session, gateway, payment, collectable_fee(fee_minor, payment.amount_captured_minor), policy
+            session,
+            gateway,
+            payment,
+            collectable_fee(fee_minor, payment.amount_captured_minor),
+            policy,
+            now=now,
         )
     await session.flush()
     return payment
 
 
-async def reconcile_intent(session: AsyncSession, gateway: PaymentGateway, intent_id: str) -> Payment | None:
+async def reconcile_intent(
+    session: AsyncSession, gateway: PaymentGateway, intent_id: str, *, now: datetime
+) -> Payment | None:
     """A PaymentIntent webhook arrived: read Stripe's current state (order of events is irrelevant)."""
     found = (
         await session.execute(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
@@ -492,9 +523,14 @@ async def reconcile_intent(session: AsyncSession, gateway: PaymentGateway, inten
         payment.status = PaymentStatus.CANCELED
         payment.failure_code = "authorization_canceled"
         payment.failure_reason = "The card authorisation was cancelled or expired at Stripe."
-        payment.updated_at = utcnow()
+        payment.updated_at = now
         await record_event(
-            session, order, "payment_authorization_lost", actor=None, data={"payment_id": str(payment.id)}
+            session,
+            order,
+            "payment_authorization_lost",
+            actor=None,
+            data={"payment_id": str(payment.id)},
+            now=now,
         )
     return payment
 
@@ -517,13 +553,14 @@ async def _record_capture(
     policy: MoneyPolicy,
     *,
     memo: str,
+    now: datetime,
 ) -> None:
     from marketplace.payouts.service import schedule_payout
 
     _remember_intent(payment, state)
     payment.status = PaymentStatus.CAPTURED
     payment.amount_captured_minor = captured
-    payment.updated_at = utcnow()
+    payment.updated_at = now
     shares = split(captured, policy, has_technician=order.technician_id is not None)
     lines = [
         ledger.Line(ledger.customer_account(payment.customer_id), -captured, "charge"),
@@ -553,6 +590,7 @@ async def _record_capture(
             "earnings": shares.earnings_minor if order.technician_id else 0,
             "reason": memo,
         },
+        now=now,
     )
     if order.technician_id is not None and shares.earnings_minor > 0:
         await schedule_payout(
@@ -562,6 +600,7 @@ async def _record_capture(
             amount_minor=shares.earnings_minor,
             currency=payment.currency,
             policy=policy,
+            now=now,
         )
 
 
@@ -571,6 +610,8 @@ async def _refund_down_to(
     payment: Payment,
     keep_minor: int,
     policy: MoneyPolicy,
+    *,
+    now: datetime,
 ) -> None:
     """Refund a captured payment so that only `keep_minor` stays charged."""
     from marketplace.payouts.service import adjust_unpaid_payout
@@ -628,22 +669,25 @@ async def _refund_down_to(
             "amount": refund_amount,
             "kept": keep_minor,
         },
+        now=now,
     )
     if technician is not None:
         await adjust_unpaid_payout(session, work_order_id=order.id, new_amount_minor=shares.earnings_minor)
 
 
-async def _declined(session: AsyncSession, payment: Payment, *, code: str, message: str) -> None:
+async def _declined(
+    session: AsyncSession, payment: Payment, *, code: str, message: str, now: datetime
+) -> None:
     order = await lock_work_order(session, payment.work_order_id)
     payment.status = PaymentStatus.FAILED
     payment.failure_code = code[:64]
     payment.failure_reason = message[:500]
-    payment.updated_at = utcnow()
+    payment.updated_at = now
     if payment.appointment_id is not None:
         appointment = await session.get(Appointment, payment.appointment_id)
         if appointment is not None and appointment.status == AppointmentStatus.BOOKED:
             appointment.status = AppointmentStatus.CANCELLED
-            appointment.cancelled_at = utcnow()
+            appointment.cancelled_at = now
     if S(order.status) in BOOKED_STATES:
         await transition(
             session,
@@ -652,6 +696,7 @@ async def _declined(session: AsyncSession, payment: Payment, *, code: str, messa
             actor=None,
             reason=f"Payment declined ({code}); the appointment was released",
             data={"payment_id": str(payment.id)},
+            now=now,
         )
     await record_event(
         session,
@@ -664,6 +709,7 @@ async def _declined(session: AsyncSession, payment: Payment, *, code: str, messa
             "code": code,
             "problem_type": PROBLEM_BASE + PaymentDeclined.slug,
         },
+        now=now,
     )
     await _notify_customer(
         session,

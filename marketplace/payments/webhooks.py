@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import stripe
@@ -21,7 +22,6 @@ from marketplace.external_events import ExternalEvent, record_external_event
 from marketplace.payments import service as payments
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payouts import service as payouts
-from marketplace.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def verify(payload: bytes, signature_header: str | None, secret: str | None) -> 
 
 
 async def receive(
-    session: AsyncSession, payload: bytes, signature_header: str | None, secret: str | None
+    session: AsyncSession, payload: bytes, signature_header: str | None, secret: str | None, *, now: datetime
 ) -> ExternalEvent | None:
     """Verify and store; the new row (handled by a task), or None when already received."""
     event = verify(payload, signature_header, secret)
@@ -74,21 +74,24 @@ async def receive(
             HANDLE_TASK,
             {"external_event_id": str(stored.id)},
             dedupe_key=f"{HANDLE_TASK}:{event['id']}",
+            now=now,
         )
     return stored
 
 
-async def handle(session: AsyncSession, gateway: PaymentGateway, external_event_id: uuid.UUID) -> None:
+async def handle(
+    session: AsyncSession, gateway: PaymentGateway, external_event_id: uuid.UUID, *, now: datetime
+) -> None:
     event = await session.get(ExternalEvent, external_event_id)
     if event is None or event.processed_at is not None:
         return
     obj: dict[str, Any] = (event.payload.get("data") or {}).get("object") or {}
     object_id = obj.get("id")
     if event.type.startswith("account.") and isinstance(object_id, str):
-        await payouts.sync_account(session, gateway, object_id)
+        await payouts.sync_account(session, gateway, object_id, now=now)
     elif event.type.startswith("payment_intent.") and isinstance(object_id, str):
-        await payments.reconcile_intent(session, gateway, object_id)
+        await payments.reconcile_intent(session, gateway, object_id, now=now)
     else:
         log.info("stripe event ignored", extra={"type": event.type, "event_id": event.event_id})
-    event.processed_at = utcnow()
+    event.processed_at = now
     await session.flush()

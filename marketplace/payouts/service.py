@@ -30,7 +30,6 @@ from marketplace.payouts.models import AccountLinkStatus, Payout, PayoutAccountL
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
-from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ async def schedule_payout(
     amount_minor: int,
     currency: str,
     policy: MoneyPolicy | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Payout:
     """One payout per work order, due after the hold period (called in the capture transaction)."""
     policy = policy or load_policy()
@@ -88,7 +87,7 @@ async def schedule_payout(
         amount_minor=amount_minor,
         currency=currency,
         status=PayoutStatus.PENDING,
-        available_at=(now or utcnow()) + timedelta(seconds=policy.payout_hold_s),
+        available_at=(now) + timedelta(seconds=policy.payout_hold_s),
     )
     session.add(payout)
     await session.flush()
@@ -98,6 +97,7 @@ async def schedule_payout(
         {"payout_id": str(payout.id)},
         dedupe_key=f"{TRANSFER_TASK}:{payout.id}",
         run_at=payout.available_at,
+        now=now,
     )
     return payout
 
@@ -134,9 +134,8 @@ async def adjust_unpaid_payout(
 
 
 async def transfer(
-    session: AsyncSession, gateway: PaymentGateway, payout_id: uuid.UUID, *, now: datetime | None = None
+    session: AsyncSession, gateway: PaymentGateway, payout_id: uuid.UUID, *, now: datetime
 ) -> Payout | None:
-    now = now or utcnow()
     payout = await _lock(session, Payout, payout_id)
     if payout is None or payout.status in (PayoutStatus.PAID, PayoutStatus.CANCELED):
         return payout
@@ -177,7 +176,7 @@ async def transfer(
         return payout
     payout.status = PayoutStatus.PAID
     payout.stripe_transfer_id = transfer_id
-    payout.paid_at = utcnow()
+    payout.paid_at = now
     payout.failure_reason = None
     await ledger.post(
         session,
@@ -198,11 +197,10 @@ async def release_held_payouts(
     session: AsyncSession,
     *,
     technician_id: uuid.UUID | None = None,
-    now: datetime | None = None,
+    now: datetime,
     limit: int = 500,
 ) -> int:
     """Put HELD payouts of technicians who can now be paid back in the queue (the sweeper)."""
-    now = now or utcnow()
     query = (
         select(Payout)
         .join(Technician, col(Technician.id) == col(Payout.technician_id))
@@ -223,7 +221,7 @@ async def release_held_payouts(
         payout.status = PayoutStatus.PENDING
         payout.failure_reason = None
         due = max(payout.available_at, now)
-        await outbox.enqueue(session, TRANSFER_TASK, {"payout_id": str(payout.id)}, run_at=due)
+        await outbox.enqueue(session, TRANSFER_TASK, {"payout_id": str(payout.id)}, run_at=due, now=now)
         released += 1
     await session.flush()
     return released
@@ -232,14 +230,20 @@ async def release_held_payouts(
 # ---------------------------------------------------------------------------- Connect accounts
 
 
-async def request_account_link(session: AsyncSession, principal: Principal) -> PayoutAccountLink:
+async def request_account_link(
+    session: AsyncSession, principal: Principal, *, now: datetime
+) -> PayoutAccountLink:
     """Technician asks for an onboarding link; a task creates the account (if needed) and the link."""
     technician = await _own_technician(session, principal)
     link = PayoutAccountLink(technician_id=technician.id)
     session.add(link)
     await session.flush()
     await outbox.enqueue(
-        session, ACCOUNT_LINK_TASK, {"link_id": str(link.id)}, dedupe_key=f"{ACCOUNT_LINK_TASK}:{link.id}"
+        session,
+        ACCOUNT_LINK_TASK,
+        {"link_id": str(link.id)},
+        dedupe_key=f"{ACCOUNT_LINK_TASK}:{link.id}",
+        now=now,
     )
     return link
 
@@ -288,7 +292,9 @@ async def create_account_link(
     return link
 
 
-async def sync_account(session: AsyncSession, gateway: PaymentGateway, account_id: str) -> Technician | None:
+async def sync_account(
+    session: AsyncSession, gateway: PaymentGateway, account_id: str, *, now: datetime
+) -> Technician | None:
     """Refresh `payouts_enabled` from Stripe's current view of the account; release held payouts."""
     found = await session.scalar(select(Technician.id).where(Technician.stripe_account_id == account_id))
     if found is None:
@@ -299,7 +305,7 @@ async def sync_account(session: AsyncSession, gateway: PaymentGateway, account_i
     was_enabled = technician.payouts_enabled
     technician.payouts_enabled = state.payouts_enabled
     if state.payouts_enabled and not was_enabled:
-        await release_held_payouts(session, technician_id=technician.id)
+        await release_held_payouts(session, technician_id=technician.id, now=now)
     await session.flush()
     return technician
 

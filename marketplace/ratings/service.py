@@ -65,5 +65,5 @@ async def review_visit(
         .where(Technician.id == order.technician_id)  # type: ignore[arg-type]
         .values(rating_sum=Technician.rating_sum + stars, rating_count=Technician.rating_count + 1)
     )
-    await record_event(session, order, "reviewed", actor=principal, data={"stars": stars})
+    await record_event(session, order, "reviewed", actor=principal, data={"stars": stars}, now=now)
     return review

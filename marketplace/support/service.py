@@ -78,6 +78,7 @@ async def request_human(
         actor=principal,
         reason=reason,
         data={"callback_id": str(callback.id)},
+        now=now,
     )
     await send_notification(
         session,
@@ -132,6 +133,7 @@ async def resolve_callback(
                 actor=principal,
                 reason=outcome,
                 data={"callback_id": str(callback.id)},
+                now=now,
             )
     await session.flush()
     return callback

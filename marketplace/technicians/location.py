@@ -25,7 +25,6 @@ from marketplace.auth import Principal
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.technicians.models import LocationPing, Technician
 from marketplace.technicians.service import get_technician, own_technician_id
-from marketplace.timeutil import utcnow
 
 STALE_AFTER = timedelta(hours=24)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -50,12 +49,11 @@ class PingResult:
 
 
 async def record_pings(
-    session: AsyncSession, principal: Principal, pings: Sequence[Ping], *, now: datetime | None = None
+    session: AsyncSession, principal: Principal, pings: Sequence[Ping], *, now: datetime
 ) -> PingResult:
     technician_id = own_technician_id(principal)
     if await session.get(Technician, technician_id) is None:
         raise NotFound("No technician profile for this login")
-    now = now or utcnow()
     if len(pings) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} pings per batch", field="pings")
     await get_technician(session, technician_id)  # a token without a technician row: 404

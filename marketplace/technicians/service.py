@@ -30,7 +30,6 @@ from marketplace.technicians.models import (
     TechnicianSkill,
     TechnicianStatus,
 )
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role, User
 
 
@@ -241,11 +240,10 @@ async def add_certification(
     number: str,
     issuer: str,
     expires_at: datetime | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Certification:
     """Declare a certification; it counts for dispatch once an admin verifies it."""
     technician_id = own_technician_id(principal)
-    now = now or utcnow()
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("This certification has already expired", field="expires_at")
     await get_technician(session, technician_id)
@@ -274,6 +272,7 @@ async def set_technician_status(
     target: TechnicianStatus,
     *,
     reason: str | None,
+    now: datetime,
 ) -> Technician:
     """Admin: verify (-> active), suspend, or reinstate. Repeating the same move is a no-op."""
     principal.require(Role.ADMIN)
@@ -291,7 +290,9 @@ async def set_technician_status(
     if target is TechnicianStatus.SUSPENDED:
         from marketplace.offers.service import withdraw_pending_offers_of_technician
 
-        await withdraw_pending_offers_of_technician(session, technician_id, reason=reason or "suspended")
+        await withdraw_pending_offers_of_technician(
+            session, technician_id, reason=reason or "suspended", now=now
+        )
     return tech
 
 
@@ -302,7 +303,7 @@ async def review_certification(
     certification_id: uuid.UUID,
     *,
     approve: bool,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Certification:
     """Admin: verify or reject a declared certification (idempotent for the same decision)."""
     principal.require(Role.ADMIN)
@@ -314,7 +315,7 @@ async def review_certification(
         return cert
     cert.status = target.value
     cert.verified_by = principal.user_id
-    cert.verified_at = now or utcnow()
+    cert.verified_at = now
     await session.flush()
     return cert
 

@@ -25,7 +25,6 @@ from marketplace.pagination import Page, keyset_page
 from marketplace.technicians.errors import InvalidWindow, ShiftOverlap
 from marketplace.technicians.models import Shift, ShiftTemplate, TimeOff
 from marketplace.technicians.service import get_technician, own_technician_id
-from marketplace.timeutil import utcnow
 
 MAX_WINDOW = timedelta(hours=16)
 MAX_RANGE = timedelta(days=62)
@@ -179,7 +178,7 @@ async def set_shift_templates(
     principal: Principal,
     slots: Sequence[WeeklySlot],
     *,
-    now: datetime | None = None,
+    now: datetime,
     days_ahead: int = TEMPLATE_DAYS_AHEAD,
 ) -> list[ShiftTemplate]:
     """Replace the weekly template and re-expand it `days_ahead` days ahead.
@@ -189,7 +188,6 @@ async def set_shift_templates(
     """
     technician_id = own_technician_id(principal)
     _check_slots(slots)
-    now = now or utcnow()
     await get_technician(session, technician_id, lock=True)
     old_ids = select(ShiftTemplate.id).where(ShiftTemplate.technician_id == technician_id)
     await session.execute(
@@ -247,7 +245,7 @@ async def expand_templates(
     session: AsyncSession,
     technician_id: uuid.UUID,
     *,
-    now: datetime | None = None,
+    now: datetime,
     days_ahead: int = TEMPLATE_DAYS_AHEAD,
     locked: bool = False,
 ) -> int:
@@ -255,7 +253,6 @@ async def expand_templates(
 
     Returns how many shifts were added. Running it again adds nothing new.
     """
-    now = now or utcnow()
     tech = await get_technician(session, technician_id, lock=not locked)
     templates = list(
         (
@@ -348,9 +345,8 @@ async def delete_time_off(session: AsyncSession, principal: Principal, time_off_
     await session.flush()
 
 
-async def expand_all_templates(session: AsyncSession, *, now: datetime | None = None) -> int:
+async def expand_all_templates(session: AsyncSession, *, now: datetime) -> int:
     """Daily job: extend every technician's template shifts `TEMPLATE_DAYS_AHEAD` days ahead."""
-    now = now or utcnow()
     ids = (await session.execute(select(ShiftTemplate.technician_id).distinct())).scalars().all()
     total = 0
     for technician_id in sorted(ids):

@@ -29,7 +29,6 @@ from marketplace.pagination import Page, keyset_page
 from marketplace.payments import hooks as payment_hooks
 from marketplace.technicians.models import Technician
 from marketplace.technicians.service import own_technician_id
-from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 from marketplace.visits.models import VisitStep, VisitStepKind
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -144,11 +143,10 @@ async def update_visit_status(
     step: VisitStepKind,
     report: StepReport,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> VisitView:
     """Advance the visit one step (idempotent per step; illegal steps raise 409)."""
     technician_id = own_technician_id(principal)
-    now = now or utcnow()
     if step is VisitStepKind.FAILED and not (report.notes and report.notes.strip()):
         raise InvalidInput("Say what went wrong in `notes` when a visit fails", field="notes")
     if (report.lat is None) != (report.lng is None):
@@ -163,7 +161,9 @@ async def update_visit_status(
     if done is not None:
         return await _view(session, order, key, replayed=True)
 
-    await transition(session, order, WorkOrderStatus(step.value), actor=principal, reason=report.notes)
+    await transition(
+        session, order, WorkOrderStatus(step.value), actor=principal, reason=report.notes, now=now
+    )
     tech = await session.get(Technician, technician_id)
     assert tech is not None
     appointment = await live_appointment(session, order.id)
@@ -195,16 +195,27 @@ async def update_visit_status(
     await session.flush()
     if eta is not None:
         await record_event(
-            session, order, "eta_updated", actor=principal, data={"eta": eta.isoformat(), "step": step.value}
+            session,
+            order,
+            "eta_updated",
+            actor=principal,
+            data={"eta": eta.isoformat(), "step": step.value},
+            now=now,
         )
-    await _tell_customer(session, order, key, step, eta)
+    await _tell_customer(session, order, key, step, eta, now=now)
     if step is VisitStepKind.COMPLETED:
-        await payment_hooks.on_visit_completed(session, order)
+        await payment_hooks.on_visit_completed(session, order, now=now)
     return await _view(session, order, key)
 
 
 async def _tell_customer(
-    session: AsyncSession, order: WorkOrder, key: str, step: VisitStepKind, eta: datetime | None
+    session: AsyncSession,
+    order: WorkOrder,
+    key: str,
+    step: VisitStepKind,
+    eta: datetime | None,
+    *,
+    now: datetime,
 ) -> None:
     user_id = (
         await session.execute(select(User.id).where(User.customer_id == order.customer_id).limit(1))
@@ -224,6 +235,7 @@ async def _tell_customer(
             "work_order_id": str(order.id),
             "data": {"eta": eta.isoformat() if eta else None},
         },
+        now=now,
     )
 
 

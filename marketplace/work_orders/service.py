@@ -226,6 +226,7 @@ async def escalate_ticket(
             "sla_due_at": sla_due.isoformat(),
             "response_due_at": response_due.isoformat(),
         },
+        now=now,
     )
     await transition(
         session,
@@ -234,13 +235,14 @@ async def escalate_ticket(
         actor=actor,
         reason=f"triaged as {category.code}" if category else "skills given by the agent",
         data={"required_skills": order.required_skills, "duration_s": order.duration_s},
+        now=now,
     )
     await _flag_if_unplaceable(session, order, customer, actor=actor, now=now, horizon_days=horizon_days)
-    await _dispatch_now_if_urgent(session, order)
+    await _dispatch_now_if_urgent(session, order, now=now)
     return EscalationResult(EscalationOutcome.CREATED, order, category=order.category_code)
 
 
-async def _dispatch_now_if_urgent(session: AsyncSession, order: WorkOrder) -> None:
+async def _dispatch_now_if_urgent(session: AsyncSession, order: WorkOrder, *, now: datetime) -> None:
     """Urgent orders start the instant offer cascade as soon as this transaction commits,
     instead of waiting for the periodic sweep (which remains the safety net). The dedupe key
     is the one the sweep uses for "no offers yet", so the two never double up."""
@@ -250,6 +252,7 @@ async def _dispatch_now_if_urgent(session: AsyncSession, order: WorkOrder) -> No
             INSTANT_DISPATCH_TASK,
             {"work_order_id": str(order.id)},
             dedupe_key=f"instant:{order.id}:0",
+            now=now,
         )
 
 
@@ -278,6 +281,7 @@ async def _append(
             actor=actor,
             reason=request.summary[:500],
             data={"entry": context["entries"][-1]},
+            now=now,
         )
     return EscalationResult(
         EscalationOutcome.EXISTING, order, category=order.category_code, context_appended=added
@@ -411,7 +415,7 @@ async def _flag_if_unplaceable(
         Availability.NO_AVAILABILITY: "no qualified technician is free in the booking horizon",
         Availability.NO_QUALIFIED_TECHNICIAN: "no qualified technician serves this location",
     }[found.availability]
-    await transition(session, order, S.NEEDS_CALLBACK, actor=None, reason=reason, data=data)
+    await transition(session, order, S.NEEDS_CALLBACK, actor=None, reason=reason, data=data, now=now)
     await send_notification(
         session,
         dedupe_key=f"needs-callback:{order.id}:{order.updated_at.isoformat()}",
@@ -460,12 +464,14 @@ async def expedite_work_order(
             "sla_due_at": sla_due.isoformat(),
             "price_minor": order.price_minor,
         },
+        now=now,
     )
     await outbox.enqueue(
         session,
         DISPATCH_TASK,
         {"work_order_id": str(order.id), "reason": "expedited"},
         dedupe_key=f"dispatch:{order.id}:expedite:{now.isoformat()}",
+        now=now,
     )
     return order
 

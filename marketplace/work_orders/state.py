@@ -8,6 +8,7 @@ same order should lock it first (`lock_work_order`).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,6 @@ from sqlmodel import select
 from marketplace.auth import Principal
 from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import IllegalTransition, NotFound
-from marketplace.timeutil import utcnow
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 from marketplace.work_orders.models import WorkOrderStatus as S
 
@@ -52,12 +52,25 @@ async def lock_work_order(session: AsyncSession, work_order_id: uuid.UUID) -> Wo
     return order
 
 
+_LAST_EVENT_AT = "fieldhand.work_order_events.last_at"
+
+
+def _event_time(session: AsyncSession, order_id: uuid.UUID, now: datetime) -> datetime:
+    """`now`, nudged by a microsecond per earlier event of the order in this unit of work, so
+    the events of one request (which share one `now`) keep the order they happened in."""
+    last: dict[uuid.UUID, datetime] = session.info.setdefault(_LAST_EVENT_AT, {})
+    at = now if order_id not in last else max(now, last[order_id] + timedelta(microseconds=1))
+    last[order_id] = at
+    return at
+
+
 async def transition(
     session: AsyncSession,
     order: WorkOrder,
     target: S,
     *,
     actor: Principal | None,
+    now: datetime,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> WorkOrderEvent:
@@ -69,9 +82,10 @@ async def transition(
             requested_status=target.value,
         )
     order.status = target.value
-    order.updated_at = utcnow()
+    order.updated_at = now
     event = WorkOrderEvent(
         work_order_id=order.id,
+        at=_event_time(session, order.id, now),
         kind="transition",
         from_status=current.value,
         to_status=target.value,
@@ -91,12 +105,14 @@ async def record_event(
     kind: str,
     *,
     actor: Principal | None,
+    now: datetime,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> WorkOrderEvent:
     """A notable change that is not a status move (context appended, expedite, ETA...)."""
     event = WorkOrderEvent(
         work_order_id=order.id,
+        at=_event_time(session, order.id, now),
         kind=kind,
         actor_user_id=actor.user_id if actor else None,
         actor_role=actor.role.value if actor else "system",

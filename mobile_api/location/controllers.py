@@ -12,7 +12,7 @@ from marketplace.auth import requires
 from marketplace.technicians import location as service
 from marketplace.users.models import Role
 from mobile_api.common import Lat, Lng, aware, body, problem_responses
-from mobile_api.deps import CurrentPrincipal, DbSession
+from mobile_api.deps import CurrentPrincipal, DbSession, Now
 
 
 class PingIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,7 +54,11 @@ class LocationController(Controller):
 
     @post("", operation_id="postLocations", status_code=200, responses=problem_responses(422))
     async def post_locations(
-        self, data: Annotated[PingsIn, body(EXAMPLE)], db_session: DbSession, principal: CurrentPrincipal
+        self,
+        now: Now,
+        data: Annotated[PingsIn, body(EXAMPLE)],
+        db_session: DbSession,
+        principal: CurrentPrincipal,
     ) -> PingsOut:
         """Send up to 500 points at once (e.g. after being offline), in any order.
 
@@ -67,7 +71,7 @@ class LocationController(Controller):
             service.Ping(p.lat, p.lng, aware(p.recorded_at, f"pings[{i}].recorded_at"), p.accuracy_m)
             for i, p in enumerate(data.pings)
         ]
-        result = await service.record_pings(db_session, principal, pings)
+        result = await service.record_pings(db_session, principal, pings, now=now)
         latest = result.latest
         return PingsOut(
             accepted=result.accepted,

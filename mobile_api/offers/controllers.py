@@ -17,7 +17,7 @@ from marketplace.auth import requires
 from marketplace.offers import service
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, Money, body, money, problem_responses
-from mobile_api.deps import CurrentPrincipal, DbSession
+from mobile_api.deps import CurrentPrincipal, DbSession, Now
 
 
 class OfferStatusFilter(StrEnum):
@@ -167,6 +167,7 @@ class OffersController(Controller):
     )
     async def list_offers(
         self,
+        now: Now,
         db_session: DbSession,
         principal: CurrentPrincipal,
         status: Annotated[OfferStatusFilter | None, QueryParameter(required=False)] = None,
@@ -177,16 +178,21 @@ class OffersController(Controller):
         window, what you earn, when it expires and **why you** in plain words.
         `status=pending` lists only offers you can still accept."""
         page = await service.list_offers(
-            db_session, principal, status=status.value if status else None, cursor=cursor, limit=limit
+            db_session,
+            principal,
+            status=status.value if status else None,
+            cursor=cursor,
+            limit=limit,
+            now=now,
         )
         return OfferPage(items=[offer_out(v) for v in page.items], next_cursor=page.next_cursor)
 
     @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=problem_responses(404))
     async def get_offer(
-        self, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
+        self, now: Now, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
         """One of your offers (someone else's is 404)."""
-        return offer_out(await service.get_offer(db_session, principal, offer_id))
+        return offer_out(await service.get_offer(db_session, principal, offer_id, now=now))
 
     @post(
         "/offers/{offer_id:uuid}/accept",
@@ -195,12 +201,12 @@ class OffersController(Controller):
         responses=problem_responses(404, 409),
     )
     async def accept_offer(
-        self, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
+        self, now: Now, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
         """Take the job. If several technicians accept at once, exactly one wins; the others
         get 409 `offer-taken`. Expired offers: 409 `offer-expired`; withdrawn/declined:
         409 `offer-not-pending`. Retrying an accept that already succeeded returns the same offer."""
-        return offer_out(await service.accept_offer(db_session, principal, offer_id))
+        return offer_out(await service.accept_offer(db_session, principal, offer_id, now=now))
 
     @post(
         "/offers/{offer_id:uuid}/decline",
@@ -210,13 +216,16 @@ class OffersController(Controller):
     )
     async def decline_offer(
         self,
+        now: Now,
         offer_id: FromPath[uuid.UUID],
         data: Annotated[DeclineIn, body({"reason": "too far with today's traffic"})],
         db_session: DbSession,
         principal: CurrentPrincipal,
     ) -> OfferOut:
         """Say no, optionally with a reason (recorded). Retrying returns the first answer."""
-        return offer_out(await service.decline_offer(db_session, principal, offer_id, reason=data.reason))
+        return offer_out(
+            await service.decline_offer(db_session, principal, offer_id, reason=data.reason, now=now)
+        )
 
     @get("/missed-offers", operation_id="listMissedOffers")
     async def list_missed(

@@ -10,10 +10,9 @@ from litestar import Controller, get, patch, post
 from api.idempotency import idempotent
 from marketplace.auth import issue_token, requires
 from marketplace.technicians import service
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from mobile_api.common import aware, body, problem_responses
-from mobile_api.deps import AppSettings, CurrentPrincipal, DbSession
+from mobile_api.deps import AppSettings, CurrentPrincipal, DbSession, Now
 from mobile_api.onboarding.schemas import (
     CertificationIn,
     CertificationOut,
@@ -57,6 +56,7 @@ class OnboardingController(Controller):
     @idempotent(owner=_signup_owner)
     async def sign_up(
         self,
+        now: Now,
         data: Annotated[SignUpIn, body(SIGNUP_EXAMPLE)],
         db_session: DbSession,
         settings: AppSettings,
@@ -84,7 +84,9 @@ class OnboardingController(Controller):
             skills=[service.SkillLevel(s.code, s.level) for s in data.skills],
         )
         profile = await service.load_profile(db_session, tech.id)
-        return SignUpOut(technician=profile_out(profile, utcnow()), access_token=issue_token(settings, user))
+        return SignUpOut(
+            technician=profile_out(profile, now), access_token=issue_token(settings, user, now=now)
+        )
 
     @get(
         "/me",
@@ -92,9 +94,9 @@ class OnboardingController(Controller):
         guards=[requires(Role.TECHNICIAN)],
         opt={"problems": (404,)},
     )
-    async def get_profile(self, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
+    async def get_profile(self, now: Now, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
         """The signed-in technician's profile: skills, certifications (with live status), rates, status."""
-        return profile_out(await service.get_profile(db_session, principal), utcnow())
+        return profile_out(await service.get_profile(db_session, principal), now)
 
     @patch(
         "/me",
@@ -104,6 +106,7 @@ class OnboardingController(Controller):
     )
     async def update_profile(
         self,
+        now: Now,
         data: Annotated[
             ProfilePatch,
             body(
@@ -132,7 +135,7 @@ class OnboardingController(Controller):
             if data.skills is not None
             else None,
         )
-        return profile_out(await service.update_profile(db_session, principal, changes), utcnow())
+        return profile_out(await service.update_profile(db_session, principal, changes), now)
 
     @post(
         "/me/certifications",
@@ -143,6 +146,7 @@ class OnboardingController(Controller):
     @idempotent
     async def add_certification(
         self,
+        now: Now,
         data: Annotated[
             CertificationIn,
             body(
@@ -167,8 +171,9 @@ class OnboardingController(Controller):
             number=data.number,
             issuer=data.issuer,
             expires_at=expires,
+            now=now,
         )
-        return cert_out(cert, utcnow())
+        return cert_out(cert, now)
 
     @get(
         "/me/certifications",
@@ -177,9 +182,8 @@ class OnboardingController(Controller):
         opt={"problems": (404,)},
     )
     async def list_certifications(
-        self, db_session: DbSession, principal: CurrentPrincipal
+        self, now: Now, db_session: DbSession, principal: CurrentPrincipal
     ) -> list[CertificationOut]:
         """Your certifications with their live status (pending, verified, rejected, expired)."""
         profile = await service.get_profile(db_session, principal)
-        now = utcnow()
         return [cert_out(c, now) for c in profile.certifications]

@@ -14,7 +14,7 @@ from marketplace.auth import requires
 from marketplace.payouts import service
 from marketplace.payouts.models import PayoutAccountLink
 from marketplace.users.models import Role
-from mobile_api.deps import CurrentPrincipal, DbSession
+from mobile_api.deps import CurrentPrincipal, DbSession, Now
 
 
 class AccountLinkOut(msgspec.Struct):
@@ -62,13 +62,15 @@ class PayoutsController(Controller):
         status_code=202,
     )
     @idempotent
-    async def create_link(self, principal: CurrentPrincipal, db_session: DbSession) -> AccountLinkOut:
+    async def create_link(
+        self, now: Now, principal: CurrentPrincipal, db_session: DbSession
+    ) -> AccountLinkOut:
         """Ask for a Stripe Connect onboarding link (your payout account is created on first use).
 
         Answers 202 with a link request in `pending`; poll `getPayoutAccountLink` until it is
         `ready` and open `url` in a browser. Links expire after a few minutes: ask again then.
         """
-        return _link_out(await service.request_account_link(db_session, principal))
+        return _link_out(await service.request_account_link(db_session, principal, now=now))
 
     @get(
         "/account-links/{link_id:uuid}",

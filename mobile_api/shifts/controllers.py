@@ -14,7 +14,7 @@ from marketplace.auth import requires
 from marketplace.technicians import shifts as service
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, aware, body, problem_responses
-from mobile_api.deps import CurrentPrincipal, DbSession
+from mobile_api.deps import CurrentPrincipal, DbSession, Now
 from mobile_api.shifts.schemas import (
     SetShiftsIn,
     SetTemplatesIn,
@@ -107,6 +107,7 @@ class ShiftsController(Controller):
     @put("/shift-templates", operation_id="setShiftTemplates", responses=problem_responses(422))
     async def set_templates(
         self,
+        now: Now,
         data: Annotated[
             SetTemplatesIn,
             body(
@@ -124,7 +125,7 @@ class ShiftsController(Controller):
         """Replace your weekly availability (local times). Shifts are generated 14 days ahead;
         occurrences clashing with a one-off shift or time off are skipped."""
         slots = [service.WeeklySlot(s.weekday, minutes(s.start), minutes(s.end)) for s in data.templates]
-        rows = await service.set_shift_templates(db_session, principal, slots)
+        rows = await service.set_shift_templates(db_session, principal, slots, now=now)
         return [SlotOut(str(t.id), t.weekday, hhmm(t.start_minute), hhmm(t.end_minute)) for t in rows]
 
     @get("/shift-templates", operation_id="listShiftTemplates")

@@ -16,7 +16,7 @@ from marketplace.users.models import Role
 from marketplace.visits import service
 from marketplace.visits.models import VisitStepKind
 from mobile_api.common import Cursor, Lat, Limit, Lng, body, problem_responses
-from mobile_api.deps import CurrentPrincipal, DbSession
+from mobile_api.deps import CurrentPrincipal, DbSession, Now
 
 
 class PartIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -141,6 +141,7 @@ class VisitsController(Controller):
     )
     async def update_status(
         self,
+        now: Now,
         work_order_id: FromPath[uuid.UUID],
         data: Annotated[
             StatusIn,
@@ -171,5 +172,7 @@ class VisitsController(Controller):
             lat=data.lat,
             lng=data.lng,
         )
-        view = await service.update_visit_status(db_session, principal, work_order_id, data.status, report)
+        view = await service.update_visit_status(
+            db_session, principal, work_order_id, data.status, report, now=now
+        )
         return visit_out(view)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from arq.connections import RedisSettings
@@ -15,6 +16,7 @@ from sqlmodel import col, select
 
 from marketplace.auth import create_user, issue_token
 from marketplace.catalog.models import ServiceCategory, Skill
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
 from marketplace.outbox import OutboxStatus, OutboxTask
@@ -43,6 +45,16 @@ async def seed_catalog(sf: SF) -> None:
                 base_price_minor=12_000,
             )
         )
+
+
+REGION_ZONE = ZoneInfo("Europe/Amsterdam")  # the default region's zone (FIELDHAND_DEFAULT_TIMEZONE)
+
+
+def tomorrow_local(hour: int, minute: int = 0) -> datetime:
+    """Tomorrow at hour:minute in the region's zone (as UTC), from the session's clock: inside
+    the day-ahead dispatch horizon whatever the hour the suite runs at."""
+    local_tomorrow = utcnow().astimezone(REGION_ZONE).date() + timedelta(days=1)
+    return datetime.combine(local_tomorrow, time(hour, minute), tzinfo=REGION_ZONE).astimezone(UTC)
 
 
 async def technician(
@@ -79,7 +91,7 @@ async def technician(
             display_name=name,
             technician_id=tech.id,
         )
-    return Login(user=user, token=issue_token(settings, user))
+    return Login(user=user, token=issue_token(settings, user, now=utcnow()))
 
 
 async def customer(
@@ -99,7 +111,7 @@ async def customer(
             display_name=row.name,
             customer_id=row.id,
         )
-    return Login(user=user, token=issue_token(settings, user))
+    return Login(user=user, token=issue_token(settings, user, now=utcnow()))
 
 
 def escalation(ticket: str, customer_ref: str, **extra: Any) -> dict[str, Any]:
@@ -145,8 +157,8 @@ async def run_worker(
 ) -> None:
     """Burst workers until nothing runnable is left (tasks enqueue follow-up tasks, some
     deferred by a few milliseconds), checking the outbox for work about to come due."""
+    from marketplace.clock import utcnow
     from marketplace.db import make_engine, make_session_factory
-    from marketplace.timeutil import utcnow
 
     engine = make_engine(settings) if sf is None else None
     factory = sf or make_session_factory(engine)  # type: ignore[arg-type]

@@ -9,30 +9,34 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
 from marketplace import outbox
+from marketplace.clock import utcnow
 from marketplace.offers.models import Offer
 from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrderEvent
 from tests.conftest import REDIS_URL
-from tests.e2e.helpers import SF, customer, escalation, seed_catalog, technician
+from tests.e2e.helpers import SF, customer, escalation, seed_catalog, technician, tomorrow_local
 from tests.factories import Factory
+from tests.travel import child_env
 from workers.queue import ArqQueue
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
+        **child_env(),
         "FIELDHAND_DATABASE_URL": settings.database_url,
         "FIELDHAND_REDIS_URL": REDIS_URL,
         "FIELDHAND_QUEUE_NAME": settings.queue_name,
@@ -42,7 +46,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         "FIELDHAND_ENVIRONMENT": "test",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
+        [sys.executable, "-m", "tests.travel", "arq", "workers.settings.WorkerSettings"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -74,13 +78,12 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
     session_factory: SF,
 ) -> None:
     await seed_catalog(session_factory)
-    day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     await technician(
         session_factory,
         e2e_settings,
         name="Solo",
         at=(52.36, 4.9),
-        shifts=[(day + timedelta(hours=7), day + timedelta(hours=19))],
+        shifts=[(tomorrow_local(7), tomorrow_local(19))],
     )
     agent = await factory.login(Role.AGENT)
     cust = await customer(session_factory, e2e_settings, "C-K")
@@ -105,9 +108,12 @@ async def test_worker_killed_mid_dispatch_run_leaves_no_lost_or_double_effect(
                 "dispatch.batch_region",
                 {"region": "default", "trigger": "crash-test"},
                 dedupe_key="crash-test",
+                now=utcnow(),
             )
             await s.commit()
-            await push_pending(session_factory, ArqQueue(redis, e2e_settings.queue_name), take_pending(s))
+            await push_pending(
+                session_factory, ArqQueue(redis, e2e_settings.queue_name), take_pending(s), now=utcnow()
+            )
     finally:
         await redis.aclose()
 

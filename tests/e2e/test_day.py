@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
@@ -17,16 +16,22 @@ from marketplace.payouts.models import Payout
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.users.models import Role
-from tests.e2e.helpers import SF, customer, escalation, failed_tasks, run_worker, seed_catalog, technician
+from tests.e2e.helpers import (
+    SF,
+    customer,
+    escalation,
+    failed_tasks,
+    run_worker,
+    seed_catalog,
+    technician,
+    tomorrow_local,
+)
 from tests.factories import Factory
 from tests.integration.money.helpers import complete_onboarding
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 M = "/mobile/v1"
-
-
-def tomorrow(hour: int) -> datetime:
-    day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day + timedelta(hours=hour)
 
 
 async def test_escalation_to_payout_and_rating(
@@ -38,7 +43,7 @@ async def test_escalation_to_payout_and_rating(
 ) -> None:
     client = e2e_client
     await seed_catalog(session_factory)
-    shift = [(tomorrow(6), tomorrow(20))]
+    shift = [(tomorrow_local(6), tomorrow_local(20))]
     tech = await technician(session_factory, e2e_settings, name="Tara", at=(52.36, 4.90), shifts=shift)
     await technician(session_factory, e2e_settings, name="Far Frank", at=(52.45, 4.80), shifts=shift)
     await technician(session_factory, e2e_settings, name="Junior", at=(52.37, 4.89), shifts=shift, level=1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.travel import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,10 +18,21 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_simulate_short_day_prints_sane_metrics(backend: str, database_url: str, tmp_path: Path) -> None:
     # SQLite is what `make run` uses on a fresh machine, so the simulation must work there too.
     url = database_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'sim.sqlite3'}"
-    env = {**os.environ, "FIELDHAND_DATABASE_URL": url, "FIELDHAND_REDIS_URL": ""}
+    env = {**child_env(), "FIELDHAND_DATABASE_URL": url, "FIELDHAND_REDIS_URL": ""}
     env.pop("FIELDHAND_STRIPE_API_KEY", None)
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "simulate", "--hours", "1", "--scale", "small", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "tests.travel",
+            "api.cli",
+            "simulate",
+            "--hours",
+            "1",
+            "--scale",
+            "small",
+            "--json",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.notifications.models import Notification
@@ -24,11 +25,20 @@ from marketplace.notifications.webhooks import WebhookConfig, verify
 from marketplace.offers.models import Offer
 from marketplace.outbox import OutboxStatus
 from marketplace.settings import Settings
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.conftest import REDIS_URL
-from tests.e2e.helpers import SF, customer, escalation, outbox_rows, run_worker, seed_catalog, technician
+from tests.e2e.helpers import (
+    SF,
+    customer,
+    escalation,
+    outbox_rows,
+    run_worker,
+    seed_catalog,
+    technician,
+    tomorrow_local,
+)
 from tests.factories import Factory
 from workers.context import TaskContext
 from workers.queue import ArqQueue
@@ -36,6 +46,8 @@ from workers.tasks import dispatch as dispatch_tasks
 from workers.tasks import sla as sla_tasks
 from workers.tasks._uow import CONFIG_KEY
 from workers.tasks.reminders import WEBHOOK_CONFIG_KEY
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 SECRET = "helpdesk-test-secret"
 
@@ -228,7 +240,7 @@ async def test_failing_webhook_is_retried_with_backoff(
 
     async with unit_of_work(session_factory) as s:
         await DEFAULT_NOTIFIER.send(
-            s, Message(dedupe_key="hook-1", kind="test", subject="hi", recipient_role="agent")
+            s, Message(dedupe_key="hook-1", kind="test", subject="hi", recipient_role="agent"), now=utcnow()
         )
     [row] = await outbox_rows(session_factory, "notifications.webhook")
     ctx = TaskContext(settings=e2e_settings, engine=engine, session_factory=session_factory, queue=None)
@@ -251,13 +263,12 @@ async def test_cancellation_triggers_replanning(
     task_ctx: TaskContext,
 ) -> None:
     await seed_catalog(session_factory)
-    day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     tech = await technician(
         session_factory,
         e2e_settings,
         name="Auto",
         at=(52.36, 4.9),
-        shifts=[(day + timedelta(hours=7), day + timedelta(hours=19))],
+        shifts=[(tomorrow_local(7), tomorrow_local(19))],
         auto_accept=True,
     )
     agent = await factory.login(Role.AGENT)

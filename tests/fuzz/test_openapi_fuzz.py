@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from marketplace.auth import issue_token
+from marketplace.clock import utcnow
 from marketplace.settings import Settings
 from marketplace.users.models import Role, User
 
@@ -44,7 +45,7 @@ def _token(settings_: Settings, role: Role) -> str:
         customer_id=uuid.uuid4() if role is Role.CUSTOMER else None,
         technician_id=uuid.uuid4() if role is Role.TECHNICIAN else None,
     )
-    return issue_token(settings_, user)
+    return issue_token(settings_, user, now=utcnow())
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from marketplace import outbox
+from marketplace.clock import utcnow
 from marketplace.notifications.models import Notification
 from marketplace.outbox import OutboxStatus, OutboxTask
 from marketplace.settings import Settings
@@ -77,7 +78,10 @@ async def test_task_run_twice_has_the_effect_of_once(
 ) -> None:
     async with session_factory() as session:
         task = await outbox.enqueue(
-            session, "notifications.send", {"dedupe_key": "twice", "kind": "test", "subject": "hello"}
+            session,
+            "notifications.send",
+            {"dedupe_key": "twice", "kind": "test", "subject": "hello"},
+            now=utcnow(),
         )
         await session.commit()
     ctx = TaskContext(settings=settings, engine=engine, session_factory=session_factory)  # type: ignore[arg-type]
@@ -139,14 +143,14 @@ async def test_sweeper_pushes_rows_that_were_never_pushed(
 ) -> None:
     async with session_factory() as session:  # committed, but the process "died" before pushing
         task = await outbox.enqueue(
-            session, "notifications.send", {"dedupe_key": "lost", "kind": "t", "subject": "s"}
+            session, "notifications.send", {"dedupe_key": "lost", "kind": "t", "subject": "s"}, now=utcnow()
         )
         task.created_at = task.created_at.replace(year=task.created_at.year - 1)
         await session.commit()
     redis = await create_pool(RedisSettings.from_dsn(REDIS_URL))
     try:
         swept = await outbox.sweep_stuck(
-            session_factory, ArqQueue(redis, settings.queue_name), stuck_after_s=60
+            session_factory, ArqQueue(redis, settings.queue_name), stuck_after_s=60, now=utcnow()
         )
         assert swept == 1
     finally:

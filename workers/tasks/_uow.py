@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,10 +26,14 @@ def dispatch_config(ctx: TaskContext) -> DispatchConfig:
     return config  # type: ignore[no-any-return]
 
 
-async def in_unit_of_work(ctx: TaskContext, body: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Cron bodies: one transaction, then hand the tasks it enqueued to the queue."""
+async def in_unit_of_work(
+    ctx: TaskContext, body: Callable[[AsyncSession], Awaitable[T]], *, now: datetime
+) -> T:
+    """Cron bodies: one transaction, then hand the tasks it enqueued to the queue.
+
+    `now` is the instant the cron job read once when it started."""
     async with unit_of_work(ctx.session_factory) as session:
         result = await body(session)
         pending = take_pending(session)
-    await push_pending(ctx.session_factory, ctx.queue, pending)
+    await push_pending(ctx.session_factory, ctx.queue, pending, now=now)
     return result

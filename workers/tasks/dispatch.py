@@ -1,5 +1,5 @@
 """Dispatch tasks and periodic jobs: instant cascade, per-region batch runs, re-planning,
-the offer-expiry sweeper and the held-payout sweeper (issue 7).
+the offer-expiry sweeper and the held-payout sweeper.
 
 Periodic jobs only *find* work and enqueue one outbox task per unit (an order, a region, a
 technician) with a dedupe key derived from the state they saw, so several workers share
@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import outbox
+from marketplace.clock import utcnow
 from marketplace.dispatching import batch, instant, replan
 from marketplace.offers.service import expire_due_offers
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from workers.context import TaskContext
 from workers.crons import Periodic, register
 from workers.registry import task
@@ -33,17 +35,21 @@ REPLAN_TASK = replan.REPLAN_TASK
 
 
 @task(INSTANT_TASK)
-async def instant_dispatch(session: AsyncSession, ctx: TaskContext, *, work_order_id: str) -> None:
-    result = await instant.instant_step(session, uuid.UUID(work_order_id), config=dispatch_config(ctx))
+async def instant_dispatch(
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, work_order_id: str
+) -> None:
+    result = await instant.instant_step(
+        session, uuid.UUID(work_order_id), config=dispatch_config(ctx), now=now
+    )
     log.info("instant dispatch step", extra={"work_order_id": work_order_id, "step": result.step.value})
 
 
 @task(BATCH_TASK)
 async def batch_region(
-    session: AsyncSession, ctx: TaskContext, *, region: str, trigger: str = "cron"
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, region: str, trigger: str = "cron"
 ) -> None:
     summary = await batch.run_region(
-        session, region, settings=ctx.settings, config=dispatch_config(ctx), trigger=trigger
+        session, region, settings=ctx.settings, config=dispatch_config(ctx), trigger=trigger, now=now
     )
     if summary.skipped:  # another run holds the region: run again shortly, do not drop it
         raise Retry(defer=5)
@@ -55,12 +61,18 @@ async def batch_region(
 
 @task(REPLAN_TASK)
 async def replan_technician(
-    session: AsyncSession, ctx: TaskContext, *, technician_id: str, reason: str, release_all: bool = False
+    session: AsyncSession,
+    ctx: TaskContext,
+    *,
+    now: datetime,
+    technician_id: str,
+    reason: str,
+    release_all: bool = False,
 ) -> None:
     summary = await replan.replan_technician(
         session,
         uuid.UUID(technician_id),
-        now=utcnow(),
+        now=now,
         settings=ctx.settings,
         config=dispatch_config(ctx),
         reason=reason,
@@ -74,6 +86,7 @@ async def replan_technician(
 
 async def sweep_urgent_orders(ctx: TaskContext) -> int:
     config = dispatch_config(ctx)
+    now = utcnow()
 
     async def body(session: AsyncSession) -> int:
         found = await instant.urgent_orders_needing_a_step(session, config=config)
@@ -83,15 +96,17 @@ async def sweep_urgent_orders(ctx: TaskContext) -> int:
                 INSTANT_TASK,
                 {"work_order_id": str(order_id)},
                 dedupe_key=f"instant:{order_id}:{offers_so_far}",
+                now=now,
             )
         return len(found)
 
-    return await in_unit_of_work(ctx, body)
+    return await in_unit_of_work(ctx, body, now=now)
 
 
 async def schedule_batch_runs(ctx: TaskContext) -> int:
     config = dispatch_config(ctx)
-    slot = to_epoch(utcnow()) // max(config.batch_every_s, 30)
+    now = utcnow()
+    slot = to_epoch(now) // max(config.batch_every_s, 30)
 
     async def body(session: AsyncSession) -> int:
         regions = await batch.regions_with_open_work(session)
@@ -101,17 +116,19 @@ async def schedule_batch_runs(ctx: TaskContext) -> int:
                 BATCH_TASK,
                 {"region": region, "trigger": "cron"},
                 dedupe_key=f"batch:{region}:{slot}",
+                now=now,
             )
         return len(regions)
 
-    return await in_unit_of_work(ctx, body)
+    return await in_unit_of_work(ctx, body, now=now)
 
 
 async def sweep_changes(ctx: TaskContext) -> int:
     config = dispatch_config(ctx)
+    now = utcnow()
 
     async def body(session: AsyncSession) -> int:
-        changes = await replan.changes_needing_replan(session, now=utcnow(), config=config)
+        changes = await replan.changes_needing_replan(session, now=now, config=config)
         for change in changes:
             await outbox.enqueue(
                 session,
@@ -122,6 +139,7 @@ async def sweep_changes(ctx: TaskContext) -> int:
                     "release_all": change.release_all,
                 },
                 dedupe_key=change.dedupe_key[:200],
+                now=now,
             )
             if change.region:
                 await outbox.enqueue(
@@ -129,15 +147,21 @@ async def sweep_changes(ctx: TaskContext) -> int:
                     BATCH_TASK,
                     {"region": change.region, "trigger": change.reason},
                     dedupe_key=f"batch:{change.region}:{change.dedupe_key}"[:200],
+                    now=now,
                 )
         return len(changes)
 
-    return await in_unit_of_work(ctx, body)
+    return await in_unit_of_work(ctx, body, now=now)
 
 
 async def expire_offers(ctx: TaskContext) -> int:
-    """Issue 5's expiry (pending offers past expiry -> expired, next round enqueued)."""
-    return await in_unit_of_work(ctx, expire_due_offers)
+    """Pending offers past expiry -> expired, next round enqueued."""
+    now = utcnow()
+
+    async def body(session: AsyncSession) -> int:
+        return await expire_due_offers(session, now=now)
+
+    return await in_unit_of_work(ctx, body, now=now)
 
 
 register(Periodic("dispatch.instant_sweep", sweep_urgent_orders, 30))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ async def send(
     session: AsyncSession,
     ctx: TaskContext,
     *,
+    now: datetime,
     dedupe_key: str,
     kind: str,
     subject: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,11 +13,11 @@ from workers.registry import task
 
 
 @task("offers.next_round")
-async def next_round(session: AsyncSession, ctx: TaskContext, *, work_order_id: str) -> None:
-    await offer_next_round(session, uuid.UUID(work_order_id))
+async def next_round(session: AsyncSession, ctx: TaskContext, *, now: datetime, work_order_id: str) -> None:
+    await offer_next_round(session, uuid.UUID(work_order_id), now=now)
 
 
 @task("offers.expire_due")
-async def expire_due(session: AsyncSession, ctx: TaskContext) -> None:
+async def expire_due(session: AsyncSession, ctx: TaskContext, *, now: datetime) -> None:
     """Meant for a cron (every minute): pending offers past expiry become expired."""
-    await expire_due_offers(session)
+    await expire_due_offers(session, now=now)

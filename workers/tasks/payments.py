@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from arq import Retry
@@ -59,42 +60,48 @@ async def retrying(session: AsyncSession, name: str, args: dict[str, Any], call:
 
 
 @task(service.AUTHORIZE_TASK)
-async def authorize(session: AsyncSession, ctx: TaskContext, *, payment_id: str, attempt: int) -> None:
+async def authorize(
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, payment_id: str, attempt: int
+) -> None:
     await retrying(
         session,
         service.AUTHORIZE_TASK,
         {"payment_id": payment_id, "attempt": attempt},
-        service.authorize(session, gateway_for(ctx), uuid.UUID(payment_id), attempt),
+        service.authorize(session, gateway_for(ctx), uuid.UUID(payment_id), attempt, now=now),
     )
 
 
 @task(service.CAPTURE_TASK)
-async def capture(session: AsyncSession, ctx: TaskContext, *, payment_id: str) -> None:
+async def capture(session: AsyncSession, ctx: TaskContext, *, now: datetime, payment_id: str) -> None:
     await retrying(
         session,
         service.CAPTURE_TASK,
         {"payment_id": payment_id},
-        service.capture(session, gateway_for(ctx), uuid.UUID(payment_id)),
+        service.capture(session, gateway_for(ctx), uuid.UUID(payment_id), now=now),
     )
 
 
 @task(service.CANCEL_TASK)
 async def settle_cancellation(
-    session: AsyncSession, ctx: TaskContext, *, payment_id: str, attempt: int, fee_minor: int
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, payment_id: str, attempt: int, fee_minor: int
 ) -> None:
     await retrying(
         session,
         service.CANCEL_TASK,
         {"payment_id": payment_id, "attempt": attempt, "fee_minor": fee_minor},
-        service.settle_cancellation(session, gateway_for(ctx), uuid.UUID(payment_id), attempt, fee_minor),
+        service.settle_cancellation(
+            session, gateway_for(ctx), uuid.UUID(payment_id), attempt, fee_minor, now=now
+        ),
     )
 
 
 @task(webhooks.HANDLE_TASK)
-async def handle_stripe_event(session: AsyncSession, ctx: TaskContext, *, external_event_id: str) -> None:
+async def handle_stripe_event(
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, external_event_id: str
+) -> None:
     await retrying(
         session,
         webhooks.HANDLE_TASK,
         {"external_event_id": external_event_id},
-        webhooks.handle(session, gateway_for(ctx), uuid.UUID(external_event_id)),
+        webhooks.handle(session, gateway_for(ctx), uuid.UUID(external_event_id), now=now),
     )

@@ -1,15 +1,17 @@
 """Payout tasks (Stripe Connect) and the held-payout sweeper.
 
 `sweep_held_payouts(ctx)` is meant for a cron (e.g. every 10 minutes): it re-queues payouts
-held while the technician's account was not enabled. The lead wires it into WorkerSettings.
+held while the technician's account was not enabled.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.outbox import push_pending, take_pending
 from marketplace.payouts import service
@@ -19,17 +21,19 @@ from workers.tasks.payments import gateway_for, retrying
 
 
 @task(service.TRANSFER_TASK)
-async def transfer(session: AsyncSession, ctx: TaskContext, *, payout_id: str) -> None:
+async def transfer(session: AsyncSession, ctx: TaskContext, *, now: datetime, payout_id: str) -> None:
     await retrying(
         session,
         service.TRANSFER_TASK,
         {"payout_id": payout_id},
-        service.transfer(session, gateway_for(ctx), uuid.UUID(payout_id)),
+        service.transfer(session, gateway_for(ctx), uuid.UUID(payout_id), now=now),
     )
 
 
 @task(service.ACCOUNT_LINK_TASK)
-async def create_account_link(session: AsyncSession, ctx: TaskContext, *, link_id: str) -> None:
+async def create_account_link(
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, link_id: str
+) -> None:
     await retrying(
         session,
         service.ACCOUNT_LINK_TASK,
@@ -40,8 +44,9 @@ async def create_account_link(session: AsyncSession, ctx: TaskContext, *, link_i
 
 async def sweep_held_payouts(ctx: TaskContext) -> int:
     """Cron body: release held payouts of technicians whose accounts are now enabled."""
+    now = utcnow()
     async with unit_of_work(ctx.session_factory) as session:
-        released = await service.release_held_payouts(session)
+        released = await service.release_held_payouts(session, now=now)
         pending = take_pending(session)
-    await push_pending(ctx.session_factory, ctx.queue, pending)
+    await push_pending(ctx.session_factory, ctx.queue, pending, now=now)
     return released

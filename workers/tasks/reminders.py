@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from marketplace.clock import utcnow
 from marketplace.dispatching.notifier import WEBHOOK_TASK
 from marketplace.dispatching.reminders import ReminderSweep, send_reminders
 from marketplace.notifications.webhooks import (
@@ -19,7 +21,7 @@ from marketplace.notifications.webhooks import (
     send_webhook,
 )
 from marketplace.outbox import OutboxTask
-from marketplace.timeutil import to_epoch, utcnow
+from marketplace.timeutil import to_epoch
 from workers.context import TaskContext
 from workers.crons import Periodic, register
 from workers.registry import task
@@ -49,12 +51,12 @@ def http_client(ctx: TaskContext) -> httpx.AsyncClient:
 
 @task(WEBHOOK_TASK)
 async def deliver_webhook(
-    session: AsyncSession, ctx: TaskContext, *, event_id: str, payload: dict[str, Any]
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, event_id: str, payload: dict[str, Any]
 ) -> None:
     """POST the signed event; transient failures retry with exponential backoff."""
     try:
         await send_webhook(
-            http_client(ctx), webhook_config(ctx), event_id=event_id, payload=payload, now=to_epoch(utcnow())
+            http_client(ctx), webhook_config(ctx), event_id=event_id, payload=payload, now=to_epoch(now)
         )
     except TransientWebhookError as exc:
         attempts = (
@@ -70,11 +72,12 @@ async def deliver_webhook(
 
 async def remind(ctx: TaskContext) -> ReminderSweep:
     config = dispatch_config(ctx)
+    now = utcnow()
 
     async def body(session: AsyncSession) -> ReminderSweep:
-        return await send_reminders(session, now=utcnow(), config=config)
+        return await send_reminders(session, now=now, config=config)
 
-    return await in_unit_of_work(ctx, body)
+    return await in_unit_of_work(ctx, body, now=now)
 
 
 register(Periodic("reminders.send", remind, 60))

@@ -7,6 +7,7 @@ offer flow (issue 5) builds on the same event; this handler never assigns anyone
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from marketplace.bookings.dispatch_adapter import visit_for
 from marketplace.bookings.slots import load_pool
 from marketplace.customers.models import Customer
 from marketplace.notifications.service import send_notification
-from marketplace.timeutil import from_epoch, to_epoch, utcnow
+from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.state import TERMINAL, record_event
 from workers.context import TaskContext
@@ -26,13 +27,12 @@ from workers.registry import task
 
 @task("work_orders.dispatch_requested")
 async def dispatch_requested(
-    session: AsyncSession, ctx: TaskContext, *, work_order_id: str, reason: str
+    session: AsyncSession, ctx: TaskContext, *, now: datetime, work_order_id: str, reason: str
 ) -> None:
     order = await session.get(WorkOrder, uuid.UUID(work_order_id))
     if order is None or order.status in TERMINAL:
         return
     customer = await session.get(Customer, order.customer_id)
-    now = utcnow()
     now_s = to_epoch(now)
     pool = await load_pool(session, order, now, 1)
     data: dict[str, Any] = {"reason": reason, "candidates": []}
@@ -54,7 +54,7 @@ async def dispatch_requested(
         ]
     else:
         data["outcome"] = "no_qualified_technician"
-    await record_event(session, order, "dispatch_ranked", actor=None, reason=reason, data=data)
+    await record_event(session, order, "dispatch_ranked", actor=None, reason=reason, data=data, now=now)
     await send_notification(
         session,
         dedupe_key=f"dispatch-requested:{order.id}:{now_s}",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.auth import create_user, issue_token
 from marketplace.catalog.models import ServiceCategory, Skill
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.settings import Settings
 from marketplace.technicians.models import Shift, Technician, TechnicianSkill, TechnicianStatus
@@ -106,7 +107,7 @@ async def customer_login(
             customer_id=customer.id,
         )
         await s.commit()
-        return Login(user=user, token=issue_token(settings, user))
+        return Login(user=user, token=issue_token(settings, user, now=utcnow()))
 
 
 def escalation_body(ticket_id: str, customer_id: str, **overrides: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace.clock import utcnow
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.users.models import Role
@@ -27,6 +28,8 @@ from tests.integration.booking.helpers import (
     seed_catalog,
     tomorrow,
 )
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +69,7 @@ async def drive(
         if technician_id is not None:
             order.technician_id = technician_id
         for step in steps:
-            await transition(s, order, step, actor=None, reason="test")
+            await transition(s, order, step, actor=None, reason="test", now=utcnow())
         await s.commit()
 
 

@@ -31,6 +31,8 @@ from tests.integration.booking.helpers import (
 from workers.context import TaskContext
 from workers.runner import RunOutcome, execute_task
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 
 @pytest.fixture(autouse=True)
 async def catalog(session_factory: async_sessionmaker[AsyncSession]) -> None:

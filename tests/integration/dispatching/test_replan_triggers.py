@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.dispatching.replan import changes_needing_replan
 from marketplace.technicians.models import Technician
-from marketplace.timeutil import utcnow
 from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 SF = async_sessionmaker[AsyncSession]
 

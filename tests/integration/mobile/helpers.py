@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.bookings.models import Appointment
 from marketplace.catalog.models import Skill
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
 from marketplace.offers.service import OfferRound, create_offers_for_work_order
 from marketplace.technicians.models import Certification, Shift, TechnicianSkill
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory, Login
@@ -146,6 +146,7 @@ async def open_work_order(
 async def offer_round(
     session_factory: async_sessionmaker[AsyncSession], work_order_id: uuid.UUID, **kw: Any
 ) -> OfferRound:
+    kw.setdefault("now", utcnow())
     async with unit_of_work(session_factory) as s:
         return await create_offers_for_work_order(s, work_order_id, **kw)
 

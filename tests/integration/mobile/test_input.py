@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
+from marketplace.clock import utcnow
 from marketplace.technicians.models import Shift
-from marketplace.timeutil import utcnow
 from tests.factories import Factory
 from tests.integration.mobile.helpers import (
     AMSTERDAM,
@@ -21,6 +22,8 @@ from tests.integration.mobile.helpers import (
     ready_technician,
     seed_skills,
 )
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 M = "/mobile/v1"
 DAY = (utcnow() + timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from marketplace.bookings.models import Appointment
-from marketplace.timeutil import utcnow
+from marketplace.clock import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 from tests.factories import Factory
 from tests.integration.mobile.helpers import AMSTERDAM, assert_problem, iso, offer_round, open_work_order
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 M = "/mobile/v1"
 

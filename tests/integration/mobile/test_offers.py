@@ -6,17 +6,18 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.offers.models import MissedOffer, Offer
 from marketplace.offers.service import expire_due_offers
 from marketplace.outbox import sweep_stuck
-from marketplace.timeutil import utcnow
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory
 from tests.integration.mobile.helpers import (
@@ -28,6 +29,8 @@ from tests.integration.mobile.helpers import (
     ready_technician,
     seed_skills,
 )
+
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 M = "/mobile/v1"
 
@@ -182,7 +185,7 @@ async def test_decline_is_recorded_and_next_round_asks_someone_else(
         if offers:
             break
         await asyncio.sleep(0.1)
-        await sweep_stuck(session_factory, app.state.queue, stuck_after_s=0)
+        await sweep_stuck(session_factory, app.state.queue, stuck_after_s=0, now=utcnow())
     assert [o["job"]["work_order_id"] for o in offers] == [str(order_id)]
     assert await pending_offers(client, first) == []
 
@@ -214,7 +217,7 @@ async def test_expired_offer_cannot_be_accepted(
 
     # the periodic sweep marks it expired for good and leaves a receipt
     async with unit_of_work(session_factory) as s:
-        assert await expire_due_offers(s) == 1
+        assert await expire_due_offers(s, now=utcnow()) == 1
     again = await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers)
     assert_problem(again, 409, "offer-expired")
     missed = (await client.get(f"{M}/missed-offers", headers=tech.headers)).json()["items"]

@@ -14,11 +14,11 @@ from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment
 from marketplace.catalog.models import ServiceCategory
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.outbox import OutboxStatus, OutboxTask
 from marketplace.payments.models import BillingProfile
 from marketplace.pricing.service import price_work_order
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from tests.factories import Factory, Login
@@ -135,7 +135,7 @@ async def run_handler(ctx: TaskContext, name: str, args: dict[str, Any]) -> None
     from workers.registry import handler_for
 
     async with unit_of_work(ctx.session_factory) as session:
-        await handler_for(name)(session, ctx, **args)
+        await handler_for(name)(session, ctx, now=utcnow(), **args)
 
 
 async def count_outbox(session_factory: async_sessionmaker[AsyncSession], name: str) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.external_events import ExternalEvent
 from marketplace.ledger import service as ledger
@@ -27,7 +28,6 @@ from marketplace.payments import hooks
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payouts.models import Payout, PayoutStatus
 from marketplace.technicians.models import Technician
-from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from tests.factories import Factory
@@ -47,6 +47,8 @@ from workers.registry import handler_for
 from workers.runner import RunOutcome, execute_task
 from workers.tasks.payouts import sweep_held_payouts
 
+pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
 PROBLEMS = "https://fieldhand.dev/problems/"
 SF = async_sessionmaker[AsyncSession]
 
@@ -59,7 +61,7 @@ async def book(sf: SF, booked: Booked) -> None:
         order = await session.get(WorkOrder, booked.order_id)
         appointment = await session.get(Appointment, booked.appointment_id)
         assert order is not None and appointment is not None
-        await hooks.on_appointment_booked(session, order, appointment)
+        await hooks.on_appointment_booked(session, order, appointment, now=utcnow())
 
 
 async def complete(sf: SF, booked: Booked) -> None:
@@ -67,7 +69,7 @@ async def complete(sf: SF, booked: Booked) -> None:
         order = await session.get(WorkOrder, booked.order_id)
         assert order is not None
         order.status = WorkOrderStatus.COMPLETED  # the visit flow's transition, not under test here
-        await hooks.on_visit_completed(session, order)
+        await hooks.on_visit_completed(session, order, now=utcnow())
 
 
 async def cancel(sf: SF, booked: Booked, fee: int) -> None:
@@ -76,7 +78,9 @@ async def cancel(sf: SF, booked: Booked, fee: int) -> None:
         appointment = await session.get(Appointment, booked.appointment_id)
         assert order is not None and appointment is not None
         appointment.status = AppointmentStatus.CANCELLED
-        await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee)
+        await hooks.on_appointment_cancelled(
+            session, order, appointment, cancellation_fee_minor=fee, now=utcnow()
+        )
 
 
 async def payment_of(sf: SF, booked: Booked) -> Payment:
@@ -410,7 +414,7 @@ async def test_card_decline_is_a_clear_problem_and_nothing_stays_booked(
         )
         session.add(fresh)
         await session.flush()
-        await hooks.on_appointment_booked(session, order, fresh)
+        await hooks.on_appointment_booked(session, order, fresh, now=utcnow())
     await run_tasks(task_ctx)
     retried = await payment_of(session_factory, booked)
     assert retried.status == PaymentStatus.AUTHORIZED and retried.attempt == 2
@@ -515,7 +519,7 @@ async def test_transfer_killed_after_stripe_answered_is_not_sent_twice(
 
     # the worker calls Stripe, then dies before committing: our transaction rolls back
     async with session_factory() as session:
-        await handler_for("payouts.transfer")(session, task_ctx, payout_id=str(payout.id))
+        await handler_for("payouts.transfer")(session, task_ctx, now=utcnow(), payout_id=str(payout.id))
         await session.rollback()
     assert (await payout_of(session_factory, booked)).status == PayoutStatus.PENDING
     sent = [
