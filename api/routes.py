@@ -10,6 +10,7 @@ from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
 from api.dispatch_console.controllers import DispatchConsoleController
 from api.escalations.controllers import EscalationController
+from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
@@ -28,4 +29,5 @@ CONTROLLERS: list[Any] = [
     PaymentsController,
     StripeWebhookController,
     DispatchConsoleController,
+    MessagesController,
 ]

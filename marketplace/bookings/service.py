@@ -40,6 +40,7 @@ from marketplace.bookings.slots import (
 from marketplace.catalog.models import ServiceCategory
 from marketplace.customers.models import Customer
 from marketplace.errors import IllegalTransition, InvalidInput
+from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
 from marketplace.payments import hooks
 from marketplace.timeutil import from_epoch, to_epoch
@@ -187,6 +188,7 @@ async def book_appointment(
     )
     await _after_booking(session, principal, order, appointment, meets_sla)
     await hooks.on_appointment_booked(session, order, appointment)
+    await notices.booking_confirmed(session, order, appointment, meets_sla=meets_sla, now=now)
     return Booking(order, appointment, meets_sla)
 
 
@@ -220,6 +222,7 @@ async def reschedule_appointment(
         },
     )
     await _after_booking(session, principal, order, new, meets_sla)
+    await notices.booking_confirmed(session, order, new, meets_sla=meets_sla, now=now)
     return Booking(order, new, meets_sla)
 
 

@@ -33,6 +33,9 @@ from marketplace.auth import Principal
 from marketplace.customers.models import Customer
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
 from marketplace.errors import NotFound
+from marketplace.messages import notices
+from marketplace.messages.notices import to_customer
+from marketplace.messages.service import Outgoing, compose
 from marketplace.offers.dispatch_adapter import live_appointment, load_technicians, to_visit, visit_window
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken, WorkOrderNotOfferable
 from marketplace.offers.models import MissedOffer, Offer, OfferStatus
@@ -304,6 +307,7 @@ async def create_offers_for_work_order(
                     "data": {"offer_id": str(offer.id)},
                 },
             )
+            await notices.offer_made(session, order, offer, now=now)
     earliest = ranking.earliest_option
     return OfferRound(
         work_order_id=order.id,
@@ -506,6 +510,18 @@ async def accept_offer(
             "work_order_id": str(order.id),
             "data": {"technician_id": str(tech.id)},
         },
+    )
+    eta = (appointment.eta if appointment is not None else None) or offer.window_start or now
+    await compose(
+        session,
+        Outgoing(
+            to_customer(order.customer_id),
+            "technician_assigned",
+            {"technician": tech.display_name, "eta": eta},
+            now=now,
+            dedupe_key=f"offer-accepted:{order.id}:{offer.id}",
+            work_order_id=order.id,
+        ),
     )
     return OfferView(offer, order, offer.status)
 

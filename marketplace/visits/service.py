@@ -23,6 +23,7 @@ from marketplace import outbox
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.errors import InvalidInput, NotFound
+from marketplace.messages import notices
 from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR, live_appointment
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
@@ -198,6 +199,8 @@ async def update_visit_status(
             session, order, "eta_updated", actor=principal, data={"eta": eta.isoformat(), "step": step.value}
         )
     await _tell_customer(session, order, key, step, eta)
+    if step is VisitStepKind.EN_ROUTE:
+        await notices.on_the_way(session, order, tech, eta, now=now)
     if step is VisitStepKind.COMPLETED:
         await payment_hooks.on_visit_completed(session, order)
     return await _view(session, order, key)
