@@ -10,6 +10,7 @@ from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
 from api.dispatch_console.controllers import DispatchConsoleController
 from api.escalations.controllers import EscalationController
+from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.pricing.controllers import QuoteController
 from api.system.controllers import SystemController
@@ -30,4 +31,5 @@ CONTROLLERS: list[Any] = [
     QuoteController,
     StripeWebhookController,
     DispatchConsoleController,
+    MessagesController,
 ]

@@ -65,3 +65,6 @@ from marketplace.payments.models import BillingProfile  # noqa: E402
 from marketplace.payouts.models import PayoutAccountLink  # noqa: E402
 
 __all__ += ["BillingProfile", "PayoutAccountLink"]
+from marketplace.messages.models import Message  # noqa: E402
+
+__all__ += ["Message"]

@@ -8,6 +8,7 @@ from litestar import Router
 
 from mobile_api.earnings.controllers import EarningsController
 from mobile_api.location.controllers import LocationController
+from mobile_api.messages.controllers import MessagesController
 from mobile_api.offers.controllers import OffersController
 from mobile_api.onboarding.controllers import OnboardingController
 from mobile_api.payouts.controllers import PayoutsController
@@ -22,6 +23,7 @@ CONTROLLERS: list[Any] = [
     VisitsController,
     EarningsController,
     PayoutsController,
+    MessagesController,
 ]
 
 

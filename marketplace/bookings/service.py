@@ -34,6 +34,7 @@ from marketplace.bookings.slots import (
 )
 from marketplace.customers.models import Customer
 from marketplace.errors import IllegalTransition, InvalidInput
+from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
 from marketplace.payments import hooks
 from marketplace.pricing.cancellation import cancellation_fee
@@ -184,6 +185,7 @@ async def book_appointment(
     )
     await _after_booking(session, principal, order, appointment, meets_sla, now=now)
     await hooks.on_appointment_booked(session, order, appointment, now=now)
+    await notices.booking_confirmed(session, order, appointment, meets_sla=meets_sla, now=now)
     return Booking(order, appointment, meets_sla)
 
 
@@ -218,6 +220,7 @@ async def reschedule_appointment(
         now=now,
     )
     await _after_booking(session, principal, order, new, meets_sla, now=now)
+    await notices.booking_confirmed(session, order, new, meets_sla=meets_sla, now=now)
     return Booking(order, new, meets_sla)
 
 

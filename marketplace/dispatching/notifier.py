@@ -2,14 +2,16 @@
 
 The default `LogAndWebhookNotifier` writes the in-app notification (which logs it) and,
 the first time only, enqueues a signed outgoing webhook (`notifications.webhook` task; it
-does nothing when no helpdesk URL is configured). Both happen in the caller's transaction,
-so a task that rolls back sends nothing and a task that runs twice sends once.
+does nothing when no helpdesk URL is configured) and composes the `outgoing` message to
+the customer or technician (inbox, e-mail, SMS: `marketplace/messages`). All of it happens
+in the caller's transaction, so a task that rolls back sends nothing and a task that runs
+twice sends once.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from marketplace import outbox
+from marketplace.messages.service import Outgoing, compose
 from marketplace.notifications.service import send_notification
 from marketplace.users.models import User
 
@@ -34,6 +37,7 @@ class Message:
     work_order_id: uuid.UUID | None = None
     data: dict[str, Any] = field(default_factory=dict)
     webhook: bool = True  # mirror to the helpdesk
+    outgoing: Outgoing | None = None  # also tell the person on their channels
 
 
 class Notifier(Protocol):
@@ -73,6 +77,11 @@ class LogAndWebhookNotifier:
                 dedupe_key=f"webhook:{message.dedupe_key}"[:200],
                 now=now,
             )
+        if sent and message.outgoing is not None:
+            outgoing = message.outgoing
+            if outgoing.work_order_id is None:
+                outgoing = replace(outgoing, work_order_id=message.work_order_id)
+            await compose(session, outgoing, dedupe_key=message.dedupe_key)
         return sent
 
 

@@ -22,6 +22,9 @@ from dispatch.scoring import RankedCandidate
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
+from marketplace.messages import notices
+from marketplace.messages.notices import to_customer, to_technician
+from marketplace.messages.service import Outgoing
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.offers.service import earnings_for, offer_explanation
 from marketplace.technicians.models import Technician
@@ -111,6 +114,7 @@ async def offer_to(
         },
         now=now,
     )
+    await notices.offer_made(session, order, offer, now=now)
     return offer
 
 
@@ -195,6 +199,12 @@ async def assign_directly(
             work_order_id=order.id,
             data={"offer_id": str(offer.id), "arrival": from_epoch(candidate.arrival).isoformat()},
             webhook=False,
+            outgoing=Outgoing(
+                to_technician(tech.id),
+                "visit_assigned",
+                {"summary": order.summary, "arrival": from_epoch(candidate.arrival)},
+                now=now,
+            ),
         ),
         now=now,
     )
@@ -209,6 +219,12 @@ async def assign_directly(
             recipient_role=None if customer_user else "customer",
             work_order_id=order.id,
             data={"technician_id": str(tech.id), "eta": from_epoch(candidate.arrival).isoformat()},
+            outgoing=Outgoing(
+                to_customer(order.customer_id),
+                "technician_assigned",
+                {"technician": tech.display_name, "eta": from_epoch(candidate.arrival)},
+                now=now,
+            ),
         ),
         now=now,
     )

@@ -15,6 +15,8 @@ from sqlmodel import col, select
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, Notifier, customer_user_id
+from marketplace.messages.notices import on_the_way_message, to_customer
+from marketplace.messages.service import Outgoing
 from marketplace.technicians.models import Technician
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 
@@ -58,6 +60,16 @@ async def send_reminders(
                 recipient_role=None if user_id else "customer",
                 work_order_id=order.id,
                 data={"window": [appt.window_start.isoformat(), appt.window_end.isoformat()]},
+                outgoing=Outgoing(
+                    to_customer(order.customer_id),
+                    "appointment_reminder",
+                    {
+                        "summary": order.summary,
+                        "window_start": appt.window_start,
+                        "window_end": appt.window_end,
+                    },
+                    now=now,
+                ),
             ),
             now=now,
         )
@@ -88,6 +100,7 @@ async def send_reminders(
                 recipient_role=None if user_id else "customer",
                 work_order_id=order.id,
                 data={"technician_id": str(tech.id), "eta": eta.isoformat() if eta else None},
+                outgoing=on_the_way_message(order, tech, eta, now=now),
             ),
             now=now,
         )

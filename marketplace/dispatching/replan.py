@@ -35,6 +35,8 @@ from marketplace.dispatching.notifier import (
     customer_user_id,
     technician_user_id,
 )
+from marketplace.messages.notices import to_customer
+from marketplace.messages.service import Outgoing
 from marketplace.offers.dispatch_adapter import live_appointment
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.settings import Settings
@@ -278,6 +280,9 @@ async def replan_technician(
                     recipient_user_id=user_id,
                     recipient_role=None if user_id else "customer",
                     work_order_id=order.id,
+                    outgoing=Outgoing(
+                        to_customer(order.customer_id), "reassigning", {"summary": order.summary}, now=now
+                    ),
                 ),
                 now=now,
             )

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.dispatching.loading import live_appointments, on_site_since
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, Notifier
+from marketplace.messages import notices
 from marketplace.sla.policy import SlaRisk, assess
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -134,6 +135,10 @@ async def _alert(
         await record_event(
             session, order, f"sla_{risk.value}", actor=None, reason=subject[:500], data=data, now=now
         )
+    late = projected is not None and projected > order.sla_due_at
+    if risk is SlaRisk.AT_RISK and late and projected is not None and order.status != S.ON_SITE:
+        # the customer hears it too, with the honest new arrival time
+        await notices.sla_apology(session, order, projected - timedelta(seconds=order.duration_s), now=now)
     return sent
 
 

@@ -33,6 +33,9 @@ from marketplace.auth import Principal
 from marketplace.customers.models import Customer
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
 from marketplace.errors import NotFound
+from marketplace.messages import notices
+from marketplace.messages.notices import to_customer
+from marketplace.messages.service import Outgoing, compose
 from marketplace.offers.dispatch_adapter import live_appointment, load_technicians, to_visit, visit_window
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken, WorkOrderNotOfferable
 from marketplace.offers.models import MissedOffer, Offer, OfferStatus
@@ -302,6 +305,7 @@ async def create_offers_for_work_order(
                 },
                 now=now,
             )
+            await notices.offer_made(session, order, offer, now=now)
     earliest = ranking.earliest_option
     return OfferRound(
         work_order_id=order.id,
@@ -504,6 +508,18 @@ async def accept_offer(
             "data": {"technician_id": str(tech.id)},
         },
         now=now,
+    )
+    eta = (appointment.eta if appointment is not None else None) or offer.window_start or now
+    await compose(
+        session,
+        Outgoing(
+            to_customer(order.customer_id),
+            "technician_assigned",
+            {"technician": tech.display_name, "eta": eta},
+            now=now,
+            dedupe_key=f"offer-accepted:{order.id}:{offer.id}",
+            work_order_id=order.id,
+        ),
     )
     return OfferView(offer, order, offer.status)
 

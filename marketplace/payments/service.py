@@ -40,6 +40,7 @@ from marketplace.customers.models import Customer
 from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import PROBLEM_BASE, NotFound
 from marketplace.ledger import service as ledger
+from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
 from marketplace.payments.errors import AlreadyPaid, PaymentDeclined, PaymentMethodRequired
 from marketplace.payments.gateway import (
@@ -592,6 +593,7 @@ async def _record_capture(
         },
         now=now,
     )
+    await notices.receipt(session, payment, order, now=payment.updated_at)
     if order.technician_id is not None and shares.earnings_minor > 0:
         await schedule_payout(
             session,
@@ -718,6 +720,7 @@ async def _declined(
         subject="Your card was declined",
         problem=PaymentDeclined,
     )
+    await notices.payment_declined(session, payment, order, now=payment.updated_at)
     await session.flush()
 
 

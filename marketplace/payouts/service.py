@@ -24,6 +24,7 @@ from marketplace.auth import Principal
 from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import NotFound
 from marketplace.ledger import service as ledger
+from marketplace.messages import notices
 from marketplace.payments.gateway import PaymentGateway, StripeRequestRejected
 from marketplace.payments.models import Payment
 from marketplace.payouts.models import AccountLinkStatus, Payout, PayoutAccountLink, PayoutStatus
@@ -189,6 +190,7 @@ async def transfer(
         work_order_id=payout.work_order_id,
         memo=f"transfer {transfer_id} to {technician.stripe_account_id}",
     )
+    await notices.payout_sent(session, payout, now=now)
     await session.flush()
     return payout
 

@@ -23,6 +23,7 @@ from marketplace import outbox
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.errors import InvalidInput, NotFound
+from marketplace.messages import notices
 from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR, live_appointment
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
@@ -203,6 +204,8 @@ async def update_visit_status(
             now=now,
         )
     await _tell_customer(session, order, key, step, eta, now=now)
+    if step is VisitStepKind.EN_ROUTE:
+        await notices.on_the_way(session, order, tech, eta, now=now)
     if step is VisitStepKind.COMPLETED:
         await payment_hooks.on_visit_completed(session, order, now=now)
     return await _view(session, order, key)

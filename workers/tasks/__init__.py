@@ -2,6 +2,7 @@
 
 from workers.tasks import (
     dispatch,  # noqa: F401
+    messages,  # noqa: F401
     notifications,  # noqa: F401
     offers,  # noqa: F401
     payments,  # noqa: F401

@@ -51,6 +51,8 @@ async def _tomorrows_visit(sf: SF, now: datetime) -> None:
             status="scheduled",
             required_skills=[{"code": "hvac.repair", "min_level": 2}],
             duration_s=3600,
+            price_minor=9_000,
+            fee_minor=1_350,
             created_at=now,
             updated_at=now,
         )

@@ -233,7 +233,7 @@ async def test_book_authorise_complete_capture_and_transfer(
     account_id = await onboard_technician(money_client, session_factory, task_ctx, booked, stripe_server)
 
     await complete(session_factory, booked)
-    assert await run_tasks(task_ctx) == ["payments.capture"]
+    assert await run_tasks(task_ctx) == ["payments.capture", "messages.deliver"]  # + the receipt e-mail
     payment = await payment_of(session_factory, booked)
     assert payment.status == PaymentStatus.CAPTURED and payment.amount_captured_minor == 12_000
     assert payment.stripe_payment_intent_id is not None
@@ -248,7 +248,7 @@ async def test_book_authorise_complete_capture_and_transfer(
     assert await run_tasks(task_ctx) == []  # held for the hold period
 
     await make_payout_due(session_factory, booked)
-    assert await run_tasks(task_ctx) == ["payouts.transfer"]
+    assert await run_tasks(task_ctx) == ["payouts.transfer", "messages.deliver"]  # + the payout notice
     payout = await payout_of(session_factory, booked)
     assert payout.status == PayoutStatus.PAID and payout.stripe_transfer_id
     transfer = await stripe_client.v1.transfers.retrieve_async(payout.stripe_transfer_id)
@@ -529,7 +529,7 @@ async def test_transfer_killed_after_stripe_answered_is_not_sent_twice(
     ]
     assert len(sent) == 1
 
-    assert await run_tasks(task_ctx) == ["payouts.transfer"]  # the retry
+    assert await run_tasks(task_ctx) == ["payouts.transfer", "messages.deliver"]  # the retry, then the notice
     payout = await payout_of(session_factory, booked)
     assert payout.status == PayoutStatus.PAID and payout.stripe_transfer_id == sent[0].id
     again = [
@@ -571,7 +571,7 @@ async def test_held_payout_is_released_once_the_account_is_enabled(
         technician.payouts_enabled = True
     await complete_onboarding(task_ctx.settings.stripe_api_base or "", account)
     assert await sweep_held_payouts(task_ctx) == 1
-    assert await run_tasks(task_ctx) == ["payouts.transfer"]
+    assert await run_tasks(task_ctx) == ["payouts.transfer", "messages.deliver"]
     assert (await payout_of(session_factory, booked)).status == PayoutStatus.PAID
 
 
