@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
 from marketplace.dispatching.config import DispatchConfig
@@ -17,7 +18,6 @@ from marketplace.dispatching.reminders import send_reminders
 from marketplace.messages.channels import build_channels
 from marketplace.messages.models import Message
 from marketplace.settings import Settings
-from marketplace.clock import utcnow
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory
 from tests.integration.mobile.helpers import offer_round, open_work_order, pending_offers, ready_technician
