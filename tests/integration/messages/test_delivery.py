@@ -96,7 +96,7 @@ async def test_delivering_twice_at_once_sends_one_mail(
     customer_id = await customer_with_mail(factory, "twice@example.test")
     email = await on_the_way_email(session_factory, customer_id)
     async with unit_of_work(session_factory) as s:  # a second delivery of the same message
-        await schedule_delivery(s, email.id, attempt=99, at=NOW)
+        await schedule_delivery(s, email.id, attempt=99, at=NOW, now=NOW)
     first, second = await delivery_tasks(session_factory, email.id)
     ctx = task_ctx(settings, engine, session_factory, smtp_mailbox.config())
 

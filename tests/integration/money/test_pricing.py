@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from marketplace.auth import create_user, issue_token
+from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.offers.models import Offer
 from marketplace.offers.service import create_offers_for_work_order
@@ -148,7 +149,7 @@ async def test_offer_pay_for_an_order_without_a_category_is_what_earnings_and_pa
         assert order is not None
         order.technician_id = tech_id
         order.status = WorkOrderStatus.COMPLETED  # the visit flow's transition, not under test here
-        await hooks.on_visit_completed(s, order)
+        await hooks.on_visit_completed(s, order, now=utcnow())
     await run_tasks(task_ctx, name="payments.capture")
     async with session_factory() as s:
         payout = (
@@ -168,7 +169,7 @@ async def test_offer_pay_for_an_order_without_a_category_is_what_earnings_and_pa
             display_name="Tech",
             technician_id=tech_id,
         )
-    headers = {"Authorization": f"Bearer {issue_token(money_settings, user)}"}
+    headers = {"Authorization": f"Bearer {issue_token(money_settings, user, now=utcnow())}"}
     earnings = await money_client.get("/mobile/v1/earnings", headers=headers)
     assert earnings.status_code == 200, earnings.text
     assert earnings.json()["summary"]["net"] == {"amount": offered, "currency": "eur"}
