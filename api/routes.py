@@ -8,6 +8,7 @@ from api.admin.controllers import AdminController
 from api.auth.controllers import AuthController
 from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
+from api.devices.controllers import DeviceController
 from api.dispatch_console.controllers import DispatchConsoleController
 from api.escalations.controllers import EscalationController
 from api.payments.controllers import PaymentsController
@@ -28,4 +29,5 @@ CONTROLLERS: list[Any] = [
     PaymentsController,
     StripeWebhookController,
     DispatchConsoleController,
+    DeviceController,
 ]

@@ -65,3 +65,7 @@ from marketplace.payments.models import BillingProfile  # noqa: E402
 from marketplace.payouts.models import PayoutAccountLink  # noqa: E402
 
 __all__ += ["BillingProfile", "PayoutAccountLink"]
+
+from marketplace.devices.models import Device, DeviceRule, HourlyReading, Reading  # noqa: E402
+
+__all__ += ["Device", "DeviceRule", "HourlyReading", "Reading"]
