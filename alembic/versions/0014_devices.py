@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('last_reading_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('readings_received_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('evaluated_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('silence_alerted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('silent_since_alerted', sa.DateTime(timezone=True), nullable=True),
     sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['category_code'], ['service_categories.code'], ),

@@ -34,6 +34,9 @@ from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
 
 DeviceId = Annotated[uuid.UUID, PathParameter(description="Device id")]
+Model = Annotated[str, PathParameter(description="Device model", max_length=100)]
+Metric = Annotated[str, PathParameter(description="Metric code, or * for silence rules", max_length=32)]
+Kind = Annotated[str, PathParameter(description="threshold, trend or silence", max_length=16)]
 DEVICE_SCHEME = "device"
 
 
@@ -119,9 +122,9 @@ class DeviceController(Controller):
     )
     async def put_rule(
         self,
-        model: str,
-        metric: str,
-        kind: str,
+        model: Model,
+        metric: Metric,
+        kind: Kind,
         data: JSONBody[RuleIn],
         principal: CurrentPrincipal,
         db_session: DbSession,
@@ -141,7 +144,7 @@ class DeviceController(Controller):
         guards=[requires(Role.ADMIN)],
     )
     async def delete_rule(
-        self, model: str, metric: str, kind: str, principal: CurrentPrincipal, db_session: DbSession
+        self, model: Model, metric: Metric, kind: Kind, principal: CurrentPrincipal, db_session: DbSession
     ) -> None:
         await service.delete_rule(db_session, principal, model, metric, kind)
 

@@ -254,7 +254,7 @@ async def detect_silence(session: AsyncSession, *, now: datetime) -> list[uuid.U
             session, rule.model, quiet_since=now - timedelta(seconds=rule.duration_s)
         ):
             last = device.last_reading_at or device.created_at
-            device.silence_alerted_at = now
+            device.silent_since_alerted = last
             await send_notification(
                 session,
                 dedupe_key=f"device-silent:{device.id}:{to_epoch(last)}",

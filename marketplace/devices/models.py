@@ -61,7 +61,7 @@ class Device(SQLModel, table=True):
     last_reading_at: datetime | None = time_field()  # newest reading time seen
     readings_received_at: datetime | None = time_field()  # when readings last arrived
     evaluated_at: datetime | None = time_field()  # when the rules last looked at it
-    silence_alerted_at: datetime | None = time_field()
+    silent_since_alerted: datetime | None = time_field()  # the quiet spell last alerted (its start)
     removed_at: datetime | None = time_field()
     created_at: datetime = created_at_field()
 

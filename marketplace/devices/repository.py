@@ -130,7 +130,7 @@ async def quiet_devices(session: AsyncSession, model: str, *, quiet_since: datet
         Device.model == model,
         Device.status == DeviceStatus.ACTIVE,
         last < quiet_since,
-        sa.or_(col(Device.silence_alerted_at).is_(None), col(Device.silence_alerted_at) < last),
+        sa.or_(col(Device.silent_since_alerted).is_(None), col(Device.silent_since_alerted) < last),
     )
     return list((await session.execute(query)).scalars())
 
