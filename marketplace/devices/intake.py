@@ -28,8 +28,8 @@ from marketplace.devices.errors import (
     UnknownMetric,
 )
 from marketplace.devices.metrics import METRICS
-from marketplace.devices.models import Device, DeviceRule
-from marketplace.devices.rules import Comparison, RuleKind, beyond
+from marketplace.devices.models import Device
+from marketplace.devices.rules import Comparison, beyond
 
 MAX_READINGS = 1000
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -92,14 +92,9 @@ def validate(readings: list[ReadingIn], *, now: datetime) -> None:
             )
 
 
-def crosses_a_threshold(readings: list[ReadingIn], rules: list[DeviceRule]) -> bool:
-    thresholds = [
-        (r.metric, Comparison(r.comparison), r.threshold)
-        for r in rules
-        if r.kind == RuleKind.THRESHOLD and r.comparison and r.threshold is not None
-    ]
+def crosses_a_threshold(readings: list[ReadingIn], thresholds: list[tuple[str, str, float]]) -> bool:
     return any(
-        reading.metric == metric and beyond(reading.value, comparison, threshold)
+        reading.metric == metric and beyond(reading.value, Comparison(comparison), threshold)
         for reading in readings
         for metric, comparison, threshold in thresholds
     )
@@ -111,15 +106,12 @@ async def ingest(
     """Store a validated batch for an authenticated device."""
     validate(readings, now=now)
     unique = {(METRICS[r.metric].id, r.at): r.value for r in readings}  # a batch may repeat itself
-    rows = [
-        {"device_id": device.id, "metric_id": metric_id, "at": at, "value": value}
-        for (metric_id, at), value in unique.items()
-    ]
-    stored = await repo.insert_readings(session, rows)
+    rows = [(metric_id, at, value) for (metric_id, at), value in unique.items()]
+    stored = await repo.insert_readings(session, device.id, rows)
     queued = False
     if readings:
         await repo.mark_received(session, device.id, newest=max(r.at for r in readings), now=now)
-        if stored and crosses_a_threshold(readings, await repo.rules_for_model(session, device.model)):
+        if stored and crosses_a_threshold(readings, await repo.threshold_rules(session, device.model)):
             minute = now.replace(second=0, microsecond=0)
             await outbox.enqueue(
                 session,

@@ -51,14 +51,55 @@ async def rule(session: AsyncSession, model: str, metric: str, kind: str) -> Dev
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def insert_readings(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """One multi-row INSERT … ON CONFLICT DO NOTHING; the number of rows actually stored."""
+_INSERT_PG = sa.text(
+    "INSERT INTO device_readings (device_id, metric_id, at, value) "
+    "SELECT :device_id, unnest(CAST(:metric_ids AS smallint[])), unnest(CAST(:ats AS timestamptz[])), "
+    "unnest(CAST(:vals AS float8[])) ON CONFLICT DO NOTHING"
+).bindparams(
+    sa.bindparam("device_id", type_=sa.Uuid()),
+    sa.bindparam("metric_ids", type_=postgresql.ARRAY(sa.SmallInteger())),
+    sa.bindparam("ats", type_=postgresql.ARRAY(sa.DateTime(timezone=True))),
+    sa.bindparam("vals", type_=postgresql.ARRAY(sa.Float(precision=53))),
+)
+
+
+async def insert_readings(
+    session: AsyncSession, device_id: uuid.UUID, rows: Sequence[tuple[int, datetime, float]]
+) -> int:
+    """Store (metric id, time, value) rows once: INSERT … ON CONFLICT DO NOTHING; the number
+    of rows actually stored. On PostgreSQL one fixed statement over arrays (no per-batch
+    SQL to compile, one round trip)."""
     if not rows:
         return 0
+    if _dialect(session) == "postgresql":
+        result = await session.execute(
+            _INSERT_PG,
+            {
+                "device_id": device_id,
+                "metric_ids": [m for m, _, _ in rows],
+                "ats": [at for _, at, _ in rows],
+                "vals": [v for _, _, v in rows],
+            },
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
     table: Any = Reading.__table__  # type: ignore[attr-defined]
-    insert = sqlite.insert if _dialect(session) == "sqlite" else postgresql.insert
-    stmt = insert(table).values(list(rows)).on_conflict_do_nothing().returning(table.c.at)
+    values = [{"device_id": device_id, "metric_id": m, "at": at, "value": v} for m, at, v in rows]
+    stmt = sqlite.insert(table).values(values).on_conflict_do_nothing().returning(table.c.at)
     return len((await session.execute(stmt)).all())
+
+
+async def threshold_rules(session: AsyncSession, model: str) -> list[tuple[str, str, float]]:
+    """(metric, comparison, threshold) of the model's enabled threshold rules."""
+    query = select(DeviceRule.metric, DeviceRule.comparison, DeviceRule.threshold).where(
+        DeviceRule.model == model,
+        DeviceRule.kind == "threshold",
+        col(DeviceRule.enabled).is_(True),
+    )
+    return [
+        (metric, comparison, float(threshold))
+        for metric, comparison, threshold in (await session.execute(query)).all()
+        if comparison and threshold is not None
+    ]
 
 
 async def mark_received(
