@@ -102,6 +102,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "DeviceCredential": SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="Device <device id>.<secret> (telemetry intake only)",
+                    ),
                 }
             ),
             security=[{"BearerToken": []}],

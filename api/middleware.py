@@ -52,6 +52,9 @@ def bearer_auth_middleware(app: ASGIApp) -> ASGIApp:
             scope["user"] = None
             if header:
                 scheme, _, token = header.partition(" ")
+                if scheme.lower() == "device":  # telemetry: the intake endpoint checks it
+                    await app(scope, receive, send)
+                    return
                 if scheme.lower() != "bearer" or not token.strip():
                     raise Unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>")
                 settings: Any = scope["app"].state.settings

@@ -8,6 +8,7 @@ from api.admin.controllers import AdminController
 from api.auth.controllers import AuthController
 from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
+from api.devices.controllers import DeviceController
 from api.dispatch_console.controllers import DispatchConsoleController
 from api.escalations.controllers import EscalationController
 from api.messages.controllers import MessagesController
@@ -32,4 +33,5 @@ CONTROLLERS: list[Any] = [
     StripeWebhookController,
     DispatchConsoleController,
     MessagesController,
+    DeviceController,
 ]

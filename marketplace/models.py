@@ -68,3 +68,7 @@ __all__ += ["BillingProfile", "PayoutAccountLink"]
 from marketplace.messages.models import Message  # noqa: E402
 
 __all__ += ["Message"]
+
+from marketplace.devices.models import Device, DeviceRule, HourlyReading, Reading  # noqa: E402
+
+__all__ += ["Device", "DeviceRule", "HourlyReading", "Reading"]

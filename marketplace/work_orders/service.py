@@ -83,6 +83,8 @@ class Escalation:
     duration_s: int | None = None
     region: str | None = None  # None: inferred from the location (marketplace/regions.py)
     insist_on_visit: bool = False
+    source: str = WorkOrderSource.ESCALATION
+    customer_id: uuid.UUID | None = None  # an existing customer (device alerts) instead of `customer`
 
     @property
     def external_ref(self) -> str:
@@ -144,7 +146,7 @@ async def escalate_ticket(
     geocoder: Geocoder | None = None,
     horizon_days: int = 7,
 ) -> EscalationResult:
-    existing = await _order_for_ticket(session, request.external_ref)
+    existing = await _order_for_ticket(session, request.source, request.external_ref)
     if existing is not None:
         return await _append(session, existing, request, actor=actor, now=now)
 
@@ -160,7 +162,13 @@ async def escalate_ticket(
     if not skills:
         raise InvalidInput("Give a category or required_skills: a visit needs to know who can do it")
     lat, lng, address = await _locate(request, geocoder)
-    customer = await _upsert_customer(session, request.helpdesk, request.customer)
+    customer = (
+        await session.get(Customer, request.customer_id)
+        if request.customer_id
+        else await _upsert_customer(session, request.helpdesk, request.customer)
+    )
+    if customer is None:
+        raise InvalidInput("Unknown customer", customer_id=str(request.customer_id))
 
     priority = request.priority or 3
     duration_s = request.duration_s or (category.duration_s if category else 3600)
@@ -178,7 +186,7 @@ async def escalate_ticket(
         {*(category.required_certifications if category else []), *request.required_certifications}
     )
     order = WorkOrder(
-        source=WorkOrderSource.ESCALATION,
+        source=request.source,
         external_ref=request.external_ref,
         customer_id=customer.id,
         region=request.region or await region_for_location(session, lat, lng),
@@ -208,7 +216,7 @@ async def escalate_ticket(
             await session.flush()
     except IntegrityError:
         # the same ticket arrived concurrently and won: become a context update
-        winner = await _order_for_ticket(session, request.external_ref)
+        winner = await _order_for_ticket(session, request.source, request.external_ref)
         if winner is None:
             raise
         return await _append(session, winner, request, actor=actor, now=now)
@@ -256,12 +264,10 @@ async def _dispatch_now_if_urgent(session: AsyncSession, order: WorkOrder, *, no
         )
 
 
-async def _order_for_ticket(session: AsyncSession, external_ref: str) -> WorkOrder | None:
+async def _order_for_ticket(session: AsyncSession, source: str, external_ref: str) -> WorkOrder | None:
     found = (
         await session.execute(
-            select(WorkOrder.id).where(
-                WorkOrder.source == WorkOrderSource.ESCALATION, WorkOrder.external_ref == external_ref
-            )
+            select(WorkOrder.id).where(WorkOrder.source == source, WorkOrder.external_ref == external_ref)
         )
     ).scalar_one_or_none()
     return None if found is None else await lock_work_order(session, found)

@@ -1,6 +1,7 @@
 """Every task module; importing this package registers all handlers."""
 
 from workers.tasks import (
+    devices,  # noqa: F401
     dispatch,  # noqa: F401
     messages,  # noqa: F401
     notifications,  # noqa: F401

@@ -1,0 +1,1 @@
+"""Connected devices: credentials, telemetry intake, rules, and the visits they open."""
