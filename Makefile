@@ -41,13 +41,15 @@ lint: env
 typecheck: env
 	$(UV) run --frozen mypy api mobile_api marketplace workers dispatch
 
-## bench: the dispatch benchmarks (several minutes; not part of `make test`); results in bench/
+## bench: the dispatch benchmarks (many minutes; not part of `make test`); results in bench/, tables in bench/BENCHMARKS.md
 bench: env
-	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 10 --out bench/results/solomon_10s.json --label 10s
-	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 1 --out bench/results/solomon_1s.json --label 1s
-	$(UV) run --frozen python -m dispatch.bench metro --visits 2000 --technicians 250 --time-limit 60 --out bench/results/metro_2000x250.json
-	$(UV) run --frozen python -m dispatch.bench geo --pairs 2000 --seed 1
-	$(UV) run --frozen python -m dispatch.bench match --technicians 10000 --orders 1000 --seed 1 --out bench/results/match.json
+	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 10 --out bench/results/solomon_10s.json --label 10s --update-doc
+	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/solomon --time-limit 1 --out bench/results/solomon_1s.json --label 1s --update-doc
+	$(UV) run --frozen python -m dispatch.bench solomon --instances bench/data/homberger --time-limit 30 --engines planner,pyvrp --out bench/results/homberger_30s.json --label homberger-30s --update-doc
+	$(UV) run --frozen python -m dispatch.bench metro --visits 2000 --technicians 250 --time-limit 60 --out bench/results/metro_2000x250.json --update-doc
+	$(UV) run --frozen python -m dispatch.bench metro --visits 2000 --technicians 250 --yards 5 --time-limit 60 --out bench/results/metro_2000x250_yards5.json --label 2000x250-yards5 --update-doc
+	$(UV) run --frozen python -m dispatch.bench geo --pairs 2000 --seed 1 --update-doc
+	$(UV) run --frozen python -m dispatch.bench match --technicians 10000 --orders 1000 --seed 1 --out bench/results/match.json --update-doc
 
 ## simulate: a compressed day through the real API and workers, with its metrics
 simulate: env

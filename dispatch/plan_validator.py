@@ -17,7 +17,15 @@ matrix adapter) so that a bug in the solver's bookkeeping cannot hide itself. It
 * capacity (sum of demands) and maximum visits per day;
 * pinned visits on their technician; with ``require_pins`` also never dropped (off by
   default: a pin its technician cannot honour any more, e.g. after their shift was cut,
-  must be dropped and surfaces in ``Plan.unassigned`` for a human).
+  must be dropped and surfaces in ``Plan.unassigned`` for a human);
+* no work left undone that someone had room for: an unassigned visit that some qualified
+  technician's route could take as it stands (inserted at some position, the route re-timed
+  from the start of the working span with every rule above still met) is reported as
+  ``unassigned_but_placeable`` (``PlanCheck.placeable`` lists them either way; with
+  ``require_placement=False`` they are not violations, for plans whose drop penalties are
+  meant to let costly visits go). For the visit in question a certification must hold through
+  the latest possible end of the visit (window end + duration), the planner's own rule, so a
+  visit is never called placeable only because of an early arrival.
 
 Routes start at the technician's home, or at their last known position when ``now`` is
 given (re-planning during the day), and always end at home, as in the planner.
@@ -54,6 +62,7 @@ class PlanCheck:
     travel_s: int
     placed: int
     unassigned: int
+    placeable: tuple[str, ...] = ()  # unassigned visits some technician's route could take
 
     @property
     def ok(self) -> bool:
@@ -91,6 +100,7 @@ def check_plan(
     travel: Any,
     now: int | None = None,
     require_pins: bool = False,
+    require_placement: bool = True,
 ) -> PlanCheck:
     """Check ``plan``; ``travel`` is a provider ``points -> matrices`` or a geo TravelModel."""
     out: list[Violation] = []
@@ -144,7 +154,22 @@ def check_plan(
                 out.append(Violation("pinned_moved", seen[v.id], v.id, f"pinned to {v.pinned_to}"))
             elif v.id not in seen and require_pins:
                 out.append(Violation("pinned_dropped", v.pinned_to, v.id))
-    return PlanCheck(tuple(out), total_m, total_s, len(seen), len(unassigned))
+    placeable: list[str] = []
+    routes_of = {
+        r.technician_id: [by_id[s.visit_id] for s in r.stops if s.visit_id in by_id] for r in plan.routes
+    }
+    for vid in sorted(unassigned):
+        v = by_id.get(vid)
+        if v is None or vid in seen:
+            continue
+        for tech in technicians:
+            pos = _insertion_point(v, tech, routes_of.get(tech.id, []), day, now, tr, start_point(tech))
+            if pos is not None:
+                placeable.append(vid)
+                if require_placement:
+                    out.append(Violation("unassigned_but_placeable", tech.id, vid, f"fits at position {pos}"))
+                break
+    return PlanCheck(tuple(out), total_m, total_s, len(seen), len(unassigned), tuple(placeable))
 
 
 def validate_plan(
@@ -155,9 +180,12 @@ def validate_plan(
     travel: Any,
     now: int | None = None,
     require_pins: bool = False,
+    require_placement: bool = True,
 ) -> list[Violation]:
     """The violations of ``plan`` (empty when it is valid). See :func:`check_plan`."""
-    return list(check_plan(plan, technicians, visits, day, travel, now, require_pins).violations)
+    return list(
+        check_plan(plan, technicians, visits, day, travel, now, require_pins, require_placement).violations
+    )
 
 
 def _shift_spans(tech: Technician, day: TimeWindow, now: int | None) -> list[tuple[int, int]]:
@@ -253,3 +281,71 @@ def _check_route(
     if tech.max_visits_per_day is not None and len(route.stops) > tech.max_visits_per_day:
         bad("too_many_visits", detail=f"{len(route.stops)} > {tech.max_visits_per_day}")
     return out
+
+
+def _arrival(clock: int, travel_s: int, spans: list[tuple[int, int]]) -> int | None:
+    """Earliest arrival after ``travel_s`` seconds of on-shift driving from ``clock``."""
+    left = travel_s
+    for a, b in spans:
+        if b < clock:
+            continue
+        cur = max(a, clock)
+        take = min(left, b - cur)
+        left -= take
+        if left == 0:
+            return cur + take
+    return None
+
+
+def _service_start(arrival: int, visit: Visit, spans: list[tuple[int, int]]) -> int | None:
+    """Earliest service start from ``arrival`` inside the window and inside one shift."""
+    for a, b in spans:
+        start = max(arrival, visit.window.start, a)
+        if start + visit.duration_s <= b and visit.window.contains(start):
+            return start
+    return None
+
+
+def _insertion_point(
+    visit: Visit,
+    tech: Technician,
+    route: list[Visit],
+    day: TimeWindow,
+    now: int | None,
+    tr: _Travel,
+    origin: GeoPoint,
+) -> int | None:
+    """A position at which ``tech``'s route could take ``visit`` (None when there is none)."""
+    if visit.pinned_to is not None and visit.pinned_to != tech.id:
+        return None
+    if any(tech.skill_level(req.code) < req.min_level for req in visit.skills):
+        return None
+    latest_end = visit.window.end - 1 + visit.duration_s
+    for code in visit.certifications:
+        if not any(c.code == code and c.valid_at(latest_end) for c in tech.certifications):
+            return None
+    if tech.capacity is not None and sum(v.demand for v in route) + visit.demand > tech.capacity:
+        return None
+    if tech.max_visits_per_day is not None and len(route) + 1 > tech.max_visits_per_day:
+        return None
+    spans = _shift_spans(tech, day, now)
+    if not spans or _service_start(visit.window.start, visit, spans) is None:
+        return None
+    for pos in range(len(route) + 1):
+        if _fits([*route[:pos], visit, *route[pos:]], spans, tr, origin, tech.home):
+            return pos
+    return None
+
+
+def _fits(
+    seq: list[Visit], spans: list[tuple[int, int]], tr: _Travel, origin: GeoPoint, home: GeoPoint
+) -> bool:
+    """Whether the earliest-start schedule of ``seq`` meets every window, shift and the way home."""
+    clock, here = spans[0][0], origin
+    for v in seq:
+        arrival = _arrival(clock, tr.leg(here, v.location)[0], spans)
+        start = None if arrival is None else _service_start(arrival, v, spans)
+        if start is None:
+            return False
+        clock, here = start + v.duration_s, v.location
+    return _arrival(clock, tr.leg(here, home)[0], spans) is not None

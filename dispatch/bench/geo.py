@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from dispatch.bench.md_sections import add_doc_arguments, replace_section
 from dispatch.geo import coordinates, geodesic_m, geodesic_matrix_m, geodesic_pairs_m
 from dispatch.problem import GeoPoint
 
@@ -26,7 +27,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--pairs", type=int, default=2_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("bench/results/geo.json"))
-    p.add_argument("--markdown", type=Path, default=Path("bench/BENCHMARKS.md"))
+    add_doc_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -88,10 +89,8 @@ def run(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
     text = _markdown(out)
-    if args.markdown:
-        from dispatch.bench.md_sections import replace_section
-
-        replace_section(args.markdown, "geo", text)
+    if args.update_doc:
+        replace_section(Path(args.doc), "geo", text)
     print(text)
     return 0
 

@@ -11,7 +11,7 @@ Measures, on one seeded city (`dispatch.bench.synthetic`):
   on the full instance;
 * validity: the independent validator on the whole batch and on sampled rankings.
 
-Results go to `--out` (JSON) and to a section of `--markdown` (default bench/BENCHMARKS.md).
+Results go to `--out` (JSON) and, with `--update-doc`, to a section of `--doc` (default bench/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 
 from dispatch.assignment_validator import validate_assignment, validate_ranking
 from dispatch.bench import synthetic
+from dispatch.bench.md_sections import add_doc_arguments, replace_section
 from dispatch.cpsat import solve_assignment_cpsat
 from dispatch.flow import solve_assignment_flow
 from dispatch.matching import (
@@ -57,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
         "--side-time-limit", type=float, default=10.0, help="CP-SAT limit for the side-constraint run"
     )
     p.add_argument("--out", type=Path, default=Path("bench/results/match.json"))
-    p.add_argument("--markdown", type=Path, default=Path("bench/BENCHMARKS.md"))
+    add_doc_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -237,10 +238,8 @@ def run(args: argparse.Namespace) -> int:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
-    if args.markdown:
-        from dispatch.bench.md_sections import replace_section
-
-        replace_section(args.markdown, "match", _markdown(out))
+    if args.update_doc:
+        replace_section(Path(args.doc), "match", _markdown(out))
     print(_markdown(out))
     return 0 if all(out["met"].values()) else 1
 

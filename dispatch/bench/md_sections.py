@@ -6,7 +6,21 @@ Several benchmarks share ``bench/BENCHMARKS.md``; each owns the sections between
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+
+DEFAULT_DOC = "bench/BENCHMARKS.md"
+
+
+def add_doc_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--update-doc`` (off by default: a benchmark run leaves the tracked doc alone) and
+    ``--doc`` (which markdown file that updates)."""
+    parser.add_argument(
+        "--update-doc",
+        action="store_true",
+        help=f"rewrite this benchmark's section of --doc (default {DEFAULT_DOC}); off by default",
+    )
+    parser.add_argument("--doc", default=DEFAULT_DOC, help="markdown file that --update-doc rewrites")
 
 
 def replace_section(path: Path, name: str, body: str) -> None:

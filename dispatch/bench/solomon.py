@@ -9,8 +9,14 @@ by up to three solvers in the same run:
 * ``pyvrp``    - PyVRP on its own reading of the file (``pyvrp.read``), the reference.
 
 Every solution is re-costed and checked here from the raw instance (capacity, windows,
-horizon, each customer once) independently of the planner. Solomon coordinates are put in
-``GeoPoint(lat=x, lng=y)`` and travel is the scaled Euclidean provider (x10, truncated).
+horizon, each customer once) independently of the planner, and the served customers are
+counted. The planner's plans also go through :mod:`dispatch.plan_validator`, which reports
+any unserved customer that some vehicle's route could still have taken. Solomon
+coordinates are put in ``GeoPoint(lat=x, lng=y)`` and travel is the scaled Euclidean
+provider (x10, truncated). Any folder of instances in this format works (e.g.
+``bench/data/solomon``, ``bench/data/homberger``). The exit status is 1 when a planner
+solution (``ortools`` or ``planner``) is infeasible, leaves a customer unserved, or fails
+the validator. ``bench/BENCHMARKS.md`` is only rewritten with ``--update-doc``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dispatch.bench.md_sections import replace_section
+from dispatch.bench.md_sections import add_doc_arguments, replace_section
+from dispatch.plan_validator import check_plan
 from dispatch.problem import GeoPoint, Technician, TimeWindow, Visit
 from dispatch.routing import PlannerConfig, euclidean_provider, plan_day
 
@@ -147,21 +154,31 @@ def _read_bks(folder: Path) -> dict[str, float]:
     return out
 
 
-def solve_planner(inst: Instance, time_limit: float, seed: int, engine: str) -> tuple[list[list[int]], float]:
+@dataclass(frozen=True)
+class PlannerRun:
+    routes: list[list[int]]
+    seconds: float
+    solver: str  # the engine plan_day chose
+    violations: list[str]  # plan validator findings, placeable unserved customers included
+
+
+def solve_planner(inst: Instance, time_limit: float, seed: int, engine: str) -> PlannerRun:
     techs, visits, day = to_problem(inst)
+    travel = euclidean_provider(scale=SCALE)
     started = time.perf_counter()
     plan = plan_day(
         techs,
         visits,
         day,
-        euclidean_provider(scale=SCALE),
+        travel,
         time_limit_s=time_limit,
         seed=seed,
         config=PlannerConfig(engine=engine),
     )
     seconds = time.perf_counter() - started
     routes = [[int(s.visit_id) for s in r.stops] for r in plan.routes if r.stops]
-    return routes, seconds
+    violations = [str(v) for v in check_plan(plan, techs, visits, day, travel).violations]
+    return PlannerRun(routes, seconds, plan.solver, violations)
 
 
 def solve_pyvrp_reference(inst: Instance, time_limit: float, seed: int) -> tuple[list[list[int]], float]:
@@ -212,6 +229,8 @@ def _entry(inst: Instance, routes: list[list[int]], seconds: float, bks: dict[st
     exact_distance, exact_problems = check(inst, routes, exact=True)
     entry: dict[str, Any] = {
         "instance": inst.name,
+        "customers": len(inst.nodes) - 1,
+        "served": len({c for r in routes for c in r}),
         "vehicles": len([r for r in routes if r]),
         "distance": distance,
         "exact_distance": exact_distance,
@@ -242,17 +261,23 @@ def run(args: argparse.Namespace) -> int:
         for engine in engines:
             if engine == "pyvrp":
                 routes, secs = solve_pyvrp_reference(inst, args.time_limit, args.seed)
+                entry = _entry(inst, routes, secs, bks)
+                entry["solver"] = "pyvrp"
             else:
-                routes, secs = solve_planner(
+                run_ = solve_planner(
                     inst, args.time_limit, args.seed, "auto" if engine == "planner" else engine
                 )
-            entry = _entry(inst, routes, secs, bks)
+                entry = _entry(inst, run_.routes, run_.seconds, bks)
+                entry["solver"] = run_.solver
+                entry["validator_violations"] = run_.violations
+                entry["ok"] = entry["feasible"] and not run_.violations
             entry["engine"] = engine
             record[engine] = entry
             print(
-                f"{inst.name:8} {engine:8} veh={entry['vehicles']:3} dist={entry['distance']:9.1f} "
+                f"{inst.name:8} {engine:8} ({entry['solver']}) veh={entry['vehicles']:3} "
+                f"served={entry['served']}/{entry['customers']} dist={entry['distance']:9.1f} "
                 f"gap={entry.get('gap_pct', float('nan')):6.2f}% t={entry['seconds']:5.1f}s "
-                f"feasible={entry['feasible']}",
+                f"feasible={entry['feasible']} validator={len(entry.get('validator_violations', []))}",
                 file=sys.stderr,
             )
         primary = dict(record[engines[0]])
@@ -264,8 +289,11 @@ def run(args: argparse.Namespace) -> int:
         gaps = [r["by_engine"][engine].get("gap_pct") for r in results]
         gaps_f = [g for g in gaps if g is not None]
         summary[engine] = {
+            "mean_gap_pct": round(statistics.fmean(gaps_f), 3) if gaps_f else None,
             "median_gap_pct": round(statistics.median(gaps_f), 3) if gaps_f else None,
             "max_gap_pct": round(max(gaps_f), 3) if gaps_f else None,
+            "served": sum(r["by_engine"][engine]["served"] for r in results),
+            "customers": sum(r["by_engine"][engine]["customers"] for r in results),
             "all_feasible": all(r["by_engine"][engine]["feasible"] for r in results),
         }
     command = (
@@ -285,44 +313,65 @@ def run(args: argparse.Namespace) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
 
-    table = _markdown(out)
+    table = _markdown(out, folder)
     print(table)
     for engine, s in summary.items():
         print(
-            f"median gap {engine}: {s['median_gap_pct']}%  max: {s['max_gap_pct']}%  "
-            f"feasible: {s['all_feasible']}"
+            f"{engine}: served {s['served']}/{s['customers']}, mean gap {s['mean_gap_pct']}%, "
+            f"median {s['median_gap_pct']}%, max {s['max_gap_pct']}%, feasible: {s['all_feasible']}"
         )
-    if args.markdown:
-        replace_section(Path(args.markdown), f"solomon-{args.label}", table)
-    return 0
+    if args.update_doc:
+        replace_section(Path(args.doc), f"solomon-{args.label}", table)
+    failed = [
+        f"{r['instance']}/{e}: {x['problems'][:3]} {x['validator_violations'][:3]}"
+        for r in results
+        for e, x in r["by_engine"].items()
+        if "ok" in x and not x["ok"]
+    ]
+    for line in failed:
+        print(f"FAILED {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
-def _markdown(out: dict[str, Any]) -> str:
+def _markdown(out: dict[str, Any], folder: Path) -> str:
     engines = out["engines"]
     lines = [
-        f"### Solomon VRPTW, {out['time_limit_s']:g} s per instance per engine (seed {out['seed']})",
+        f"### VRPTW instances in `{folder}`, {out['time_limit_s']:g} s per instance per engine "
+        f"(seed {out['seed']})",
         "",
         "```",
         out["command"],
         "```",
         "",
-        "| instance | BKS | " + " | ".join(f"{e} veh / dist / gap % / s" for e in engines) + " |",
-        "| --- | ---: | " + " | ".join("---:" for _ in engines) + " |",
+        "All engines of a row ran in the same run, one after the other. `planner ran` = the engine "
+        "`plan_day` chose; served = customers served of all.",
+        "",
+        "| instance | BKS | planner ran | "
+        + " | ".join(f"{e} veh / served / dist / gap % / s" for e in engines)
+        + " |",
+        "| --- | ---: | --- | " + " | ".join("---:" for _ in engines) + " |",
     ]
     for r in out["results"]:
         cells = []
         for e in engines:
             x = r["by_engine"][e]
             ok = "" if x["feasible"] else " INFEASIBLE"
+            if x.get("validator_violations"):
+                ok += f" {len(x['validator_violations'])} VALIDATOR"
             cells.append(
-                f"{x['vehicles']} / {x['distance']:.1f} / {x.get('gap_pct', float('nan')):.2f} "
-                f"/ {x['seconds']:.1f}{ok}"
+                f"{x['vehicles']} / {x['served']} / {x['distance']:.1f} / "
+                f"{x.get('gap_pct', float('nan')):.2f} / {x['seconds']:.1f}{ok}"
             )
-        lines.append(f"| {r['instance']} | {r.get('bks_distance', '')} | " + " | ".join(cells) + " |")
+        ran = ", ".join(sorted({x["solver"] for e, x in r["by_engine"].items() if e != "pyvrp"})) or "-"
+        lines.append(f"| {r['instance']} | {r.get('bks_distance', '')} | {ran} | " + " | ".join(cells) + " |")
     s = out["summary"]
     lines.append(
-        "| **median / max gap** | | "
-        + " | ".join(f"**{s[e]['median_gap_pct']} / {s[e]['max_gap_pct']}**" for e in engines)
+        "| **served; mean / median / max gap** | | | "
+        + " | ".join(
+            f"**{s[e]['served']}/{s[e]['customers']}; {s[e]['mean_gap_pct']} / {s[e]['median_gap_pct']} "
+            f"/ {s[e]['max_gap_pct']}**"
+            for e in engines
+        )
         + " |"
     )
     return "\n".join(lines)
@@ -339,7 +388,7 @@ def add_parser(subparsers: Any) -> None:
         default="ortools,planner,pyvrp",
         help="comma list of: ortools (planner forced to OR-Tools), planner (engine=auto), pyvrp (reference)",
     )
-    p.add_argument("--markdown", default="bench/BENCHMARKS.md", help="markdown file to update ('' to skip)")
+    add_doc_arguments(p)
     p.add_argument("--label", default="10s", help="section label in the markdown file")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=run)

@@ -27,10 +27,10 @@ import numpy as np
 from dispatch.routing.data import RoutingData
 from dispatch.routing.schedule import time_sequence
 
-_INF = np.iinfo(np.int64).max // 4
+INF = np.iinfo(np.int64).max // 4
 
 
-class _Route:
+class RouteTiming:
     __slots__ = ("dep", "late", "load", "path")
 
     def __init__(self, path: np.ndarray, dep: np.ndarray, late: np.ndarray, load: int) -> None:
@@ -40,7 +40,7 @@ class _Route:
         self.load = load
 
 
-def _timing(data: RoutingData, vehicle: int, seq: list[int]) -> _Route:
+def route_timing(data: RoutingData, vehicle: int, seq: list[int]) -> RouteTiming:
     veh = data.vehicles[vehicle]
     secs = data.travel.seconds
     path = np.array([veh.start_node, *seq, veh.end_node], dtype=np.int64)
@@ -55,17 +55,17 @@ def _timing(data: RoutingData, vehicle: int, seq: list[int]) -> _Route:
         i, nxt = seq[j], int(path[j + 2])
         late[j] = min(int(data.tw_hi[i]), int(late[j + 1]) - int(data.service[i]) - int(secs[i, nxt]))
     load = int(data.demand[seq].sum()) if seq else 0
-    return _Route(path, dep, late, load)
+    return RouteTiming(path, dep, late, load)
 
 
-def _best_positions(
-    data: RoutingData, vehicle: int, route: _Route, visits: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cheapest (approximately) feasible insertion cost and position of each visit."""
+def insertion_costs(data: RoutingData, vehicle: int, route: RouteTiming, visits: np.ndarray) -> np.ndarray:
+    """Cost of inserting each visit (rows) before each position of the route (columns),
+    ``INF`` where the forward/backward time test, capacity or the visit cap rule it out.
+    The test is exact for single shifts and optimistic with split shifts, never pessimistic."""
     veh = data.vehicles[vehicle]
     m = len(route.path) - 2
     if veh.max_visits is not None and m + 1 > veh.max_visits:
-        return np.full(len(visits), _INF, dtype=np.int64), np.zeros(len(visits), dtype=np.int64)
+        return np.full((len(visits), m + 1), INF, dtype=np.int64)
     prev, nxt = route.path[:-1], route.path[1:]
     cost, secs = data.cost, data.travel.seconds
     delta = cost[np.ix_(prev, visits)].T + cost[np.ix_(visits, nxt)]
@@ -75,7 +75,14 @@ def _best_positions(
     ok &= arrive + data.service[visits][:, None] + secs[np.ix_(visits, nxt)] <= route.late[None, :]
     if veh.capacity is not None:
         ok &= (route.load + data.demand[visits] <= veh.capacity)[:, None]
-    delta = np.where(ok, delta, _INF)
+    return np.where(ok, delta, INF)
+
+
+def _best_positions(
+    data: RoutingData, vehicle: int, route: RouteTiming, visits: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cheapest (approximately) feasible insertion cost and position of each visit."""
+    delta = insertion_costs(data, vehicle, route, visits)
     pos = delta.argmin(axis=1)
     return delta[np.arange(len(visits)), pos], pos
 
@@ -93,7 +100,7 @@ def regret_insertion(
     slots = np.full((n, width), -1, dtype=np.int64)  # vehicle in each slot
     for i, ks in enumerate(data.allowed):
         slots[i, : len(ks)] = ks
-    best = np.full((n, width), _INF, dtype=np.int64)
+    best = np.full((n, width), INF, dtype=np.int64)
     where = np.zeros((n, width), dtype=np.int64)
     # Per vehicle: which (visit, slot) cells refer to it.
     cells_v: list[list[int]] = [[] for _ in range(n_veh)]
@@ -108,7 +115,7 @@ def regret_insertion(
     open_ = np.ones(n, dtype=bool)
     for seq in routes:
         open_[seq] = False
-    timing = [_timing(data, k, routes[k]) for k in range(n_veh)]
+    timing = [route_timing(data, k, routes[k]) for k in range(n_veh)]
     penalty = np.asarray(data.penalty, dtype=np.float64)
 
     def refresh(k: int) -> np.ndarray:
@@ -121,7 +128,7 @@ def regret_insertion(
         return vis
 
     score = np.full(n, -np.inf)
-    first = np.full(n, _INF, dtype=np.int64)
+    first = np.full(n, INF, dtype=np.int64)
 
     def rescore(rows: np.ndarray) -> None:
         if not len(rows):
@@ -134,10 +141,10 @@ def regret_insertion(
             s = -c1.astype(np.float64)
         else:
             ck = np.partition(b, kth, axis=1)[:, kth]
-            s = np.where(ck >= _INF, 1e18, (ck - c1).astype(np.float64))
+            s = np.where(ck >= INF, 1e18, (ck - c1).astype(np.float64))
         # Single-option visits first (ordered by what dropping them costs), then by regret.
         s = np.where(s >= 1e18, 1e18 + penalty[rows], s)
-        s = np.where(c1 >= _INF, -np.inf, s)
+        s = np.where(c1 >= INF, -np.inf, s)
         score[rows] = s
 
     for k in range(n_veh):
@@ -155,13 +162,13 @@ def regret_insertion(
         trial = [*routes[k][:pos], i, *routes[k][pos:]]
         if time_sequence(data, k, trial).failed_at is not None:
             exact_rejects += 1
-            best[i, s] = _INF
+            best[i, s] = INF
             rescore(np.array([i]))
             continue
         routes[k] = trial
         open_[i] = False
         score[i] = -np.inf
         inserted += 1
-        timing[k] = _timing(data, k, trial)
+        timing[k] = route_timing(data, k, trial)
         rescore(refresh(k))
     return routes, {"regret_inserted": float(inserted), "regret_exact_rejects": float(exact_rejects)}

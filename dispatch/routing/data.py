@@ -76,13 +76,19 @@ class PlannerConfig:
     gls_lambda: float | None = None  # OR-Tools default 0.1
     log_search: bool = False  # OR-Tools search log on stderr (debugging only)
     iterated_local_search: bool = False  # OR-Tools ruin-and-recreate ILS instead of a metaheuristic
-    # Large days: each visit may only go to its ``candidate_technicians`` nearest qualified
-    # technicians (by the cost of a round trip from their start point). This is the
-    # "technician neighbourhood" decomposition: it removes hopeless cross-town assignments
-    # from the search space, which matters far more on 2,000 visits x 250 technicians than
-    # the rare case where the 31st nearest technician would have been the right one.
+    # Technician neighbourhood: each visit may only go to the qualified technicians who start
+    # from one of its ``candidate_places`` nearest start places (ranked by the cost of a round
+    # trip from the start through the visit to the technician's home). A place is a start
+    # point together with every other start point within ``same_place_m`` metres, so a depot,
+    # a company yard or a block of flats counts once however many technicians start there:
+    # on a day where everyone lives apart this is the nearest 30 technicians, and co-located
+    # technicians are never cut off from work near their start. This removes hopeless
+    # cross-town assignments from the search space of large days. Visits a solver leaves
+    # unplaced are offered afterwards to every qualified technician (``widen_unplaced``).
     # None = no restriction.
-    candidate_technicians: int | None = 30
+    candidate_places: int | None = 30
+    same_place_m: int = 50
+    widen_unplaced: bool = True
     # Warm start OR-Tools from the first-come greedy plan instead of its own first-solution
     # heuristic when the problem has at least this many visits (construction heuristics are
     # slow on very large models); None = never.
@@ -145,6 +151,7 @@ class RoutingData:
     allowed: list[list[int]]  # vehicles per visit
     penalty: list[int]
     pinned: list[int | None]  # vehicle index per visit
+    eligible: list[list[int]] = field(default_factory=list)  # every vehicle qualified for each visit
     unplaceable: dict[str, str] = field(default_factory=dict)  # visit id -> reason
 
     @property
@@ -277,15 +284,14 @@ def build_routing_data(
         matrices = as_travel_matrices(travel.matrices(coords, coords))
     cost = matrices.metres * config.distance_weight + matrices.seconds * config.time_weight
 
-    if config.candidate_technicians is not None:
-        limit = config.candidate_technicians
+    eligible = [list(ks) for ks in allowed]
+    if config.candidate_places is not None:
+        starts = np.array([n + s for _, _, s, _ in raw_vehicles], dtype=np.int64)
+        ends = np.array([n + e for _, _, _, e in raw_vehicles], dtype=np.int64)
+        place = _places(matrices.metres, starts, config.same_place_m)
         for i, ks in enumerate(allowed):
-            if len(ks) > limit:
-                round_trip = {
-                    k: int(cost[n + raw_vehicles[k][2], i]) + int(cost[i, n + raw_vehicles[k][3]]) for k in ks
-                }
-                allowed[i] = sorted(sorted(ks, key=lambda k: (round_trip[k], k))[:limit])
-
+            if len(ks) > config.candidate_places:
+                allowed[i] = nearest_places(cost, i, ks, starts, ends, place, config.candidate_places)
     vehicles = [
         Vehicle(
             tech=tech,
@@ -319,5 +325,48 @@ def build_routing_data(
         allowed=allowed,
         penalty=[config.penalty(v) for v in cand],
         pinned=[vehicle_of[v.pinned_to] if v.pinned_to is not None else None for v in cand],
+        eligible=eligible,
         unplaceable=unplaceable,
     )
+
+
+def _places(metres: np.ndarray, starts: np.ndarray, same_place_m: int) -> np.ndarray:
+    """A place id per vehicle: start points within ``same_place_m`` of a place's first point
+    (both ways) belong to that place."""
+    leaders: list[int] = []  # node of each place's first start point
+    place_of_node: dict[int, int] = {}
+    out = np.empty(len(starts), dtype=np.int64)
+    for k, node in enumerate(starts.tolist()):
+        if node not in place_of_node:
+            found = -1
+            if leaders:
+                lead = np.asarray(leaders, dtype=np.int64)
+                near = (metres[node, lead] <= same_place_m) & (metres[lead, node] <= same_place_m)
+                hits = np.flatnonzero(near)
+                if len(hits):
+                    found = int(hits[0])
+            if found < 0:
+                found = len(leaders)
+                leaders.append(node)
+            place_of_node[node] = found
+        out[k] = place_of_node[node]
+    return out
+
+
+def nearest_places(
+    cost: np.ndarray,
+    visit: int,
+    vehicles: list[int],
+    starts: np.ndarray,
+    ends: np.ndarray,
+    place: np.ndarray,
+    limit: int,
+) -> list[int]:
+    """The ``vehicles`` whose place is among the ``limit`` places nearest to ``visit`` (a
+    place's distance is its members' cheapest round trip start -> visit -> home)."""
+    ks = np.asarray(vehicles, dtype=np.int64)
+    round_trip = cost[starts[ks], visit] + cost[visit, ends[ks]]
+    order = np.lexsort((ks, round_trip))
+    ranked_places, first = np.unique(place[ks[order]], return_index=True)
+    keep = ranked_places[np.argsort(first, kind="stable")[:limit]]
+    return sorted(int(k) for k in ks[np.isin(place[ks], keep)])

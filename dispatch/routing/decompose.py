@@ -6,7 +6,7 @@ move expensive), so within a minute it cannot even improve on a greedy start. In
 
 1. technicians are grouped into regions by k-means on their start points (seeded);
 2. each visit goes to the region holding most of its candidate technicians (its
-   neighbourhood, see ``PlannerConfig.candidate_technicians``);
+   neighbourhood, see ``PlannerConfig.candidate_places``);
 3. each region is an independent OR-Tools problem over its own visits and technicians,
    warm-started from (and never returning worse than) the greedy plan of the region, given
    a share of the remaining time proportional
@@ -78,6 +78,7 @@ def subproblem(data: RoutingData, visits: list[int], vehicles: list[int]) -> Rou
         allowed=[[veh_map[k] for k in data.allowed[i] if k in veh_map] for i in visits],
         penalty=[data.penalty[i] for i in visits],
         pinned=[veh_map.get(p) if (p := data.pinned[i]) is not None else None for i in visits],
+        eligible=[[veh_map[k] for k in data.eligible[i] if k in veh_map] for i in visits],
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
+from dispatch.routing.leftovers import place_leftovers
 from dispatch.routing.schedule import time_sequence, to_plan
 from dispatch.routing.travel import TravelSource
 
@@ -47,5 +48,10 @@ def greedy_plan(
     config: PlannerConfig | None = None,
 ) -> Plan:
     """Plan the day first-come-first-served (no optimisation)."""
-    data = build_routing_data(technicians, visits, day, travel, config or PlannerConfig(), now=now)
-    return to_plan(data, greedy_sequences(data), "greedy", {})
+    cfg = config or PlannerConfig()
+    data = build_routing_data(technicians, visits, day, travel, cfg, now=now)
+    sequences = greedy_sequences(data)
+    stats: dict[str, float] = {}
+    if cfg.widen_unplaced:
+        sequences, stats = place_leftovers(data, sequences)
+    return to_plan(data, sequences, "greedy", stats)

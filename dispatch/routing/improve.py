@@ -50,6 +50,7 @@ from dispatch.routing.construct import regret_insertion
 from dispatch.routing.data import PlannerConfig, RoutingData
 from dispatch.routing.decompose import subproblem
 from dispatch.routing.greedy import greedy_sequences
+from dispatch.routing.leftovers import place_leftovers
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.schedule import time_sequence
 
@@ -298,6 +299,10 @@ def solve_large_day(
         if objective(data, greedy) < objective(data, routes):
             routes = greedy
             stats["construct_greedy_kept"] = 1.0
+    if config.widen_unplaced:
+        # Before the search, so its neighbourhoods see the widened visits too.
+        routes, leftover_stats = place_leftovers(data, routes)
+        stats["construct_leftovers_placed"] = leftover_stats["leftovers_placed"]
     routes, lns = improve_by_decomposition(data, routes, config, deadline, seed)
     stats.update(lns)
     return routes, stats

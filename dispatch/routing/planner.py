@@ -11,6 +11,7 @@ from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
 from dispatch.routing.decompose import solve_by_regions
 from dispatch.routing.greedy import greedy_sequences
 from dispatch.routing.improve import solve_large_day
+from dispatch.routing.leftovers import place_leftovers
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.schedule import repair, to_plan
 from dispatch.routing.travel import TravelSource
@@ -39,7 +40,8 @@ def plan_day(
     way. ``time_limit_s`` and ``seed`` override the ones in ``config``.
 
     The returned plan has one route per usable technician (possibly empty), ``unassigned``
-    lists every visit not placed (dropped by the solver or impossible to place), and
+    lists every visit not placed (dropped by the solver or impossible to place; with
+    ``config.widen_unplaced``, the default, no technician's route could take any of them), and
     ``objective`` is travel cost plus drop penalties. ``stats`` carries the engine, solve
     details and ``repaired_visits`` (always 0 unless an engine misbehaves).
     """
@@ -74,6 +76,9 @@ def plan_day(
             engine = "ortools-regions"
         else:
             sequences, stats = solve_ortools(data, cfg, deadline, cfg.seed, initial)
+    if cfg.widen_unplaced:
+        sequences, leftover_stats = place_leftovers(data, sequences)
+        stats.update(leftover_stats)
     stats["build_seconds"] = round(build_s, 3)
     return to_plan(data, sequences, engine, stats)
 

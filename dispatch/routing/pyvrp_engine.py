@@ -69,6 +69,20 @@ def unsupported_reason(data: RoutingData, config: PlannerConfig, strict: bool = 
     return None
 
 
+def _prizes(data: RoutingData) -> list[int]:
+    """Drop penalties scaled down, all by one factor, until the smallest is just above twice
+    the longest arc: still more than any single insertion costs (so every visit that fits
+    is placed, and priorities keep their order), but no longer millions of times the travel
+    costs, which throws PyVRP's penalty scaling off."""
+    if not data.penalty:
+        return []
+    floor = 2 * int(data.cost.max()) + 1
+    low = min(data.penalty)
+    if low <= floor:
+        return list(data.penalty)
+    return [max(floor, p * floor // low) for p in data.penalty]
+
+
 def _build(data: RoutingData) -> tuple[pyvrp.ProblemData, list[list[int]]]:
     n = data.n_visits
     n_depots = len(data.depot_points)
@@ -79,6 +93,7 @@ def _build(data: RoutingData) -> tuple[pyvrp.ProblemData, list[list[int]]]:
     locations = [pyvrp.Location(x=v.location.lng, y=v.location.lat) for v in data.visits] + [
         pyvrp.Location(x=p.lng, y=p.lat) for p in data.depot_points
     ]
+    prizes = _prizes(data)
     clients = [
         pyvrp.Client(
             location=i,
@@ -86,7 +101,7 @@ def _build(data: RoutingData) -> tuple[pyvrp.ProblemData, list[list[int]]]:
             service_duration=int(data.service[i]),
             tw_early=int(data.tw_lo[i]),
             tw_late=int(data.tw_hi[i]),
-            prize=int(data.penalty[i]),
+            prize=prizes[i],
             required=False,
         )
         for i in range(n)
