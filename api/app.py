@@ -21,6 +21,7 @@ from api.middleware import bearer_auth_middleware, request_id_middleware
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
 from marketplace.db import make_engine, make_session_factory
+from marketplace.sessions import suspended_technicians_read_history_only
 from marketplace.settings import Settings
 from mobile_api.router import build_mobile_router
 from workers.context import TaskContext
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "session_factory": Provide(provide_session_factory, sync_to_thread=False),
         },
         middleware=[request_id_middleware, bearer_auth_middleware],
+        guards=[suspended_technicians_read_history_only],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(
             allow_origins=["*"], allow_headers=["Authorization", "Idempotency-Key", "Content-Type"]

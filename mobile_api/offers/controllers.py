@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
 from marketplace.offers import service
+from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, Money, body, money, problem_responses
 from mobile_api.deps import CurrentPrincipal, DbSession
@@ -181,7 +182,12 @@ class OffersController(Controller):
         )
         return OfferPage(items=[offer_out(v) for v in page.items], next_cursor=page.next_cursor)
 
-    @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=problem_responses(404))
+    @get(
+        "/offers/{offer_id:uuid}",
+        operation_id="getOffer",
+        responses=problem_responses(404),
+        opt=readable_while_suspended(),
+    )
     async def get_offer(
         self, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
@@ -218,7 +224,7 @@ class OffersController(Controller):
         """Say no, optionally with a reason (recorded). Retrying returns the first answer."""
         return offer_out(await service.decline_offer(db_session, principal, offer_id, reason=data.reason))
 
-    @get("/missed-offers", operation_id="listMissedOffers")
+    @get("/missed-offers", operation_id="listMissedOffers", opt=readable_while_suspended())
     async def list_missed(
         self, db_session: DbSession, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 20
     ) -> MissedPage:

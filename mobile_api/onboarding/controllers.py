@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post
 
 from marketplace.auth import issue_token, requires
 from marketplace.idempotency import idempotent_request
+from marketplace.sessions import readable_while_suspended
 from marketplace.technicians import service
 from marketplace.timeutil import utcnow
 from marketplace.users.models import Role
@@ -95,7 +96,7 @@ class OnboardingController(Controller):
         )
         return Response(payload, status_code=status)
 
-    @get("/me", operation_id="getProfile", guards=[requires(Role.TECHNICIAN)])
+    @get("/me", operation_id="getProfile", guards=[requires(Role.TECHNICIAN)], opt=readable_while_suspended())
     async def get_profile(self, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
         """The signed-in technician's profile: skills, certifications (with live status), rates, status."""
         return profile_out(await service.get_profile(db_session, principal), utcnow())

@@ -14,6 +14,7 @@ from marketplace.auth import requires
 from marketplace.idempotency import idempotent_request
 from marketplace.payouts import service
 from marketplace.payouts.models import PayoutAccountLink
+from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from mobile_api.deps import CurrentPrincipal, DbSession, IdempotencyKeyHeader, SessionFactory
 
@@ -90,7 +91,12 @@ class PayoutsController(Controller):
         """One of your onboarding link requests (404 for anyone else's)."""
         return _link_out(await service.get_account_link(db_session, principal, link_id))
 
-    @get("/account", operation_id="getPayoutAccount", guards=[requires(Role.TECHNICIAN)])
+    @get(
+        "/account",
+        operation_id="getPayoutAccount",
+        guards=[requires(Role.TECHNICIAN)],
+        opt=readable_while_suspended(),
+    )
     async def account(self, principal: CurrentPrincipal, db_session: DbSession) -> PayoutAccountOut:
         """Your payout account: whether Stripe lets us pay you yet, and what we owe / have paid (ledger)."""
         status = await service.account_status(db_session, principal)
