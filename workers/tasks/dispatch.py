@@ -1,5 +1,5 @@
 """Dispatch tasks and periodic jobs: instant cascade, per-region batch runs, re-planning,
-the offer-expiry sweeper and the held-payout sweeper (issue 7).
+the offer-expiry sweeper and the held-payout sweeper.
 
 Periodic jobs only *find* work and enqueue one outbox task per unit (an order, a region, a
 technician) with a dedupe key derived from the state they saw, so several workers share
@@ -136,7 +136,7 @@ async def sweep_changes(ctx: TaskContext) -> int:
 
 
 async def expire_offers(ctx: TaskContext) -> int:
-    """Issue 5's expiry (pending offers past expiry -> expired, next round enqueued)."""
+    """Offer expiry (pending offers past expiry -> expired, next round enqueued)."""
     return await in_unit_of_work(ctx, expire_due_offers)
 
 

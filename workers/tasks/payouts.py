@@ -1,7 +1,8 @@
 """Payout tasks (Stripe Connect) and the held-payout sweeper.
 
 `sweep_held_payouts(ctx)` is meant for a cron (e.g. every 10 minutes): it re-queues payouts
-held while the technician's account was not enabled. The lead wires it into WorkerSettings.
+held while the technician's account was not enabled. It is registered as the periodic job
+`payouts.sweep_held` in `workers/tasks/dispatch.py`.
 """
 
 from __future__ import annotations
