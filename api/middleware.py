@@ -11,7 +11,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from marketplace.auth import principal_from_token  # PRINCIPAL_SCOPE_KEY is "user"
 from marketplace.errors import Unauthenticated
 from marketplace.logs import request_id_var
-from marketplace.sessions import confirm_principal
+from marketplace.sessions import check_session
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -59,8 +59,7 @@ def bearer_auth_middleware(app: ASGIApp) -> ASGIApp:
                     raise Unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>")
                 state: Any = scope["app"].state
                 principal = principal_from_token(state.settings, token.strip())
-                async with state.engine.connect() as conn:
-                    scope["user"] = await confirm_principal(conn, principal)
+                scope["user"] = await check_session(state.engine, principal)
         await app(scope, receive, send)
 
     return middleware

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal
 from marketplace.errors import NotFound, Unauthenticated
@@ -37,27 +37,27 @@ _revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 _GONE = "This session has ended: sign in again"
 
 
-def _session_state(user_id: uuid.UUID, token_id: uuid.UUID) -> sa.Select[Any]:
-    return (
-        sa.select(
-            _users.c.is_active,
-            _users.c.role,
-            _users.c.token_version,
-            _technicians.c.status,
-            _revoked.c.jti,
-        )
-        .select_from(_users)
-        .outerjoin(_technicians, _technicians.c.id == _users.c.technician_id)
-        .outerjoin(_revoked, _revoked.c.jti == token_id)
-        .where(_users.c.id == user_id)
+_SESSION_STATE = (
+    sa.select(
+        _users.c.is_active,
+        _users.c.role,
+        _users.c.token_version,
+        _technicians.c.status,
+        _revoked.c.jti,
     )
+    .select_from(_users)
+    .outerjoin(_technicians, _technicians.c.id == _users.c.technician_id)
+    .outerjoin(_revoked, _revoked.c.jti == sa.bindparam("token_id", type_=sa.Uuid()))
+    .where(_users.c.id == sa.bindparam("user_id", type_=sa.Uuid()))
+)
 
 
 async def confirm_principal(conn: AsyncConnection, principal: Principal) -> Principal:
     """The token's principal if its session still stands (with `suspended` filled in); else 401."""
     if principal.token_id is None:
         raise Unauthenticated(_GONE)
-    row = (await conn.execute(_session_state(principal.user_id, principal.token_id))).first()
+    params = {"user_id": principal.user_id, "token_id": principal.token_id}
+    row = (await conn.execute(_SESSION_STATE, params)).first()
     if row is None:  # the user was deleted
         raise Unauthenticated(_GONE)
     is_active, role, token_version, technician_status, revoked_jti = row
@@ -70,6 +70,13 @@ async def confirm_principal(conn: AsyncConnection, principal: Principal) -> Prin
         raise Unauthenticated(_GONE)
     suspended = technician_status == TechnicianStatus.SUSPENDED.value
     return dataclasses.replace(principal, suspended=suspended) if suspended else principal
+
+
+async def check_session(engine: AsyncEngine, principal: Principal) -> Principal:
+    """`confirm_principal` on a pooled connection, as a single read outside any transaction."""
+    async with engine.connect() as conn:
+        single_read = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return await confirm_principal(single_read, principal)
 
 
 async def sign_out(session: AsyncSession, principal: Principal, now: datetime) -> None:

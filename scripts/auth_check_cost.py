@@ -67,7 +67,7 @@ async def _measure(url: str, n: int) -> None:
     print(_summary("GET /auth/me (bearer token)", timings))
     print(_summary("GET /healthz (no token)", anonymous))
     try:
-        from marketplace.sessions import confirm_principal  # type: ignore[attr-defined]
+        from marketplace.sessions import check_session  # type: ignore[attr-defined]
     except ImportError:
         print("no marketplace.sessions on this checkout: tokens are not checked against the database")
     else:
@@ -75,8 +75,7 @@ async def _measure(url: str, n: int) -> None:
         checks: list[float] = []
         for _ in range(n):
             t0 = time.perf_counter()
-            async with engine.connect() as conn:
-                await confirm_principal(conn, principal)
+            await check_session(engine, principal)
             checks.append(time.perf_counter() - t0)
         print(_summary("session check alone", checks))
     await engine.dispose()
