@@ -63,7 +63,7 @@ bench: env
 
 ## simulate: a compressed day through the real API and workers, with its metrics
 simulate: env
-	$(UV) run --frozen fieldhand simulate --hours 8
+	$(UV) run --frozen fieldhand simulate --hours $(or $(HOURS),8) --scale $(or $(SCALE),small)
 
 clean:
 	rm -rf .venv $(TOOLS) fieldhand.sqlite3*
