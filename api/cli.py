@@ -40,21 +40,25 @@ async def _demo_present(settings: Settings) -> bool:
         await engine.dispose()
 
 
+def served_address(host: str, port: int) -> str:
+    shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
+    return f"http://{shown}:{port}"
+
+
 def serving_settings(settings: Settings, host: str, port: int) -> Settings:
     """The settings to serve with: the public base URL defaults to the address served on."""
     if settings.public_base_url:
         return settings
-    shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
-    return settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
+    return settings.model_copy(update={"public_base_url": served_address(host, port)})
 
 
-def startup_banner(settings: Settings, demo_present: bool) -> str:
+def startup_banner(settings: Settings, demo_present: bool, served_at: str) -> str:
     base = settings.public_url
     queue = (
         f"Redis at {settings.redis_url}" if settings.redis_url else "in-process queue (no Redis configured)"
     )
     lines = [
-        f"\nFieldhand is starting on {base}",
+        f"\nFieldhand is starting on {served_at}" + (f" (public: {base})" if base != served_at else ""),
         f"  API docs:  {base}/schema  (Swagger UI: {base}/schema/swagger)",
         f"  Database:  {settings.database_url}",
         f"  Tasks:     {queue}",
@@ -94,7 +98,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("refusing to start: set FIELDHAND_JWT_SECRET outside development", file=sys.stderr)
         return 2
     settings = serving_settings(settings, args.host, args.port)
-    print(startup_banner(settings, asyncio.run(_demo_present(settings))), flush=True)
+    banner = startup_banner(
+        settings, asyncio.run(_demo_present(settings)), served_address(args.host, args.port)
+    )
+    print(banner, flush=True)
     print(flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0
