@@ -4,8 +4,9 @@ PYTHON ?= python3
 TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PORT ?= 8000
+HOST ?= 127.0.0.1
 
-.PHONY: run test test-instants env services lint typecheck bench simulate clean
+.PHONY: run test test-instants env services lint typecheck bench simulate clean migrate serve worker create-admin
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,6 +21,23 @@ env: .venv/.synced
 ## run: API + in-process worker + seeded demo city (SQLite unless FIELDHAND_DATABASE_URL is set)
 run: env
 	PORT=$(PORT) $(UV) run --frozen fieldhand run
+
+## migrate: apply the database migrations to FIELDHAND_DATABASE_URL
+migrate: env
+	$(UV) run --frozen fieldhand migrate
+
+## serve: the API without demo data (with FIELDHAND_REDIS_URL set, tasks go to `make worker`)
+serve: env
+	$(UV) run --frozen fieldhand run --no-seed --host $(HOST) --port $(PORT)
+
+## worker: an arq worker (needs FIELDHAND_REDIS_URL); run as many as you need
+worker: env
+	$(UV) run --frozen arq workers.settings.WorkerSettings
+
+## create-admin: make create-admin EMAIL=you@example.com (asks for the password, or FIELDHAND_ADMIN_PASSWORD)
+create-admin: env
+	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com" >&2; exit 2; }
+	$(UV) run --frozen fieldhand create-admin --email "$(EMAIL)"
 
 ## test: start PostgreSQL/Redis if needed, lint (ruff, import contracts), type-check (mypy), run the whole
 ## suite at the real time, then integration + e2e at chosen instants (scripts/test-instants.sh)
@@ -53,7 +71,7 @@ bench: env
 
 ## simulate: a compressed day through the real API and workers, with its metrics
 simulate: env
-	$(UV) run --frozen fieldhand simulate --hours 8
+	$(UV) run --frozen fieldhand simulate --hours $(or $(HOURS),8) --scale $(or $(SCALE),small)
 
 clean:
 	rm -rf .venv $(TOOLS) fieldhand.sqlite3*

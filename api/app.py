@@ -29,6 +29,7 @@ from api.openapi_problems import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
 from marketplace.db import make_engine, make_session_factory
+from marketplace.sessions import suspended_technicians_read_history_only
 from marketplace.settings import Settings
 from mobile_api.router import build_mobile_router
 from workers.context import TaskContext
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "now": Provide(provide_now, sync_to_thread=False),
         },
         middleware=[request_id_middleware, bearer_auth_middleware],
+        guards=[suspended_technicians_read_history_only],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(
             allow_origins=["*"], allow_headers=["Authorization", "Idempotency-Key", "Content-Type"]

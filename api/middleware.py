@@ -11,6 +11,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from marketplace.auth import principal_from_token  # PRINCIPAL_SCOPE_KEY is "user"
 from marketplace.errors import Unauthenticated
 from marketplace.logs import request_id_var
+from marketplace.sessions import check_session
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -43,7 +44,9 @@ def bearer_auth_middleware(app: ASGIApp) -> ASGIApp:
     """Attach the caller's Principal to the scope when a bearer token is sent.
 
     A missing token leaves the caller anonymous (guards then answer 401); a bad token is
-    always a 401, even on public routes, so a client learns its token is broken.
+    always a 401, even on public routes, so a client learns its token is broken. A token
+    whose session has ended (signed out, sessions revoked, user deactivated or deleted) is
+    a bad token: one primary-key query per request checks it.
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,8 +60,9 @@ def bearer_auth_middleware(app: ASGIApp) -> ASGIApp:
                     return
                 if scheme.lower() != "bearer" or not token.strip():
                     raise Unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>")
-                settings: Any = scope["app"].state.settings
-                scope["user"] = principal_from_token(settings, token.strip())
+                state: Any = scope["app"].state
+                principal = principal_from_token(state.settings, token.strip())
+                scope["user"] = await check_session(state.engine, principal)
         await app(scope, receive, send)
 
     return middleware

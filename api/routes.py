@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.admin.controllers import AdminController
-from api.auth.controllers import AuthController
+from api.auth.controllers import AuthController, UserSessionsController
 from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
 from api.devices.controllers import DeviceController
@@ -22,6 +22,7 @@ from api.webhooks.stripe import StripeWebhookController
 CONTROLLERS: list[Any] = [
     SystemController,
     AuthController,
+    UserSessionsController,
     CatalogController,
     TechnicianAdminController,
     EscalationController,

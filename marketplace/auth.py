@@ -32,6 +32,10 @@ class Principal:
     customer_id: uuid.UUID | None = None
     technician_id: uuid.UUID | None = None
     can_expedite: bool = False
+    token_id: uuid.UUID | None = None
+    token_version: int = 0
+    token_expires_at: int = 0
+    suspended: bool = False
 
     @property
     def key(self) -> str:
@@ -61,6 +65,8 @@ def issue_token(settings: Settings, user: User, *, now: datetime) -> str:
         "iss": settings.jwt_issuer,
         "iat": issued_at,
         "exp": issued_at + settings.access_token_ttl_s,
+        "jti": str(uuid.uuid4()),
+        "ver": user.token_version or 0,
     }
     if user.customer_id:
         claims["cid"] = str(user.customer_id)
@@ -78,7 +84,7 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
             settings.jwt_secret,
             algorithms=["HS256"],
             issuer=settings.jwt_issuer,
-            options={"require": ["sub", "role", "exp", "iss"]},
+            options={"require": ["sub", "role", "exp", "iss", "jti", "ver"]},
         )
         return Principal(
             user_id=uuid.UUID(claims["sub"]),
@@ -86,8 +92,11 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
             customer_id=uuid.UUID(claims["cid"]) if claims.get("cid") else None,
             technician_id=uuid.UUID(claims["tid"]) if claims.get("tid") else None,
             can_expedite=bool(claims.get("exp_ok", False)),
+            token_id=uuid.UUID(claims["jti"]),
+            token_version=int(claims["ver"]),
+            token_expires_at=int(claims["exp"]),
         )
-    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise Unauthenticated("The bearer token is invalid or expired") from exc
 
 

@@ -110,6 +110,12 @@ def _jitter(rng: random.Random, km: float) -> tuple[float, float]:
     return round(lat, 5), round(lng, 5)
 
 
+async def demo_city_present(session: AsyncSession) -> bool:
+    """Whether the demo city (and so the `demo_logins()` accounts) is in this database."""
+    found = await session.execute(select(User.id).where(User.email == STAFF[0][1]))
+    return found.first() is not None
+
+
 async def seed_demo_city(
     session: AsyncSession,
     *,
@@ -120,7 +126,7 @@ async def seed_demo_city(
     now: datetime,
 ) -> bool:
     """Seed once; returns False when the demo data is already there."""
-    if (await session.execute(select(User).where(User.email == STAFF[0][1]))).scalar_one_or_none():
+    if await demo_city_present(session):
         return False
     rng = random.Random(seed)
     for code, name in SKILLS.items():

@@ -24,7 +24,7 @@ from marketplace.technicians.models import (
     TechnicianSkill,
     TimeOff,
 )
-from marketplace.users.models import User
+from marketplace.users.models import RevokedToken, User
 from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 
@@ -46,6 +46,7 @@ __all__ = [
     "Payment",
     "Payout",
     "Review",
+    "RevokedToken",
     "ServiceCategory",
     "Shift",
     "ShiftTemplate",

@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None  # e.g. a local Stripe-compatible server
     stripe_webhook_secret: str | None = None
-    stripe_connect_return_url: str = "http://localhost:8000/mobile/v1/payouts/return"
-    stripe_connect_refresh_url: str = "http://localhost:8000/mobile/v1/payouts/refresh"
+    # Where browsers (and Stripe's onboarding redirects) reach this API, e.g.
+    # https://api.example.com. Unset: `fieldhand run` uses the address it serves on.
+    public_base_url: str | None = None
+    stripe_connect_return_url: str | None = None  # default: <public base URL>/mobile/v1/payouts/return
+    stripe_connect_refresh_url: str | None = None  # default: <public base URL>/mobile/v1/payouts/refresh
 
     currency: str = "eur"
     default_timezone: str = "Europe/Amsterdam"
@@ -44,6 +47,18 @@ class Settings(BaseSettings):
     outbox_stuck_after_s: int = 60
 
     helpdesk_secrets: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_base_url or "http://localhost:8000").rstrip("/")
+
+    @property
+    def connect_return_url(self) -> str:
+        return self.stripe_connect_return_url or f"{self.public_url}/mobile/v1/payouts/return"
+
+    @property
+    def connect_refresh_url(self) -> str:
+        return self.stripe_connect_refresh_url or f"{self.public_url}/mobile/v1/payouts/refresh"
 
     @property
     def is_sqlite(self) -> bool:

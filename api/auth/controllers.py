@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from litestar import Controller, get, post
-from litestar.params import JSONBody
+import uuid
 
-from api.auth.schemas import Me, TokenRequest, TokenResponse
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
+
+from api.auth.schemas import Me, SessionsRevoked, TokenRequest, TokenResponse
 from api.deps import AppSettings, CurrentPrincipal, DbSession, Now
-from marketplace.auth import authenticate, issue_token, signed_in
+from marketplace import sessions
+from marketplace.auth import authenticate, issue_token, requires, signed_in
+from marketplace.sessions import READABLE_WHILE_SUSPENDED
+from marketplace.users.models import Role
 
 
 class AuthController(Controller):
@@ -26,7 +31,19 @@ class AuthController(Controller):
             user_id=str(user.id),
         )
 
-    @get("/me", operation_id="getMe", guards=[signed_in])
+    @post(
+        "/logout",
+        operation_id="logout",
+        status_code=204,
+        guards=[signed_in],
+        opt={READABLE_WHILE_SUSPENDED: True},
+    )
+    async def logout(self, now: Now, db_session: DbSession, principal: CurrentPrincipal) -> None:
+        """End this session: the bearer token used for this call is refused from now on
+        (401). Other sessions of the same user stay signed in."""
+        await sessions.sign_out(db_session, principal, now)
+
+    @get("/me", operation_id="getMe", guards=[signed_in], opt={READABLE_WHILE_SUSPENDED: True})
     async def me(self, principal: CurrentPrincipal) -> Me:
         """Who the bearer token belongs to."""
         return Me(
@@ -35,3 +52,18 @@ class AuthController(Controller):
             customer_id=str(principal.customer_id) if principal.customer_id else None,
             technician_id=str(principal.technician_id) if principal.technician_id else None,
         )
+
+
+class UserSessionsController(Controller):
+    path = "/admin/users"
+    tags = ["admin"]
+    guards = [requires(Role.ADMIN)]
+
+    @post("/{user_id:uuid}/revoke-sessions", operation_id="revokeUserSessions", status_code=200)
+    async def revoke_sessions(
+        self, user_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
+    ) -> SessionsRevoked:
+        """End every session of a user at once (e.g. a lost phone): all their bearer tokens
+        are refused from now on (401); they can sign in again. Unknown user: 404."""
+        version = await sessions.revoke_all_sessions(db_session, principal, user_id)
+        return SessionsRevoked(user_id=str(user_id), token_version=version)

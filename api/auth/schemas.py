@@ -25,3 +25,8 @@ class Me(msgspec.Struct):
     role: str
     customer_id: str | None
     technician_id: str | None
+
+
+class SessionsRevoked(msgspec.Struct):
+    user_id: str
+    token_version: int

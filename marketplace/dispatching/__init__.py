@@ -1,4 +1,4 @@
-"""Dispatching: the marketplace running itself (issue 7).
+"""Dispatching: the marketplace running itself.
 
 instant.py   urgent orders: targeted offers one at a time, widen, escalate
 batch.py     per-region batch runs (assignment + day plans), offers or auto-assignments

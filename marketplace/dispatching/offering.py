@@ -1,6 +1,6 @@
 """Turning a dispatch decision for one (order, technician) into an offer or an assignment.
 
-Issue 5's `create_offers_for_work_order` ranks and offers to the best N itself; dispatch
+`marketplace.offers.service.create_offers_for_work_order` ranks and offers to the best N itself; dispatch
 runs here already know *whom* they want (the planner's route, a widened search), so these
 helpers write the same rows the offers service writes (an `Offer` with the ranked
 explanation, the `offered` transition, the technician's notification), for a chosen

@@ -677,7 +677,7 @@ async def offer_next_round(
     ).scalar_one()
     if open_count:
         return None
-    # Issue 7: urgent unbooked orders follow the instant-dispatch cascade (one targeted
+    # Urgent unbooked orders follow the instant-dispatch cascade (one targeted
     # offer at a time, short expiry, widen the radius / escalate after N misses).
     from marketplace.dispatching.instant import continue_cascade
 

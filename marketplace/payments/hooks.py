@@ -1,4 +1,4 @@
-"""Where the booking and visit flows hand over to money. Owned by the money issue (#6).
+"""Where the booking and visit flows hand over to money.
 
 Each hook runs inside the caller's transaction and only writes rows and enqueues outbox
 tasks (Stripe is never called inside an HTTP request); see `marketplace/payments/service.py`

@@ -40,7 +40,7 @@ class Payment(SQLModel, table=True):
     failure_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
-    # Added by the money issue (#6), migration 0004:
+    # Which appointment and attempt this payment belongs to, and Stripe's outcome:
     appointment_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id")
     attempt: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # new PI after a decline
     stripe_charge_id: str | None = Field(default=None, max_length=64)

@@ -279,8 +279,8 @@ async def create_account_link(
     try:
         state = await gateway.create_account_link(
             technician.stripe_account_id,
-            refresh_url=settings.stripe_connect_refresh_url,
-            return_url=settings.stripe_connect_return_url,
+            refresh_url=settings.connect_refresh_url,
+            return_url=settings.connect_return_url,
             idempotency_key=f"account-link-{link.id}",
         )
     except StripeRequestRejected as rejected:

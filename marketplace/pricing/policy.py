@@ -1,7 +1,6 @@
 """Money policy knobs, read from `FIELDHAND_MONEY_*` environment variables.
 
-Kept next to pricing (not in the shared Settings) so the money issue can evolve them; the
-lead may fold them into `Settings` later. All rates are basis points (1/100 of a percent)
+Kept next to pricing rather than in the shared `Settings`. All rates are basis points (1/100 of a percent)
 so every computation stays in integers.
 """
 

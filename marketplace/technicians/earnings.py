@@ -1,7 +1,7 @@
 """Read-only earnings for a technician: completed visits, what they paid, fees, payouts.
 
 Amounts are integer minor units. Net = price - platform fee; when a payout row exists
-(the money side, issue #6) its amount and status are authoritative.
+its amount and status are authoritative.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marketplace.errors import Conflict, InvalidInput
+from marketplace.errors import Conflict, Forbidden, InvalidInput
 
 
 class UnknownSkill(InvalidInput):
@@ -28,3 +28,8 @@ class EmailTaken(Conflict):
 class TechnicianNotActive(Conflict):
     slug = "technician-not-active"
     title = "The technician account is not active"
+
+
+class TechnicianSuspended(Forbidden):
+    slug = "technician-suspended"
+    title = "The technician account is suspended"

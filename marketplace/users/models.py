@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from marketplace.db import created_at_field, id_field
+from marketplace.db import UTCDateTime, created_at_field, id_field
 
 
 class Role(StrEnum):
@@ -31,4 +31,16 @@ class User(SQLModel, table=True):
     technician_id: uuid.UUID | None = Field(default=None, foreign_key="technicians.id", index=True)
     can_expedite: bool = Field(default=False)
     is_active: bool = Field(default=True)
+    # Every access token carries the version it was issued under; bumping it revokes them all.
+    token_version: int = Field(default=0)
     created_at: datetime = created_at_field()
+
+
+class RevokedToken(SQLModel, table=True):
+    """A signed-out access token (by its `jti`), refused until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: uuid.UUID = Field(primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

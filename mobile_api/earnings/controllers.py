@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, get
 
 from marketplace.auth import requires
+from marketplace.sessions import readable_while_suspended
 from marketplace.technicians import earnings as service
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, Money
@@ -48,7 +49,7 @@ class EarningsController(Controller):
     tags = ["mobile: earnings"]
     guards = [requires(Role.TECHNICIAN)]
 
-    @get("", operation_id="getEarnings", opt={"problems": (404,)})
+    @get("", operation_id="getEarnings", opt={"problems": (404,), **readable_while_suspended()})
     async def get_earnings(
         self, db_session: DbSession, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 20
     ) -> EarningsOut:

@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
 from marketplace.offers import service
+from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, Money, body, money, problem_responses
 from mobile_api.deps import CurrentPrincipal, DbSession, Now
@@ -187,7 +188,12 @@ class OffersController(Controller):
         )
         return OfferPage(items=[offer_out(v) for v in page.items], next_cursor=page.next_cursor)
 
-    @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=problem_responses(404))
+    @get(
+        "/offers/{offer_id:uuid}",
+        operation_id="getOffer",
+        responses=problem_responses(404),
+        opt=readable_while_suspended(),
+    )
     async def get_offer(
         self, now: Now, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
@@ -227,7 +233,7 @@ class OffersController(Controller):
             await service.decline_offer(db_session, principal, offer_id, reason=data.reason, now=now)
         )
 
-    @get("/missed-offers", operation_id="listMissedOffers")
+    @get("/missed-offers", operation_id="listMissedOffers", opt=readable_while_suspended())
     async def list_missed(
         self, db_session: DbSession, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 20
     ) -> MissedPage:

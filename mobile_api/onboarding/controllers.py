@@ -9,6 +9,7 @@ from litestar import Controller, get, patch, post
 
 from api.idempotency import idempotent
 from marketplace.auth import issue_token, requires
+from marketplace.sessions import readable_while_suspended
 from marketplace.technicians import service
 from marketplace.users.models import Role
 from mobile_api.common import aware, body, problem_responses
@@ -92,7 +93,7 @@ class OnboardingController(Controller):
         "/me",
         operation_id="getProfile",
         guards=[requires(Role.TECHNICIAN)],
-        opt={"problems": (404,)},
+        opt={"problems": (404,), **readable_while_suspended()},
     )
     async def get_profile(self, now: Now, db_session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
         """The signed-in technician's profile: skills, certifications (with live status), rates, status."""

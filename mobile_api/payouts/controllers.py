@@ -13,6 +13,7 @@ from api.idempotency import idempotent
 from marketplace.auth import requires
 from marketplace.payouts import service
 from marketplace.payouts.models import PayoutAccountLink
+from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from mobile_api.deps import CurrentPrincipal, DbSession, Now
 
@@ -87,7 +88,7 @@ class PayoutsController(Controller):
         "/account",
         operation_id="getPayoutAccount",
         guards=[requires(Role.TECHNICIAN)],
-        opt={"problems": (404,)},
+        opt={"problems": (404,), **readable_while_suspended()},
     )
     async def account(self, principal: CurrentPrincipal, db_session: DbSession) -> PayoutAccountOut:
         """Your payout account: whether Stripe lets us pay you yet, and what we owe / have paid (ledger)."""

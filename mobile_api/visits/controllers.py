@@ -12,6 +12,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
+from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from marketplace.visits import service
 from marketplace.visits.models import VisitStepKind
@@ -104,7 +105,7 @@ class VisitsController(Controller):
     tags = ["mobile: visits"]
     guards = [requires(Role.TECHNICIAN)]
 
-    @get("", operation_id="listVisits")
+    @get("", operation_id="listVisits", opt=readable_while_suspended())
     async def list_visits(
         self,
         db_session: DbSession,
@@ -126,7 +127,12 @@ class VisitsController(Controller):
             next_cursor=page.next_cursor,
         )
 
-    @get("/{work_order_id:uuid}", operation_id="getVisit", responses=problem_responses(404))
+    @get(
+        "/{work_order_id:uuid}",
+        operation_id="getVisit",
+        responses=problem_responses(404),
+        opt=readable_while_suspended(),
+    )
     async def get_visit(
         self, work_order_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> VisitOut:

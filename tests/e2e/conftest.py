@@ -2,7 +2,7 @@
 
 The app runs with `redis_url` set, so requests push outbox tasks to Redis; the tests run
 real arq burst workers (in-process, or as a subprocess that can be killed) to execute them.
-The Stripe server fixtures come from the money tests (issue 6).
+The Stripe server fixtures are shared with the money tests (tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ async def test_escalation_to_payout_and_rating(
     await technician(session_factory, e2e_settings, name="Junior", at=(52.37, 4.89), shifts=shift, level=1)
     tech_id = tech.user.technician_id
     assert tech_id is not None
-    # the technician's Stripe Connect account is ready (onboarding itself is tested by issue 6)
+    # the technician's Stripe Connect account is ready (onboarding is tested with the money tests)
     account = await build_gateway(e2e_settings).create_express_account(
         email=None, country=None, metadata={}, idempotency_key=f"account-{tech_id}"
     )

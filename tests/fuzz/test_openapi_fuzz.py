@@ -2,14 +2,16 @@
 
 Every operation is exercised with generated inputs, valid and invalid, under a bearer token
 for each role, so both the "allowed" and the "forbidden" paths are fuzzed. Tokens belong to
-principals with no rows behind them: ownership checks must answer 404/403, never crash.
+real users with almost nothing behind them (every request checks its session, so a token
+needs its user), and each call gets a fresh token so a fuzzed logout ends only that call's
+session: ownership checks must answer 404/403, never crash.
 Every answer of the one run is held to two rules: no input causes a 5xx, and the answer is
 one the document promises (a documented status, its media type, a body that fits its schema).
 """
 
 from __future__ import annotations
 
-import uuid
+import asyncio
 from dataclasses import dataclass, field
 
 import pytest
@@ -23,11 +25,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from marketplace.auth import issue_token
 from marketplace.clock import utcnow
+from marketplace.db import make_session_factory
 from marketplace.settings import Settings
 from marketplace.users.models import Role, User
+from tests.conftest import in_thread
+from tests.factories import Factory
 
 PROBLEM = "application/problem+json"
 ROLES = (Role.ADMIN, Role.AGENT, Role.CUSTOMER, Role.TECHNICIAN)
@@ -35,17 +41,16 @@ CONFORMANCE = [status_code_conformance, content_type_conformance, response_schem
 EXAMPLES_PER_MODE = 4
 
 
-def _token(settings_: Settings, role: Role) -> str:
-    user = User(
-        id=uuid.uuid4(),
-        email=f"{role.value}@fuzz.test",
-        password_hash="x",
-        role=role.value,
-        display_name="fuzz",
-        customer_id=uuid.uuid4() if role is Role.CUSTOMER else None,
-        technician_id=uuid.uuid4() if role is Role.TECHNICIAN else None,
-    )
-    return issue_token(settings_, user, now=utcnow())
+def _users(settings_: Settings) -> dict[Role, User]:
+    async def make() -> dict[Role, User]:
+        engine = create_async_engine(settings_.database_url)
+        try:
+            factory = Factory(make_session_factory(engine), settings_)
+            return {role: (await factory.login(role)).user for role in ROLES}
+        finally:
+            await engine.dispose()
+
+    return in_thread(lambda: asyncio.run(make()))
 
 
 @dataclass
@@ -60,7 +65,7 @@ class FuzzRun:
 def fuzz_run(live_server: str, settings: Settings) -> FuzzRun:
     # Driven through schemathesis' Python API (its pytest plugin does not support pytest 9 yet).
     schema = schemathesis.openapi.from_url(f"{live_server}/schema/openapi.json")
-    headers = {role: {"Authorization": f"Bearer {_token(settings, role)}"} for role in ROLES}
+    users = _users(settings)
     run = FuzzRun()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -77,7 +82,8 @@ def fuzz_run(live_server: str, settings: Settings) -> FuzzRun:
             )
             def exercise(case: schemathesis.Case) -> None:
                 for role in ROLES:
-                    response = case.call(headers=headers[role], timeout=30)
+                    token = issue_token(settings, users[role], now=utcnow())
+                    response = case.call(headers={"Authorization": f"Bearer {token}"}, timeout=30)
                     run.answers += 1
                     where = f"{role.value}: {case.method} {case.operation.path} -> {response.status_code}"
                     if response.status_code >= 500:

@@ -1,4 +1,4 @@
-"""Small helpers shared by the dispatching task modules (issue 7)."""
+"""Small helpers shared by the dispatching task modules."""
 
 from __future__ import annotations
 

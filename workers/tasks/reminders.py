@@ -1,4 +1,4 @@
-"""Reminders, "on the way" messages and signed outgoing webhooks (issue 7)."""
+"""Reminders, "on the way" messages and signed outgoing webhooks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SLA monitor (periodic): alerts before a breach and on breach (issue 7)."""
+"""SLA monitor (periodic): alerts before a breach and on breach."""
 
 from __future__ import annotations
 

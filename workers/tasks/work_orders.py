@@ -1,7 +1,7 @@
 """Dispatch requests for work orders (expedite): rank qualified technicians now.
 
 Records the ranking (who, arrival, why) on the work order and tells dispatchers. The
-offer flow (issue 5) builds on the same event; this handler never assigns anyone.
+offer flow (`marketplace.offers.service`) builds on the same event; this handler never assigns anyone.
 """
 
 from __future__ import annotations

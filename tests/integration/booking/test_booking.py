@@ -62,7 +62,7 @@ def window(start: datetime, hours: int = 2) -> dict[str, str]:
 async def drive(
     sf: async_sessionmaker[AsyncSession], order_id: str, *steps: S, technician_id: uuid.UUID | None = None
 ) -> None:
-    """Stand-in for the technician flow (issue 5): move the order through the real state machine."""
+    """Stand-in for the technician app: move the order through the real state machine."""
     async with sf() as s:
         order = await s.get(WorkOrder, uuid.UUID(order_id))
         assert order is not None

@@ -240,8 +240,13 @@ async def test_suspended_technician_loses_offers(
     assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
     assert_problem(
         await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers),
-        409,
-        "offer-not-pending",
+        403,
+        "technician-suspended",
     )
     reinstated = await client.post(f"/technicians/{tech.technician_id}/reinstate", headers=admin.headers)
     assert reinstated.json()["status"] == "active"
+    assert_problem(
+        await client.post(f"{M}/offers/{result.offers[0].id}/accept", headers=tech.headers),
+        409,
+        "offer-not-pending",
+    )
