@@ -1,0 +1,67 @@
+"""Rank the qualified technicians for an order that must be dispatched now (expedite).
+
+Records the ranking (who, arrival, why) on the work order and tells dispatchers. It never
+assigns anyone: the offer flow (`marketplace.offers.service`) acts on the same request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch.matching import rank_candidates
+from dispatch.scoring import explain_candidate
+from marketplace.bookings.dispatch_adapter import visit_for
+from marketplace.bookings.slots import load_pool
+from marketplace.customers.models import Customer
+from marketplace.notifications.service import send_notification
+from marketplace.timeutil import from_epoch, to_epoch
+from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.state import TERMINAL, record_event
+
+RANKED_SHOWN = 3
+
+
+async def rank_for_dispatch_request(
+    session: AsyncSession, work_order_id: uuid.UUID, *, reason: str, now: datetime
+) -> dict[str, Any] | None:
+    """The ranking recorded on the order (`dispatch_ranked` event), or None for a closed order."""
+    order = await session.get(WorkOrder, work_order_id)
+    if order is None or order.status in TERMINAL:
+        return None
+    customer = await session.get(Customer, order.customer_id)
+    now_s = to_epoch(now)
+    pool = await load_pool(session, order, now, 1)
+    data: dict[str, Any] = {"reason": reason, "candidates": []}
+    if pool is not None:
+        ranking = rank_candidates(
+            visit_for(order, (now_s, now_s + 86_400), tier=customer.tier if customer else "standard"),
+            pool,
+            now_s,
+            limit=RANKED_SHOWN,
+        )
+        data["outcome"] = ranking.status.value
+        data["candidates"] = [
+            {
+                "technician_id": c.technician_id,
+                "arrival": from_epoch(c.arrival).isoformat(),
+                "why": list(explain_candidate(c)),
+            }
+            for c in ranking.candidates
+        ]
+    else:
+        data["outcome"] = "no_qualified_technician"
+    await record_event(session, order, "dispatch_ranked", actor=None, reason=reason, data=data, now=now)
+    await send_notification(
+        session,
+        dedupe_key=f"dispatch-requested:{order.id}:{now_s}",
+        kind="work_order.dispatch_requested",
+        subject=f"Dispatch now ({reason}): {order.summary[:120]}",
+        recipient_role="dispatcher",
+        work_order_id=order.id,
+        data=data,
+    )
+    return data
