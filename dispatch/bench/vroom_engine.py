@@ -149,7 +149,10 @@ def vroom_plan(
     exploration_level: int = 5,
     config: PlannerConfig | None = None,
 ) -> Plan:
-    """Plan the day with VROOM; the time limit covers building the matrices too."""
+    """Plan the day with VROOM; the time limit covers building the matrices too (not
+    importing pyvroom, which loads pandas: seconds on a busy machine)."""
+    import vroom  # noqa: F401
+
     started = time.perf_counter()
     cfg = config or PlannerConfig()
     unrestricted = PlannerConfig(candidate_places=None, distance_weight=1, time_weight=0)
