@@ -144,24 +144,52 @@ def _summary(
     }
 
 
+ENGINES = ("planner", "vroom", "greedy")
+
+
+def _solve(
+    engine: str,
+    args: argparse.Namespace,
+    techs: list[Technician],
+    visits: list[Visit],
+    day: TimeWindow,
+    travel: Any,
+) -> Plan:
+    if engine == "greedy":
+        return greedy_plan(techs, visits, day, travel)
+    if engine == "vroom":
+        from dispatch.bench.vroom_engine import vroom_plan
+
+        limit, threads = args.time_limit, args.vroom_threads
+        return vroom_plan(techs, visits, day, travel, time_limit_s=limit, threads=threads)
+    config = PlannerConfig(engine=args.engine)
+    return plan_day(techs, visits, day, travel, time_limit_s=args.time_limit, seed=args.seed, config=config)
+
+
 def run(args: argparse.Namespace) -> int:
     from dispatch.geo import DetourTravelModel
 
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown or not engines:
+        raise SystemExit(f"unknown engines {unknown}; choose from {','.join(ENGINES)}")
     travel = DetourTravelModel()
     techs, visits, day = metro_day(args.visits, args.technicians, args.seed, args.yards)
 
-    started = time.perf_counter()
-    greedy = greedy_plan(techs, visits, day, travel)
-    greedy_seconds = time.perf_counter() - started
-    g = _summary(greedy, techs, visits, day, travel)
-    print(f"greedy: {g['placed_pct']}% placed, {g['travel_km']} km, {greedy_seconds:.1f}s", file=sys.stderr)
-
-    config = PlannerConfig(engine=args.engine)
-    started = time.perf_counter()
-    plan = plan_day(techs, visits, day, travel, time_limit_s=args.time_limit, seed=args.seed, config=config)
-    seconds = time.perf_counter() - started
-    p = _summary(plan, techs, visits, day, travel)
-    print(f"planner: {p['placed_pct']}% placed, {p['travel_km']} km, {seconds:.1f}s", file=sys.stderr)
+    results: dict[str, dict[str, Any]] = {}
+    for engine in engines:
+        started = time.perf_counter()
+        plan = _solve(engine, args, techs, visits, day, travel)
+        seconds = time.perf_counter() - started
+        summary = _summary(plan, techs, visits, day, travel)
+        summary["seconds"] = round(seconds, 1)
+        summary["solver"] = plan.solver
+        results[engine] = summary
+        print(
+            f"{engine}: {summary['placed_pct']}% placed, {summary['travel_km']} km, {seconds:.1f}s, "
+            f"{summary['violations']} violations",
+            file=sys.stderr,
+        )
 
     command = args.command_line or "python -m dispatch.bench metro " + " ".join(sys.argv[2:])
     out: dict[str, Any] = {
@@ -172,68 +200,111 @@ def run(args: argparse.Namespace) -> int:
         "yards": args.yards,
         "seed": args.seed,
         "time_limit_s": args.time_limit,
-        "engine": plan.solver,
-        "placed_pct": p["placed_pct"],
-        "placed_pct_all": p["placed_pct_all"],
-        "travel_km": p["travel_km"],
-        "seconds": round(seconds, 1),
-        "violations": p["violations"],
-        "greedy_placed_pct": g["placed_pct"],
-        "greedy_travel_km": g["travel_km"],
-        "greedy_seconds": round(greedy_seconds, 1),
-        "greedy_violations": g["violations"],
-        "travel_ratio_vs_greedy": round(p["travel_km"] / max(1e-9, g["travel_km"]), 3),
-        "planner": p,
-        "greedy": g,
+        "engines": engines,
     }
+    p, g = results.get("planner"), results.get("greedy")
+    if p is not None:
+        out.update(
+            engine=p["solver"],
+            placed_pct=p["placed_pct"],
+            placed_pct_all=p["placed_pct_all"],
+            travel_km=p["travel_km"],
+            seconds=p["seconds"],
+            violations=p["violations"],
+        )
+    if g is not None:
+        out.update(
+            greedy_placed_pct=g["placed_pct"],
+            greedy_travel_km=g["travel_km"],
+            greedy_seconds=g["seconds"],
+            greedy_violations=g["violations"],
+        )
+    if p is not None and g is not None:
+        out["travel_ratio_vs_greedy"] = round(p["travel_km"] / max(1e-9, g["travel_km"]), 3)
+    if p is not None and "vroom" in results:
+        out["travel_ratio_vs_vroom"] = round(p["travel_km"] / max(1e-9, results["vroom"]["travel_km"]), 3)
+    out.update(results)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     table = _markdown(out)
     print(table)
     if args.update_doc:
         replace_section(Path(args.doc), f"metro-{args.label}", table)
-    if p["violations"]:
-        print(f"FAILED planner plan: {p['violation_examples']}", file=sys.stderr)
-        return 1
-    return 0
+    failed = [e for e, r in results.items() if r["violations"] and e != "greedy"]
+    for engine in failed:
+        print(f"FAILED {engine} plan: {results[engine]['violation_examples']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+_LABELS = {
+    "planner": "planner ({solver})",
+    "vroom": "VROOM {version} ({threads} threads)",
+    "greedy": "greedy first-come",
+}
 
 
 def _markdown(out: dict[str, Any]) -> str:
-    p, g = out["planner"], out["greedy"]
-    return "\n".join(
-        [
-            f"### Metro day: {out['visits']} visits, {out['technicians']} technicians"
-            + (f" starting from {out['yards']} yards" if out.get("yards") else "")
-            + f", {out['time_limit_s']:g} s limit (seed {out['seed']})",
-            "",
-            "```",
-            out["command"],
-            "```",
-            "",
-            "| plan | placed | placed % of feasible | placed % of all | travel km | travel h | techs used "
-            "| seconds | violations | unplaced but placeable |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-            f"| planner ({out['engine']}) | {p['placed']} | {p['placed_pct']} | {p['placed_pct_all']} "
-            f"| {p['travel_km']} | {p['travel_hours']} | {p['technicians_used']} | {out['seconds']} "
-            f"| {p['violations']} | {p.get('placeable_unassigned', '-')} |",
-            f"| greedy first-come | {g['placed']} | {g['placed_pct']} | {g['placed_pct_all']} "
-            f"| {g['travel_km']} | {g['travel_hours']} | {g['technicians_used']} | {out['greedy_seconds']} "
-            f"| {g['violations']} | {g.get('placeable_unassigned', '-')} |",
-            "",
-            f"Travel ratio planner / greedy: **{out['travel_ratio_vs_greedy']}**; "
-            f"feasible visits: {p['feasible_visits']} of {out['visits']}.",
-        ]
-    )
+    lines = [
+        f"### Metro day: {out['visits']} visits, {out['technicians']} technicians"
+        + (f" starting from {out['yards']} yards" if out.get("yards") else "")
+        + f", {out['time_limit_s']:g} s limit (seed {out['seed']})",
+        "",
+        "```",
+        out["command"],
+        "```",
+        "",
+        "| plan | placed | placed % of feasible | placed % of all | travel km | travel h | techs used "
+        "| seconds | violations | unplaced but placeable |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    feasible = None
+    for engine in out.get("engines", ENGINES):
+        r = out[engine]
+        feasible = r["feasible_visits"]
+        label = _LABELS[engine].format(
+            solver=r["solver"], version=_vroom_version(), threads=int(r["stats"].get("threads", 0))
+        )
+        lines.append(
+            f"| {label} | {r['placed']} | {r['placed_pct']} | {r['placed_pct_all']} "
+            f"| {r['travel_km']} | {r['travel_hours']} | {r['technicians_used']} | {r['seconds']} "
+            f"| {r['violations']} | {r.get('placeable_unassigned', '-')} |"
+        )
+    lines.append("")
+    ratios = []
+    if "travel_ratio_vs_vroom" in out:
+        ratios.append(f"planner / VROOM: **{out['travel_ratio_vs_vroom']}**")
+    if "travel_ratio_vs_greedy" in out:
+        ratios.append(f"planner / greedy: **{out['travel_ratio_vs_greedy']}**")
+    if ratios:
+        lines.append(
+            "Travel ratio " + "; ".join(ratios) + f"; feasible visits: {feasible} of {out['visits']}."
+        )
+    return "\n".join(lines)
+
+
+def _vroom_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pyvroom")
+    except Exception:  # only a label
+        return ""
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("metro", help="synthetic metro day: planner vs first-come greedy")
+    p = subparsers.add_parser("metro", help="synthetic metro day: planner vs VROOM and first-come greedy")
     p.add_argument("--visits", type=int, default=2000)
     p.add_argument("--technicians", type=int, default=250)
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--yards", type=int, default=0, help="depot-start variant: technicians start from N yards")
-    p.add_argument("--engine", default="auto")
+    p.add_argument("--engine", default="auto", help="the planner's engine (auto, ortools, pyvrp)")
+    p.add_argument(
+        "--engines",
+        default="planner,greedy",
+        help="comma-separated plans to compare, run one after the other: planner, vroom, greedy",
+    )
+    p.add_argument("--vroom-threads", type=int, default=2)
     p.add_argument("--out", required=True)
     add_doc_arguments(p)
     p.add_argument("--label", default="2000x250")

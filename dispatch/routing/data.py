@@ -93,9 +93,15 @@ class PlannerConfig:
     # heuristic when the problem has at least this many visits (construction heuristics are
     # slow on very large models); None = never.
     greedy_start_from_visits: int | None = None
-    # Days with more visits than this are split into regions of about ``region_visits``
-    # visits (see dispatch.routing.decompose); None = never split.
-    decompose_above_visits: int | None = 600
+    # Days with more visits than this are solved by ``large_day`` (see below); smaller days
+    # by one OR-Tools model over the whole day; None = never split. On the metro bench
+    # (bench/BENCHMARKS.md) the global construction plus neighbourhood search beats guided
+    # local search over the whole model at 150 and 300 visits (300 x 40: 0.89x the travel).
+    decompose_above_visits: int | None = 120
+    # Days solved by ``large_day="lns"`` with at most this many visits get the time the
+    # neighbourhood search leaves over (it stops when no neighbourhood improves) as guided
+    # local search over the whole model, warm-started from the LNS plan; None = never.
+    polish_up_to_visits: int | None = 600
     region_visits: int = 250
     # How days above ``decompose_above_visits`` are solved: "lns" = a global greedy plan
     # improved by neighbourhood decomposition (dispatch.routing.improve), "regions" = the

@@ -10,7 +10,7 @@ from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
 from dispatch.routing.decompose import solve_by_regions
 from dispatch.routing.greedy import greedy_sequences
-from dispatch.routing.improve import solve_large_day
+from dispatch.routing.improve import objective, solve_large_day
 from dispatch.routing.leftovers import place_leftovers
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.schedule import repair, to_plan
@@ -71,6 +71,10 @@ def plan_day(
             reserve = min(0.5, 0.02 * cfg.time_limit_s)
             sequences, stats = solve_large_day(data, cfg, deadline - reserve, cfg.seed, initial)
             engine = "ortools-lns"
+            small = cfg.polish_up_to_visits is not None and data.n_visits <= cfg.polish_up_to_visits
+            if small and deadline - reserve - time.perf_counter() > 0.5:
+                sequences, polish = _polish(data, cfg, deadline - reserve, sequences)
+                stats.update(polish)
         elif split and cfg.large_day == "regions" and initial is None:
             sequences, stats = solve_by_regions(data, cfg, deadline, cfg.seed, cfg.region_visits)
             engine = "ortools-regions"
@@ -81,6 +85,21 @@ def plan_day(
         stats.update(leftover_stats)
     stats["build_seconds"] = round(build_s, 3)
     return to_plan(data, sequences, engine, stats)
+
+
+def _polish(
+    data: RoutingData, cfg: PlannerConfig, deadline: float, sequences: list[list[int]]
+) -> tuple[list[list[int]], dict[str, float]]:
+    """Whole-model guided local search from ``sequences`` until ``deadline``; kept only when
+    it lowers the objective (travel plus drop penalties)."""
+    started = time.perf_counter()
+    polished, _ = solve_ortools(data, cfg, deadline, cfg.seed, sequences)
+    before, after = objective(data, sequences), objective(data, polished)
+    stats = {
+        "polish_seconds": round(time.perf_counter() - started, 3),
+        "polish_improved": float(after < before),
+    }
+    return (polished, stats) if after < before else (sequences, stats)
 
 
 def choose_engine(data: RoutingData, config: PlannerConfig) -> str:
