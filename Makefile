@@ -51,6 +51,7 @@ test-instants: env services
 
 services:
 	@bash scripts/ensure-services.sh
+	@bash scripts/ensure-browser.sh
 
 lint: env
 	$(UV) run --frozen ruff check .

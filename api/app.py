@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.console.router import build_console_router, template_config
 from api.deps import (
     provide_db_session,
     provide_now,
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     app = Litestar(
-        route_handlers=[*CONTROLLERS, build_mobile_router()],
+        route_handlers=[*CONTROLLERS, build_mobile_router(), build_console_router()],
+        template_config=template_config(),
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),

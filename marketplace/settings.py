@@ -48,6 +48,10 @@ class Settings(BaseSettings):
 
     helpdesk_secrets: dict[str, str] = Field(default_factory=dict)
 
+    # Raster tiles for the console map, e.g. https://tiles.example.com/{z}/{x}/{y}.png.
+    # Unset: markers and routes draw on a plain background (works offline).
+    map_tile_url: str | None = None
+
     @property
     def public_url(self) -> str:
         return (self.public_base_url or "http://localhost:8000").rstrip("/")

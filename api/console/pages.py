@@ -1,0 +1,332 @@
+"""Console pages: thin handlers that check the role, call one read or verb, render a template."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+import plotly
+from litestar import Controller, Request, Response, get, post
+from litestar.response import File, Redirect, ServerSentEvent, Template
+
+from api.console.alerts import alert_stream, feed_of
+from api.console.figures import RISK_LABELS, board_figure, map_figure
+from api.console.session import (
+    STAFF_ROLES,
+    checked_form,
+    cleared_session_cookie,
+    console_principal,
+    console_requires,
+    csrf_token,
+    presession_csrf,
+    session_cookie,
+)
+from api.deps import AppSettings, DbSession, Now
+from marketplace import sessions
+from marketplace.auth import authenticate, issue_token
+from marketplace.bookings.eta import estimate
+from marketplace.bookings.service import live_appointment
+from marketplace.dispatching import batch, board
+from marketplace.dispatching.config import load_config
+from marketplace.dispatching.console import sla_alerts
+from marketplace.errors import InvalidInput, Unauthenticated
+from marketplace.settings import Settings
+from marketplace.users.models import Role
+from marketplace.work_orders import service
+from marketplace.work_orders.service import CustomerRef, Escalation, TicketContext
+
+DISPATCH = console_requires(Role.DISPATCHER, Role.ADMIN)
+AGENT = console_requires(Role.AGENT)
+ADMIN = console_requires(Role.ADMIN)
+STAFF = console_requires(*STAFF_ROLES)
+HOME = {Role.DISPATCHER: "/console/map", Role.AGENT: "/console/desk", Role.ADMIN: "/console/admin"}
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+STATIC = Path(__file__).parent / "static"
+DEFAULT_REGION = "amsterdam"
+
+
+def page(request: Request[Any, Any, Any], settings: Settings, name: str, **context: Any) -> Template:
+    principal = console_principal(request)
+    return Template(
+        template_name=name,
+        context={
+            "principal": principal,
+            "csrf": csrf_token(request, settings),
+            "path": request.url.path,
+            "risk_labels": RISK_LABELS,
+            **context,
+        },
+    )
+
+
+def as_json(value: Any) -> str:
+    """JSON safe to embed in a <script type="application/json"> element."""
+    return msgspec.json.encode(value).decode().replace("</", "<\\/")
+
+
+async def _day(db_session: Any, settings: Settings, region: str, now: datetime) -> dict[str, Any]:
+    tz = ZoneInfo(settings.default_timezone)
+    day_start = now.astimezone(tz).replace(hour=6, minute=0, second=0, microsecond=0)
+    day_end = day_start + timedelta(hours=16)
+    rows = await board.board(db_session, region, now=now, day_start=day_start, day_end=day_end)
+    orders = await board.open_orders(db_session, region, now=now)
+    return {
+        "region": region,
+        "regions": await board.regions(db_session) or [region],
+        "rows": rows,
+        "orders": orders,
+        "tz": tz,
+        "day_start": day_start,
+        "day_end": day_end,
+    }
+
+
+class ConsolePages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/sign-in")
+    async def sign_in_form(self, request: Request[Any, Any, Any], settings: AppSettings) -> Template:
+        token, cookie = presession_csrf(request, settings)
+        response = Template(
+            template_name="sign_in.html",
+            context={"principal": None, "csrf": token, "error": None, "path": request.url.path},
+        )
+        if cookie is not None:
+            response.cookies.append(cookie)
+        return response
+
+    @post("/sign-in", status_code=303)
+    async def sign_in(
+        self, request: Request[Any, Any, Any], now: Now, db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        form = await checked_form(request, settings)
+        try:
+            user = await authenticate(db_session, form.get("email", ""), form.get("password", ""))
+        except Unauthenticated:
+            return Template(
+                template_name="sign_in.html",
+                context={
+                    "principal": None,
+                    "csrf": csrf_token(request, settings),
+                    "error": "Wrong email or password.",
+                    "path": request.url.path,
+                },
+                status_code=401,
+            )
+        role = Role(user.role)
+        if role not in STAFF_ROLES:
+            return Template(
+                template_name="sign_in.html",
+                context={
+                    "principal": None,
+                    "csrf": csrf_token(request, settings),
+                    "error": "The console is for staff accounts.",
+                    "path": request.url.path,
+                },
+                status_code=403,
+            )
+        redirect = Redirect(path=HOME[role], status_code=303)
+        redirect.cookies.append(session_cookie(request, settings, issue_token(settings, user, now=now)))
+        return redirect
+
+    @post("/sign-out", status_code=303, guards=[STAFF])
+    async def sign_out(
+        self, request: Request[Any, Any, Any], now: Now, db_session: DbSession, settings: AppSettings
+    ) -> Redirect:
+        await checked_form(request, settings)
+        principal = console_principal(request)
+        assert principal is not None
+        await sessions.sign_out(db_session, principal, now)
+        redirect = Redirect(path="/console/sign-in", status_code=303)
+        redirect.cookies.append(cleared_session_cookie(request, settings))
+        return redirect
+
+    @get("/", guards=[STAFF])
+    async def home(self, request: Request[Any, Any, Any]) -> Redirect:
+        principal = console_principal(request)
+        assert principal is not None
+        return Redirect(path=HOME[principal.role])
+
+    @get("/map", guards=[DISPATCH])
+    async def map_page(
+        self,
+        request: Request[Any, Any, Any],
+        now: Now,
+        db_session: DbSession,
+        settings: AppSettings,
+        region: str = DEFAULT_REGION,
+    ) -> Template:
+        day = await _day(db_session, settings, region, now)
+        figure = map_figure(day["rows"], day["orders"], now=now, tile_url=settings.map_tile_url)
+        return page(request, settings, "map.html", figure=as_json(figure), now=now, **day)
+
+    @get("/board", guards=[DISPATCH])
+    async def board_page(
+        self,
+        request: Request[Any, Any, Any],
+        now: Now,
+        db_session: DbSession,
+        settings: AppSettings,
+        region: str = DEFAULT_REGION,
+        ran: str | None = None,
+    ) -> Template:
+        day = await _day(db_session, settings, region, now)
+        figure = board_figure(day["rows"], day_start=day["day_start"], day_end=day["day_end"], tz=day["tz"])
+        return page(request, settings, "board.html", figure=as_json(figure), ran=ran, now=now, **day)
+
+    @get("/queue", guards=[DISPATCH])
+    async def queue_page(
+        self,
+        request: Request[Any, Any, Any],
+        now: Now,
+        db_session: DbSession,
+        settings: AppSettings,
+        region: str = DEFAULT_REGION,
+    ) -> Template:
+        orders = board.queue(await board.open_orders(db_session, region, now=now))
+        alerts = await sla_alerts(db_session, limit=20)
+        return page(
+            request,
+            settings,
+            "queue.html",
+            region=region,
+            regions=await board.regions(db_session) or [region],
+            orders=orders,
+            alerts=alerts,
+        )
+
+    @post("/regions/{region:str}/dispatch", status_code=303, guards=[DISPATCH])
+    async def run_dispatch(
+        self,
+        request: Request[Any, Any, Any],
+        region: str,
+        now: Now,
+        db_session: DbSession,
+        settings: AppSettings,
+    ) -> Redirect:
+        await checked_form(request, settings)
+        principal = console_principal(request)
+        assert principal is not None
+        summary = await batch.run_region(
+            db_session,
+            region,
+            settings=settings,
+            config=load_config(),
+            trigger=f"console:{principal.key}",
+            now=now,
+        )
+        ran = summary.skipped or (
+            f"{summary.auto_assigned} assigned, {summary.offered} offered, {summary.unplaced} unplaced"
+        )
+        return Redirect(path="/console/board", query_params={"region": region, "ran": ran}, status_code=303)
+
+    @get("/work-orders/{work_order_id:uuid}", guards=[STAFF])
+    async def work_order_page(
+        self,
+        request: Request[Any, Any, Any],
+        work_order_id: uuid.UUID,
+        now: Now,
+        db_session: DbSession,
+        settings: AppSettings,
+    ) -> Template:
+        principal = console_principal(request)
+        assert principal is not None
+        order = await service.visible_order(db_session, principal, work_order_id)
+        appointment = await live_appointment(db_session, order.id)
+        eta = await estimate(db_session, order, appointment, now=now)
+        events = await service.events_of(db_session, order.id)
+        return page(
+            request, settings, "work_order.html", order=order, appointment=appointment, eta=eta, events=events
+        )
+
+    @get("/desk", guards=[AGENT])
+    async def desk(self, request: Request[Any, Any, Any], settings: AppSettings) -> Template:
+        return page(request, settings, "desk.html", error=None, form={})
+
+    @post("/desk", status_code=303, guards=[AGENT])
+    async def escalate(
+        self, request: Request[Any, Any, Any], now: Now, db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        form = await checked_form(request, settings)
+        principal = console_principal(request)
+        try:
+            escalation = _escalation(form)
+            result = await service.escalate_ticket(db_session, escalation, actor=principal, now=now)
+        except (InvalidInput, ValueError) as exc:
+            return page(request, settings, "desk.html", error=str(exc), form=form)
+        if result.order is None:
+            return page(
+                request, settings, "desk.html", error=None, form=form, hint=result.knowledge_base_hint
+            )
+        return Redirect(path=f"/console/work-orders/{result.order.id}", status_code=303)
+
+    @get("/admin", guards=[ADMIN])
+    async def admin(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Template:
+        return page(request, settings, "admin.html", regions=await board.regions(db_session))
+
+    @get("/events", guards=[STAFF])
+    async def events(self, request: Request[Any, Any, Any]) -> ServerSentEvent:
+        return ServerSentEvent(
+            alert_stream(feed_of(request.app.state)), headers={"Cache-Control": "no-store"}
+        )
+
+    @get("/static/plotly.min.js")
+    async def plotly_js(self) -> File:
+        return File(
+            path=PLOTLY_JS,
+            content_disposition_type="inline",
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @get("/static/{name:str}")
+    async def static(self, name: str) -> File:
+        allowed = {"console.css": "text/css", "console.js": "text/javascript"}
+        if name not in allowed:
+            from litestar.exceptions import NotFoundException
+
+            raise NotFoundException()
+        return File(
+            path=STATIC / name,
+            content_disposition_type="inline",
+            media_type=allowed[name],
+            headers={"Cache-Control": "no-cache"},
+        )
+
+
+def _escalation(form: dict[str, str]) -> Escalation:
+    def need(key: str) -> str:
+        value = form.get(key, "").strip()
+        if not value:
+            raise InvalidInput(f"Fill in: {key.replace('_', ' ')}")
+        return value
+
+    steps = tuple(s.strip() for s in form.get("steps_tried", "").splitlines() if s.strip())
+    return Escalation(
+        helpdesk="console",
+        ticket_id=need("ticket_id"),
+        customer=CustomerRef(
+            external_id=need("customer_ref"),
+            name=need("customer_name"),
+            email=form.get("customer_email") or None,
+            tier=form.get("tier") or "standard",
+        ),
+        summary=need("summary"),
+        context=TicketContext(
+            transcript_excerpt=form.get("transcript") or None,
+            steps_tried=steps,
+            notes=form.get("notes") or None,
+        ),
+        lat=float(need("lat")),
+        lng=float(need("lng")),
+        address=form.get("address") or None,
+        category=form.get("category") or None,
+        priority=int(form["priority"]) if form.get("priority") else None,
+    )
