@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("cost", sa.Integer(), nullable=True),
         sa.Column("travel_s", sa.Integer(), nullable=True),
         sa.Column("travel_m", sa.Integer(), nullable=True),
+        sa.Column("sla_slack_s", sa.Integer(), nullable=True),
         sa.Column("terms", _JSON, nullable=False),
         sa.Column("earnings_minor", sa.Integer(), nullable=True),
         sa.Column("reason_code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),

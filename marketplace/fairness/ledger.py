@@ -35,6 +35,7 @@ def _from_explanation(explanation: dict[str, Any]) -> dict[str, Any]:
         "cost": explanation.get("cost"),
         "travel_s": explanation.get("travel_s"),
         "travel_m": explanation.get("travel_m"),
+        "sla_slack_s": explanation.get("sla_slack_s"),
         "terms": list(explanation.get("terms", [])),
     }
 

@@ -62,6 +62,7 @@ class DispatchDecision(SQLModel, table=True):
     cost: int | None = None  # the dispatch cost (integer cost units), lower is better
     travel_s: int | None = None
     travel_m: int | None = None
+    sla_slack_s: int | None = None  # SLA deadline minus finish; negative = late
     terms: list[dict[str, Any]] = json_field(list)  # score terms: name, value, weight, contribution
     earnings_minor: int | None = None
     reason_code: str | None = Field(default=None, max_length=64)

@@ -529,6 +529,13 @@ async def accept_offer(
     you" receipt) and the work order moves to `assigned`.
     """
     offer = await _own_offer(session, principal, offer_id)
+    return await take_offer(session, offer, actor=principal, now=now)
+
+
+async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, now: datetime) -> OfferView:
+    """Accept `offer` for its technician (the verb behind `accept_offer`; also used when a
+    counter-offer is accepted). Same guarantees: one winner per work order."""
+    principal = actor
     order = await lock_work_order(session, offer.work_order_id)  # competing accepts queue here
     await session.refresh(offer)
     if offer.status == OfferStatus.ACCEPTED:
