@@ -16,7 +16,7 @@ from marketplace.bookings.models import Appointment
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.fairness.ledger import FINAL_KIND_OF_STATUS
-from marketplace.fairness.models import FINAL_KINDS, CounterOffer, DecisionKind, DispatchDecision
+from marketplace.fairness.models import FINAL_KINDS, DecisionKind, DispatchDecision
 from marketplace.messages.models import Message
 from marketplace.offers.models import MissedOffer, Offer
 from marketplace.offers.service import expire_due_offers
