@@ -11,6 +11,7 @@ from api.catalog.controllers import CatalogController
 from api.devices.controllers import DeviceController
 from api.dispatch_console.controllers import DispatchConsoleController
 from api.escalations.controllers import EscalationController
+from api.fairness.controllers import FairnessController
 from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.pricing.controllers import QuoteController
@@ -33,6 +34,7 @@ CONTROLLERS: list[Any] = [
     QuoteController,
     StripeWebhookController,
     DispatchConsoleController,
+    FairnessController,
     MessagesController,
     DeviceController,
 ]

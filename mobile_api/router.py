@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Router
 
+from mobile_api.counters.controllers import CounterOffersController
 from mobile_api.earnings.controllers import EarningsController
 from mobile_api.location.controllers import LocationController
 from mobile_api.messages.controllers import MessagesController
@@ -20,6 +21,7 @@ CONTROLLERS: list[Any] = [
     ShiftsController,
     LocationController,
     OffersController,
+    CounterOffersController,
     VisitsController,
     EarningsController,
     PayoutsController,

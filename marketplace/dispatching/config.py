@@ -28,6 +28,12 @@ class DispatchConfig(BaseSettings):
     region_timezones: dict[str, str] = {}
     # reminders
     reminder_before_s: int = 2 * 3600
+    # counter-offers (FIELDHAND_DISPATCH_COUNTER_*): a counter's total cost to the plan
+    # (pay + dispatch cost in money) against the best alternative (next candidate or dropping)
+    counter_minor_per_point: int = 50  # money value of one dispatch-cost point (a travel minute)
+    counter_accept_within_bps: int = 500  # <= alternative + 5 % -> accepted automatically
+    counter_decline_above_bps: int = 2_000  # > alternative + 20 % -> declined automatically
+    counter_max_fee_share_bps: int = 5_000  # the platform absorbs extra pay up to 50 % of its fee
 
 
 def load_config() -> DispatchConfig:

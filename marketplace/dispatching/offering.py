@@ -22,11 +22,13 @@ from dispatch.scoring import RankedCandidate
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
+from marketplace.fairness import ledger
+from marketplace.fairness.models import DecisionKind
 from marketplace.messages import notices
 from marketplace.messages.notices import to_customer, to_technician
 from marketplace.messages.service import Outgoing
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import earnings_for, offer_explanation
+from marketplace.offers.service import earnings_for, offer_explanation, settle_receipts
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -91,6 +93,7 @@ async def offer_to(
     )
     session.add(offer)
     await session.flush()
+    await ledger.offers_made(session, order, [offer], now=now)
     data = {"round": round_no, "offer_ids": [str(offer.id)], "dispatch": why}
     if order.status != WorkOrderStatus.OFFERED:
         await transition(
@@ -172,6 +175,9 @@ async def assign_directly(
     )
     session.add(offer)
     await session.flush()
+    await ledger.offers_made(session, order, [offer], now=now)
+    await ledger.offer_closed(session, order, offer, DecisionKind.WON, now=now, reason_code="auto_accept")
+    await settle_receipts(session, order, offer, now=now)
     order.technician_id = tech.id
     await transition(
         session,

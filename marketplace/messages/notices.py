@@ -190,6 +190,24 @@ async def offer_made(
     )
 
 
+async def missed_offer(
+    session: AsyncSession, technician_id: uuid.UUID, order: WorkOrder, *, reason: str, now: datetime
+) -> list[Message]:
+    """ "Why not you": a job the technician was considered for went to someone else."""
+    return await compose(
+        session,
+        Outgoing(
+            to_technician(technician_id),
+            "missed_offer_notice",
+            {"summary": order.summary, "reason": reason},
+            now=now,
+            dedupe_key=f"missed-offer:{order.id}:{technician_id}",
+            work_order_id=order.id,
+            channels=(Channel.INBOX,),
+        ),
+    )
+
+
 async def payout_sent(session: AsyncSession, payout: Payout, *, now: datetime) -> list[Message]:
     order = await session.get(WorkOrder, payout.work_order_id) if payout.work_order_id else None
     summary = order.summary if order is not None else "your completed visits"

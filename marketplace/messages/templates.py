@@ -156,6 +156,16 @@ CATALOG: dict[str, Template] = {
             "Planned arrival: {arrival:%A %d %B %H:%M} ({zone})."
         ),
     ),
+    "missed_offer_notice": Template(
+        args=("summary", "reason"),
+        subject="Why you did not get a job: {summary}",
+        body=(
+            "Hello {name},\n\n"
+            'You were considered for "{summary}", and it went to another technician.\n'
+            "The main reason: {reason}.\n"
+            "Past receipts are under missed offers in the app."
+        ),
+    ),
     "payout_notice": Template(
         args=("amount", "summary", "paid_at"),
         subject="Payout sent: {amount}",

@@ -33,6 +33,8 @@ from marketplace.auth import Principal
 from marketplace.customers.models import Customer
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
 from marketplace.errors import NotFound
+from marketplace.fairness import ledger
+from marketplace.fairness.models import DecisionKind, DispatchDecision
 from marketplace.messages import notices
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing, compose
@@ -106,11 +108,15 @@ def offer_explanation(candidate: RankedCandidate, **extra: Any) -> dict[str, Any
 
 def _candidate_from(offer: Offer) -> RankedCandidate | None:
     """Rebuild the ranked entry stored on an offer (to explain "why not you" at accept time)."""
-    e = offer.explanation
+    return candidate_from_explanation(offer.technician_id, offer.explanation)
+
+
+def candidate_from_explanation(technician_id: uuid.UUID, e: dict[str, Any]) -> RankedCandidate | None:
+    """A ranked entry from its stored explanation (an offer's, or a ledger row's terms)."""
     if not e.get("terms"):
         return None
     return RankedCandidate(
-        technician_id=str(offer.technician_id),
+        technician_id=str(technician_id),
         rank=int(e.get("rank", 0)),
         cost=int(e.get("cost", 0)),
         arrival=int(e.get("arrival", 0)),
@@ -135,8 +141,9 @@ async def _record_missed(
     reason: str,
     offer_id: uuid.UUID | None = None,
     now: datetime,
+    tell: bool = True,
 ) -> None:
-    await insert_ignoring_conflicts(
+    inserted = await insert_ignoring_conflicts(
         session,
         MissedOffer,
         {
@@ -150,6 +157,10 @@ async def _record_missed(
         },
         conflict_columns=["technician_id", "work_order_id"],
     )
+    if inserted and tell:
+        order = await session.get(WorkOrder, work_order_id)
+        if order is not None:
+            await notices.missed_offer(session, technician_id, order, reason=reason[:500], now=now)
 
 
 async def _user_id_of(session: AsyncSession, technician_id: uuid.UUID) -> uuid.UUID | None:
@@ -226,6 +237,7 @@ async def create_offers_for_work_order(
         session.add(offer)
         offers.append(offer)
     await session.flush()
+    await ledger.offers_made(session, order, offers, now=now)
     if offers:
         await session.execute(
             sa.delete(MissedOffer).where(
@@ -236,13 +248,25 @@ async def create_offers_for_work_order(
 
     # "Why not you" for people who were close but not asked.
     for cand in ranking.candidates[max_offers:]:
+        reason = ranking.why_not(cand.technician_id)
+        await ledger.record(
+            session,
+            order,
+            uuid.UUID(cand.technician_id),
+            DecisionKind.RANKED,
+            now=now,
+            explanation=offer_explanation(cand),
+            reason_code="ranked_lower",
+            reason=reason,
+        )
         await _record_missed(
             session,
             uuid.UUID(cand.technician_id),
             order.id,
             code="ranked_lower",
-            reason=ranking.why_not(cand.technician_id),
+            reason=reason,
             now=now,
+            tell=False,  # told once the job is decided (`_settle_receipts`)
         )
     evaluated = ranking.candidate_set.evaluated
     pool = ranking.candidate_set.pool
@@ -251,6 +275,15 @@ async def create_offers_for_work_order(
     ):
         if kind in _TELLABLE_EXCLUSIONS:
             reason = format_reason(visit, kind, detail) or ""
+            await ledger.record(
+                session,
+                order,
+                uuid.UUID(pool.ids[row]),
+                DecisionKind.EXCLUDED,
+                now=now,
+                reason_code=reason.partition(":")[0],
+                reason=explain_exclusion(reason),
+            )
             await _record_missed(
                 session,
                 uuid.UUID(pool.ids[row]),
@@ -260,6 +293,15 @@ async def create_offers_for_work_order(
                 now=now,
             )
     for t in priced_out:
+        await ledger.record(
+            session,
+            order,
+            uuid.UUID(t.id),
+            DecisionKind.EXCLUDED,
+            now=now,
+            reason_code="below_price_floor",
+            reason="the job paid less than your minimum price",
+        )
         await _record_missed(
             session,
             uuid.UUID(t.id),
@@ -406,6 +448,74 @@ async def _work_orders_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict
     return {order.id: order for order in rows.scalars()}
 
 
+# --------------------------------------------------------------------------- receipts
+
+
+async def settle_receipts(session: AsyncSession, order: WorkOrder, won: Offer, *, now: datetime) -> int:
+    """Once the job is decided: a "why not you" receipt for every technician the ledger
+    says was ranked or offered and did not win (one per technician and order; an earlier
+    receipt stands). The reason compares them with the winner's score terms."""
+    winner = _candidate_from(won)
+    rows = list(
+        (
+            await session.execute(
+                select(DispatchDecision).where(
+                    DispatchDecision.work_order_id == order.id,
+                    DispatchDecision.technician_id != won.technician_id,
+                    col(DispatchDecision.kind).in_(
+                        [DecisionKind.RANKED, DecisionKind.OFFERED, DecisionKind.DECLINED]
+                    ),
+                )
+            )
+        ).scalars()
+    )
+    declined = {r.technician_id for r in rows if r.kind == DecisionKind.DECLINED}
+    told = 0
+    for technician_id in sorted({r.technician_id for r in rows}):
+        if technician_id in declined:
+            code, reason = "declined", "you declined the offer"
+        else:
+            entry = next((r for r in rows if r.technician_id == technician_id and r.terms), None)
+            loser = (
+                candidate_from_explanation(technician_id, {"terms": entry.terms, **_facts(entry)})
+                if entry is not None
+                else None
+            )
+            code = "ranked_lower"
+            reason = (
+                why_not(winner, loser)
+                if winner is not None and loser is not None
+                else "another technician was chosen for this job"
+            )
+        offer_id = next((r.offer_id for r in rows if r.technician_id == technician_id and r.offer_id), None)
+        await _record_missed(
+            session, technician_id, order.id, code=code, reason=reason, offer_id=offer_id, now=now
+        )
+        told += 1
+    # Receipts written earlier without a message (ranked lower at offer time) are told now.
+    quiet = (
+        await session.execute(
+            select(MissedOffer).where(
+                MissedOffer.work_order_id == order.id,
+                MissedOffer.technician_id != won.technician_id,
+                MissedOffer.reason_code == "ranked_lower",
+            )
+        )
+    ).scalars()
+    for receipt in quiet:
+        await notices.missed_offer(session, receipt.technician_id, order, reason=receipt.reason, now=now)
+    return told
+
+
+def _facts(row: DispatchDecision) -> dict[str, Any]:
+    return {
+        "rank": row.rank or 0,
+        "cost": row.cost or 0,
+        "travel_s": row.travel_s or 0,
+        "travel_m": row.travel_m or 0,
+    }
+
+
 # --------------------------------------------------------------------------- answering
 
 
@@ -419,6 +529,13 @@ async def accept_offer(
     you" receipt) and the work order moves to `assigned`.
     """
     offer = await _own_offer(session, principal, offer_id)
+    return await take_offer(session, offer, actor=principal, now=now)
+
+
+async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, now: datetime) -> OfferView:
+    """Accept `offer` for its technician (the verb behind `accept_offer`; also used when a
+    counter-offer is accepted). Same guarantees: one winner per work order."""
+    principal = actor
     order = await lock_work_order(session, offer.work_order_id)  # competing accepts queue here
     await session.refresh(offer)
     if offer.status == OfferStatus.ACCEPTED:
@@ -454,6 +571,7 @@ async def accept_offer(
     except sa.exc.IntegrityError as exc:  # uq_offers_one_accepted_per_order
         raise OfferTaken("Another technician took this job first") from exc
 
+    await ledger.offer_closed(session, order, offer, DecisionKind.WON, now=now)
     winner = _candidate_from(offer)
     others = list(
         (
@@ -471,9 +589,13 @@ async def accept_offer(
         reason = why_not(winner, loser) if winner and loser else "another technician accepted the job first"
         if winner and loser and loser.cost <= winner.cost:
             reason = "another technician accepted the job first"
+        await ledger.offer_closed(
+            session, order, other, DecisionKind.LOST, now=now, reason_code="taken", reason=reason
+        )
         await _record_missed(
             session, other.technician_id, order.id, code="taken", reason=reason, offer_id=other.id, now=now
         )
+    await settle_receipts(session, order, offer, now=now)
     order.technician_id = tech.id
     await transition(
         session,
@@ -550,6 +672,9 @@ async def decline_offer(
     offer.responded_at = now
     offer.decline_reason = reason
     await session.flush()
+    await ledger.offer_closed(
+        session, order, offer, DecisionKind.DECLINED, now=now, reason_code="declined", reason=reason
+    )
     await record_event(
         session,
         order,
@@ -615,6 +740,9 @@ async def expire_due_offers(session: AsyncSession, *, now: datetime, limit: int 
         )
         for offer in offers:
             offer.status = OfferStatus.EXPIRED.value
+            await ledger.offer_closed(
+                session, order, offer, DecisionKind.EXPIRED, now=now, reason_code="offer_expired"
+            )
             await _record_missed(
                 session,
                 offer.technician_id,
@@ -647,6 +775,12 @@ async def withdraw_pending_offers_of_technician(
         offer.responded_at = now
         offer.decline_reason = reason[:500]
     await session.flush()
+    for offer in offers:
+        order = await session.get(WorkOrder, offer.work_order_id)
+        if order is not None:
+            await ledger.offer_closed(
+                session, order, offer, DecisionKind.WITHDRAWN, now=now, reason_code="withdrawn", reason=reason
+            )
     for offer in offers:  # the task re-checks under the order lock; no order lock taken here
         await outbox.enqueue(
             session,
