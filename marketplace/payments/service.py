@@ -53,7 +53,14 @@ from marketplace.payments.gateway import (
 from marketplace.payments.models import BillingProfile, Payment, PaymentStatus
 from marketplace.pricing.cancellation import collectable_fee
 from marketplace.pricing.policy import MoneyPolicy, load_policy
-from marketplace.pricing.service import authorization_amount, price_work_order, split
+from marketplace.pricing.service import (
+    Split,
+    authorization_amount,
+    price_work_order,
+    settlement_split,
+    split,
+    technician_pay,
+)
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
@@ -427,11 +434,13 @@ async def capture(
     )
     order = await lock_work_order(session, payment.work_order_id)
     captured = state.amount_received_minor or amount
-    shares = split(captured, policy, has_technician=order.technician_id is not None)
+    shares = settlement_split(captured, technician_pay(order), has_technician=order.technician_id is not None)
     order.price_minor = captured
     order.fee_minor = shares.fee_minor
     order.updated_at = now
-    await _record_capture(session, payment, order, state, captured, policy, memo="visit completed", now=now)
+    await _record_capture(
+        session, payment, order, state, captured, policy, memo="visit completed", now=now, shares=shares
+    )
     if wanted > payment.amount_authorized_minor:
         await record_event(
             session,
@@ -555,6 +564,7 @@ async def _record_capture(
     *,
     memo: str,
     now: datetime,
+    shares: Split | None = None,
 ) -> None:
     from marketplace.payouts.service import schedule_payout
 
@@ -562,7 +572,8 @@ async def _record_capture(
     payment.status = PaymentStatus.CAPTURED
     payment.amount_captured_minor = captured
     payment.updated_at = now
-    shares = split(captured, policy, has_technician=order.technician_id is not None)
+    if shares is None:
+        shares = split(captured, policy, has_technician=order.technician_id is not None)
     lines = [
         ledger.Line(ledger.customer_account(payment.customer_id), -captured, "charge"),
         ledger.Line(ledger.PLATFORM_FEES, shares.fee_minor, "fee"),

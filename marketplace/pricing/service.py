@@ -100,6 +100,16 @@ def split(amount_minor: int, policy: MoneyPolicy, *, has_technician: bool = True
     return Split(amount_minor=amount_minor, fee_minor=platform_fee(amount_minor, policy))
 
 
+def settlement_split(amount_minor: int, agreed_pay_minor: int, *, has_technician: bool = True) -> Split:
+    """Fee and earnings when a visit's charge is captured: the technician gets the pay agreed for
+    the order (the quote's pay, or an accepted counter-offer's), never more than was charged;
+    the platform keeps the rest as its fee."""
+    if not has_technician:
+        return Split(amount_minor=amount_minor, fee_minor=amount_minor)
+    earnings = min(max(agreed_pay_minor, 0), amount_minor)
+    return Split(amount_minor=amount_minor, fee_minor=amount_minor - earnings)
+
+
 def quote(
     *,
     category: PricedCategory | None,

@@ -105,3 +105,16 @@ def test_only_money_held_can_be_kept() -> None:
     assert collectable_fee(6_000, 4_000) == 4_000
     assert collectable_fee(6_000, 0) == 0
     assert collectable_fee(3_000, 12_000) == 3_000
+
+
+def test_settlement_pays_the_agreed_pay_and_the_platform_keeps_the_rest() -> None:
+    from marketplace.pricing.service import settlement_split
+
+    # an accepted counter-offer raised the pay from 7,650 to 8,200 on a 9,000 price
+    shares = settlement_split(9_000, 8_200)
+    assert (shares.earnings_minor, shares.fee_minor) == (8_200, 800)
+    # a capture limited below the agreed pay never pays out more than was charged
+    assert settlement_split(6_000, 8_200).earnings_minor == 6_000
+    assert settlement_split(6_000, 8_200).fee_minor == 0
+    # no technician: the platform keeps it all
+    assert settlement_split(9_000, 8_200, has_technician=False).fee_minor == 9_000
