@@ -18,8 +18,7 @@ DEFAULT_INSTANTS=(
     2026-12-02T06:00:00+00:00
     2026-12-02T12:00:00+00:00
     2026-12-02T23:30:00+00:00  # already tomorrow in Amsterdam
-    2026-10-25T00:30:00+00:00  # Europe/Amsterdam falls back at 01:00 UTC: 02:30 summer time ...
-    2026-10-25T01:30:00+00:00  # ... and 02:30 again, winter time
+    2026-10-25T01:30:00+00:00  # Europe/Amsterdam fell back at 01:00 UTC: 02:30 local for the second time
 )
 if [[ -n "${INSTANTS:-}" ]]; then
     read -r -a instants <<<"$INSTANTS"
