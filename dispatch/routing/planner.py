@@ -72,6 +72,9 @@ def plan_day(
             sequences, stats = solve_large_day(data, cfg, deadline - reserve, cfg.seed, initial)
             engine = "ortools-lns"
             small = cfg.polish_up_to_visits is not None and data.n_visits <= cfg.polish_up_to_visits
+            # a search bounded by work (a reproducible plan) is not followed by one bounded by time
+            bounded = cfg.lns_max_subproblems is not None or cfg.iteration_limit is not None
+            small = small and not bounded
             if small and deadline - reserve - time.perf_counter() > 0.5:
                 sequences, polish = _polish(data, cfg, deadline - reserve, sequences)
                 stats.update(polish)
