@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.access.controllers import CustomerAccessController
 from api.admin.controllers import AdminController
 from api.auth.controllers import AuthController, UserSessionsController
 from api.bookings.controllers import BookingController
@@ -14,6 +15,7 @@ from api.escalations.controllers import EscalationController
 from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.pricing.controllers import QuoteController
+from api.staff.controllers import InvitationController, StaffController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
 from api.webhooks.helpdesk import HelpdeskWebhookController
@@ -35,4 +37,7 @@ CONTROLLERS: list[Any] = [
     DispatchConsoleController,
     MessagesController,
     DeviceController,
+    CustomerAccessController,
+    StaffController,
+    InvitationController,
 ]

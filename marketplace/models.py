@@ -73,3 +73,7 @@ __all__ += ["Message"]
 from marketplace.devices.models import Device, DeviceRule, HourlyReading, Reading  # noqa: E402
 
 __all__ += ["Device", "DeviceRule", "HourlyReading", "Reading"]
+
+from marketplace.access.models import AccessLink  # noqa: E402
+
+__all__ += ["AccessLink"]
