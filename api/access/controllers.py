@@ -56,13 +56,13 @@ class LinksRevoked(msgspec.Struct):
     revoked: int
 
 
-class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
+class CustomerSignUpIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     password: Password
 
 
-class SignUpOut(msgspec.Struct):
+class CustomerSignUpOut(msgspec.Struct):
     status: str
 
 
@@ -151,8 +151,8 @@ class CustomerAccessController(Controller):
 
     @post("/customers/signup", operation_id="signUpCustomer", status_code=202, security=[])
     async def sign_up(
-        self, now: Now, data: JSONBody[SignUpIn], db_session: DbSession, settings: AppSettings
-    ) -> Response[SignUpOut]:
+        self, now: Now, data: JSONBody[CustomerSignUpIn], db_session: DbSession, settings: AppSettings
+    ) -> Response[CustomerSignUpOut]:
         """Create a customer account (202): it can sign in once the address is confirmed with
         the link we e-mail. The answer is the same whether or not the address already has an
         account; signing up again before confirming replaces the password and sends a new
@@ -160,7 +160,7 @@ class CustomerAccessController(Controller):
         await signup.sign_up(
             db_session, settings, email=data.email, name=data.name, password=data.password, now=now
         )
-        return Response(SignUpOut(status="confirmation_sent"), status_code=202)
+        return Response(CustomerSignUpOut(status="confirmation_sent"), status_code=202)
 
     @post("/auth/verify-email", operation_id="verifyEmail", status_code=200, security=[], opt=LINK_PROBLEMS)
     async def verify_email(
