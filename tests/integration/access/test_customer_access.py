@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import select
 
 from marketplace.access import customers as access
 from marketplace.auth import Principal
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
+from marketplace.messages.models import Message
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 from tests.factories import Factory
@@ -168,3 +170,32 @@ async def test_sign_up_confirm_then_sign_in_and_join_helpdesk_customers_by_confi
     )
     assert again.status_code == 202
     assert (await client.post("/auth/token", json=login)).status_code == 200
+
+
+async def test_a_customer_with_only_a_phone_gets_the_link_by_sms_and_a_login_without_an_address(
+    client: AsyncTestClient, factory: Factory, session_factory: SF, app_mailbox: Mailbox
+) -> None:
+    await seed_catalog(session_factory)
+    agent = await factory.login(Role.AGENT)
+    escalated = await escalate(client, agent, "T-1", "C-1", customer=customer("C-1", phone="+31600000009"))
+    order_id = escalated.json()["work_order"]["id"]
+    await client.app.state.queue.drain()
+    async with session_factory() as s:
+        [sms] = (await s.execute(select(Message).where(Message.template == "access_link"))).scalars()
+    assert sms.channel == "sms" and sms.status == "sent"
+    token = sms.body.rsplit("/", 1)[1]
+    signed_in = await client.post("/auth/access-links/exchange", json={"token": token})
+    assert signed_in.status_code == 200, signed_in.text
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    assert (await client.get(f"/work-orders/{order_id}", headers=headers)).status_code == 200
+
+    # the login made for them has a placeholder address that nothing is ever sent to
+    resent = await client.post(
+        f"/work-orders/{order_id}/access-links", json={"send": True}, headers=agent.headers
+    )
+    assert resent.status_code == 201 and resent.json()["sent"] is True
+    await client.app.state.queue.drain()
+    async with session_factory() as s:
+        sent = (await s.execute(select(Message).where(Message.template == "access_link"))).scalars()
+        assert sorted(m.channel for m in sent) == ["sms", "sms"]
+    assert app_mailbox.mails == []
