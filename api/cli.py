@@ -27,7 +27,7 @@ async def _seed(settings: Settings) -> bool:
     engine = make_engine(settings)
     try:
         async with unit_of_work(make_session_factory(engine)) as session:
-            return await seed_demo_city(session, now=utcnow())
+            return await seed_demo_city(session, now=utcnow(), customer_orders=True)
     finally:
         await engine.dispose()
 

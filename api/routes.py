@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.access.controllers import CustomerAccessController
 from api.admin.controllers import AdminController
 from api.auth.controllers import AuthController, UserSessionsController
 from api.bookings.controllers import BookingController
@@ -15,6 +16,7 @@ from api.fairness.controllers import FairnessController
 from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.pricing.controllers import QuoteController
+from api.staff.controllers import InvitationController, StaffController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
 from api.webhooks.helpdesk import HelpdeskWebhookController
@@ -37,4 +39,7 @@ CONTROLLERS: list[Any] = [
     FairnessController,
     MessagesController,
     DeviceController,
+    CustomerAccessController,
+    StaffController,
+    InvitationController,
 ]

@@ -21,6 +21,12 @@ from marketplace.errors import Forbidden, Unauthenticated
 from marketplace.settings import Settings
 from marketplace.users.models import Role, User
 
+
+class EmailNotVerified(Unauthenticated):
+    slug = "email-not-verified"
+    title = "The e-mail address is not confirmed yet"
+
+
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -105,8 +111,10 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same work either way: no user enumeration by timing
         raise Unauthenticated("Wrong email or password")
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        raise Unauthenticated("Wrong email or password")
+    if not user.password_hash or not verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthenticated("Wrong email or password")  # no password: signs in by link only
+    if not user.email_verified:
+        raise EmailNotVerified("Confirm your e-mail address first: follow the link we sent you")
     return user
 
 

@@ -17,6 +17,7 @@ from sqlmodel import select
 from marketplace.auth import create_user
 from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
 from marketplace.customers.models import Customer
+from marketplace.demo_orders import seed_demo_orders
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role, User
 
@@ -124,8 +125,10 @@ async def seed_demo_city(
     seed: int = 7,
     days: int = 7,
     now: datetime,
+    customer_orders: bool = False,
 ) -> bool:
-    """Seed once; returns False when the demo data is already there."""
+    """Seed once; returns False when the demo data is already there. With `customer_orders`,
+    the demo customer owns work orders in several states (`marketplace.demo_orders`)."""
     if await demo_city_present(session):
         return False
     rng = random.Random(seed)
@@ -246,4 +249,6 @@ async def seed_demo_city(
         display_name=DEMO_TECHNICIAN[2],
         technician_id=first_tech.id,
     )
+    if customer_orders:
+        await seed_demo_orders(session, demo_customer, first_tech, now=now, tz=CITY_TZ)
     return True

@@ -77,3 +77,7 @@ __all__ += ["Device", "DeviceRule", "HourlyReading", "Reading"]
 from marketplace.fairness.models import CounterOffer, DispatchDecision  # noqa: E402
 
 __all__ += ["CounterOffer", "DispatchDecision"]
+
+from marketplace.access.models import AccessLink  # noqa: E402
+
+__all__ += ["AccessLink"]

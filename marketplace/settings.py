@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "fieldhand"
     access_token_ttl_s: int = 12 * 3600
+    # How long a link in a message works (each works once; a new one withdraws the old).
+    access_link_ttl_s: int = 72 * 3600  # customer sign-in for one work order
+    email_verification_ttl_s: int = 48 * 3600
+    staff_invitation_ttl_s: int = 7 * 86_400
 
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None  # e.g. a local Stripe-compatible server

@@ -95,6 +95,8 @@ async def contact_of(session: AsyncSession, recipient: Recipient) -> Contact | N
             return None
         login = await _login(session, customer_id=customer.id)
         email = customer.email or (login.email if login else None)
+        if email and email.endswith(".invalid"):  # a login made for a customer with no address
+            email = None
         return Contact(customer.name, email, customer.phone, customer.timezone, has_inbox=True)
     if recipient.technician_id is not None:
         tech = await session.get(Technician, recipient.technician_id)

@@ -44,6 +44,34 @@ CATALOG: dict[str, Template] = {
         ),
         sms="Fieldhand: choose your visit time: {url}",
     ),
+    "visit_to_book": Template(
+        args=("summary",),
+        subject="Choose your visit time",
+        body=(
+            "Hello {name},\n\n"
+            "We are sending a technician for: {summary}\n"
+            "Choose a time that suits you under your visits."
+        ),
+    ),
+    "verify_email": Template(
+        args=("url", "expires_at"),
+        subject="Confirm your e-mail address",
+        body=(
+            "Hello {name},\n\n"
+            "Confirm that this is your address to finish signing up:\n{url}\n\n"
+            "The link works once, until {expires_at:%A %d %B %H:%M} ({zone}). If you did not sign "
+            "up, ignore this mail."
+        ),
+    ),
+    "staff_invitation": Template(
+        args=("role", "url", "expires_at"),
+        subject="You are invited to Fieldhand as {role}",
+        body=(
+            "Hello {name},\n\n"
+            "You are invited to join Fieldhand as {role}. Choose your password here:\n{url}\n\n"
+            "The link works once, until {expires_at:%A %d %B %H:%M} ({zone})."
+        ),
+    ),
     "booking_confirmation": Template(
         args=("summary", "window_start", "window_end", "note"),
         subject="Your visit is booked: {window_start:%a %d %b}, {window_start:%H:%M}-{window_end:%H:%M}",

@@ -31,6 +31,9 @@ class User(SQLModel, table=True):
     technician_id: uuid.UUID | None = Field(default=None, foreign_key="technicians.id", index=True)
     can_expedite: bool = Field(default=False)
     is_active: bool = Field(default=True)
+    # False until the owner of `email` proved it (self sign-up, or a login made from a helpdesk
+    # address); only verified addresses join helpdesk customers to an account.
+    email_verified: bool = Field(default=True)
     # Every access token carries the version it was issued under; bumping it revokes them all.
     token_version: int = Field(default=0)
     created_at: datetime = created_at_field()

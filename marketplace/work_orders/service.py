@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace import outbox
+from marketplace.access.models import SEND_ORDER_LINK_TASK
 from marketplace.auth import Principal
 from marketplace.bookings.slots import Availability, search_slots
 from marketplace.catalog.models import ServiceCategory, Skill
 from marketplace.customers.models import Customer, CustomerTier
+from marketplace.customers.signup import customer_with_verified_email
 from marketplace.dispatching.config import load_config as load_dispatch_config
 from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from marketplace.geocoding import Geocoder
@@ -247,6 +249,13 @@ async def escalate_ticket(
     )
     await _flag_if_unplaceable(session, order, customer, actor=actor, now=now, horizon_days=horizon_days)
     await _dispatch_now_if_urgent(session, order, now=now)
+    await outbox.enqueue(  # the customer's "choose your visit time" link
+        session,
+        SEND_ORDER_LINK_TASK,
+        {"work_order_id": str(order.id)},
+        dedupe_key=f"link:{order.id}",
+        now=now,
+    )
     return EscalationResult(EscalationOutcome.CREATED, order, category=order.category_code)
 
 
@@ -361,6 +370,13 @@ async def _upsert_customer(session: AsyncSession, helpdesk: str, ref: CustomerRe
         Customer.external_source == helpdesk, Customer.external_ref == ref.external_id
     )
     customer = (await session.execute(query)).scalar_one_or_none()
+    if customer is None and (matched := await customer_with_verified_email(session, ref.email)):
+        # the same person from another helpdesk: one customer, but only by a confirmed address
+        if matched.external_source is None:
+            matched.external_source, matched.external_ref = helpdesk, ref.external_id
+        matched.tier = ref.tier
+        await session.flush()
+        return matched
     if customer is None:
         customer = Customer(
             external_source=helpdesk,

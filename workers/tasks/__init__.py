@@ -1,6 +1,7 @@
 """Every task module; importing this package registers all handlers."""
 
 from workers.tasks import (
+    access,  # noqa: F401
     devices,  # noqa: F401
     dispatch,  # noqa: F401
     messages,  # noqa: F401

@@ -1,7 +1,7 @@
 """fair-dispatch ledger (append-only) and counter-offers
 
-Revision ID: 0019_counter_offers
-Revises: 0015_sessions
+Revision ID: 0017_counter_offers
+Revises: 0016_access
 Create Date: 2026-12-01
 
 """
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
-revision: str = "0019_counter_offers"
-down_revision: str | Sequence[str] | None = "0015_sessions"
+revision: str = "0017_counter_offers"
+down_revision: str | Sequence[str] | None = "0016_access"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

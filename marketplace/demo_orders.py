@@ -1,0 +1,115 @@
+"""The demo customer's work orders for `make run`: one waiting to be booked, one booked for
+tomorrow, one done yesterday, made through the escalation verb and the state machine."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.customers.models import Customer
+from marketplace.technicians.models import Technician
+from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.models import WorkOrderStatus as S
+from marketplace.work_orders.service import CustomerRef, Escalation, escalate_ticket
+from marketplace.work_orders.state import transition
+
+HELPDESK = "demo"
+# ticket id, category, summary, address, (lat, lng)
+ORDERS = [
+    (
+        "DEMO-1",
+        "no_heat",
+        "Radiators stay cold since this morning",
+        "Prinsengracht 263, Amsterdam",
+        (52.3752, 4.8840),
+    ),
+    (
+        "DEMO-2",
+        "leak",
+        "Dripping pipe under the kitchen sink",
+        "Prinsengracht 263, Amsterdam",
+        (52.3752, 4.8840),
+    ),
+    (
+        "DEMO-3",
+        "washer_fault",
+        "Washing machine stops mid-cycle",
+        "Prinsengracht 263, Amsterdam",
+        (52.3752, 4.8840),
+    ),
+]
+
+
+async def _escalate(session: AsyncSession, customer: Customer, index: int, *, now: datetime) -> WorkOrder:
+    ticket, category, summary, address, (lat, lng) = ORDERS[index]
+    result = await escalate_ticket(
+        session,
+        Escalation(
+            helpdesk=HELPDESK,
+            ticket_id=ticket,
+            customer=CustomerRef(external_id=str(customer.id), name=customer.name),
+            customer_id=customer.id,
+            summary=summary,
+            category=category,
+            lat=lat,
+            lng=lng,
+            address=address,
+            priority=3,
+            region="amsterdam",
+        ),
+        actor=None,
+        now=now,
+    )
+    assert result.order is not None
+    return result.order
+
+
+async def seed_demo_orders(
+    session: AsyncSession, customer: Customer, technician: Technician, *, now: datetime, tz: str
+) -> list[WorkOrder]:
+    """Three orders of `customer`: triaged (to book), scheduled tomorrow, completed yesterday."""
+    waiting = await _escalate(session, customer, 0, now=now)
+
+    booked = await _escalate(session, customer, 1, now=now)
+    tomorrow = (now.astimezone(ZoneInfo(tz)) + timedelta(days=1)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    session.add(
+        Appointment(
+            work_order_id=booked.id,
+            customer_id=customer.id,
+            window_start=tomorrow,
+            window_end=tomorrow + timedelta(hours=2),
+            created_at=now,
+        )
+    )
+    await transition(session, booked, S.SCHEDULED, actor=None, now=now, reason="booked for the demo")
+
+    yesterday = now - timedelta(days=1)
+    done = await _escalate(session, customer, 2, now=yesterday - timedelta(hours=3))
+    done.technician_id = technician.id
+    session.add(
+        Appointment(
+            work_order_id=done.id,
+            customer_id=customer.id,
+            technician_id=technician.id,
+            window_start=yesterday - timedelta(hours=1),
+            window_end=yesterday + timedelta(hours=1),
+            status=AppointmentStatus.DONE,
+            created_at=yesterday - timedelta(hours=2),
+        )
+    )
+    steps = [
+        (S.SCHEDULED, timedelta(hours=2)),
+        (S.ASSIGNED, timedelta(hours=1, minutes=30)),
+        (S.EN_ROUTE, timedelta(minutes=40)),
+        (S.ON_SITE, timedelta(minutes=10)),
+        (S.COMPLETED, timedelta(minutes=-50)),
+    ]
+    for status, before in steps:
+        await transition(session, done, status, actor=None, now=yesterday - before, reason="demo history")
+    await session.flush()
+    return [waiting, booked, done]
