@@ -74,10 +74,10 @@ class PaymentsController(Controller):
         self, work_order_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
     ) -> PaymentOut:
         """The payment of a work order, amounts in minor units: staff (agent, dispatcher,
-        admin) read any order's, a customer only their own (404 otherwise). `status` is pending (authorising), authorized,
-        captured, canceled, partially_refunded, refunded or failed; when the card was declined
-        (or a card is missing) `problem` holds an RFC 9457 problem (`payment-declined`,
-        `payment-method-required`) explaining what to do."""
+        admin) read any order's, a customer only their own (404 otherwise). `status` is
+        pending (authorising), authorized, captured, canceled, partially_refunded, refunded
+        or failed; when the card was declined (or a card is missing) `problem` holds an
+        RFC 9457 problem (`payment-declined`, `payment-method-required`) explaining what to do."""
         view = await service.get_payment_for_customer(db_session, principal, work_order_id)
         p = view.payment
         return PaymentOut(
