@@ -14,6 +14,7 @@ from api.escalations.controllers import EscalationController
 from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.pricing.controllers import QuoteController
+from api.service_requests.controllers import ServiceRequestController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
 from api.webhooks.helpdesk import HelpdeskWebhookController
@@ -35,4 +36,5 @@ CONTROLLERS: list[Any] = [
     DispatchConsoleController,
     MessagesController,
     DeviceController,
+    ServiceRequestController,
 ]
