@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from marketplace.bookings.models import Appointment
+from marketplace.clock import utcnow
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.settings import Settings
 from marketplace.users.models import Role
@@ -24,6 +26,14 @@ from workers.tasks._uow import CONFIG_KEY
 from workers.tasks.holds import hold_unbooked
 
 pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
+
+@pytest.fixture(autouse=True)
+async def settle(client: AsyncTestClient) -> AsyncIterator[None]:
+    """Let the app's in-process tasks finish before the next test empties the tables."""
+    yield
+    await client.app.state.queue.drain()
+
 
 SF = async_sessionmaker[AsyncSession]
 
@@ -91,7 +101,7 @@ async def test_unbooked_order_gets_a_held_window_confirmed_automatically(
     assert (second.held, second.confirmed) == (0, 1)
     again = await hold_unbooked(ctx)
     assert (again.held, again.confirmed) == (0, 0)  # safe to run again
-    await run_tasks(ctx, include_pushed=True)
+    await run_tasks(ctx)  # the worker's own tasks: authorisation, messages
     got = (await client.get(f"/work-orders/{order_id}", headers=customer.headers)).json()
     assert got["status"] == "scheduled"
     assert got["appointment"]["id"] == held["id"] and got["appointment"]["held_until"] is None
@@ -152,3 +162,26 @@ async def test_customer_booking_and_the_worker_at_the_same_moment_leave_one_book
     await hold_unbooked(ctx)
     for order_id, _customer in orders:
         assert len(await live(session_factory, order_id)) == 1
+
+
+async def test_cancelling_a_held_window_is_free_and_nothing_is_confirmed(
+    client: AsyncTestClient, factory: Factory, session_factory: SF, engine: AsyncEngine, settings: Settings
+) -> None:
+    # the held window opens within 24 h: a window the customer booked would cost a fee
+    soon = utcnow().replace(microsecond=0)
+    await add_technician(session_factory, shifts=[(soon, soon + timedelta(hours=12))])
+    order_id, customer = await unbooked_p4(client, factory, session_factory, settings, "H-3")
+    assert (await hold_unbooked(worker(settings, engine, session_factory))).held == 1
+    [held] = await live(session_factory, order_id)
+    assert held.window_start < soon + timedelta(hours=24)
+    cancelled = await client.post(
+        f"/work-orders/{order_id}/appointment/cancel",
+        json={"reason": "fixed it myself"},
+        headers=customer.headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["cancellation_fee"]["amount"] == 0
+    assert cancelled.json()["work_order_status"] == "cancelled"
+    due_now = worker(settings, engine, session_factory, hold_confirm_after_s=0, hold_confirm_lead_s=0)
+    assert (await hold_unbooked(due_now)).confirmed == 0
+    assert await live(session_factory, order_id) == []

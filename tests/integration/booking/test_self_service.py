@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -22,6 +22,14 @@ from tests.integration.booking.helpers import (
 from tests.integration.booking.test_escalation import nominatim  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
+
+@pytest.fixture(autouse=True)
+async def settle(client: AsyncTestClient) -> AsyncIterator[None]:
+    """Let the app's in-process tasks finish before the next test empties the tables."""
+    yield
+    await client.app.state.queue.drain()
+
 
 SF = async_sessionmaker[AsyncSession]
 
@@ -97,14 +105,9 @@ async def test_remote_fix_first_then_i_still_need_a_visit_then_book_and_authoris
     )
     assert booked.status_code == 201, booked.text
     assert booked.json()["work_order_status"] == "scheduled"
-    status = None
-    for _ in range(50):  # the authorisation runs as a task right after the booking commits
-        payment = await client.get(f"/work-orders/{order['id']}/payment", headers=customer.headers)
-        status = payment.json().get("status") if payment.status_code == 200 else None
-        if status == "authorized":
-            break
-        await asyncio.sleep(0.1)
-    assert status == "authorized"
+    await client.app.state.queue.drain()  # the authorisation task runs right after the booking commits
+    payment = await client.get(f"/work-orders/{order['id']}/payment", headers=customer.headers)
+    assert payment.status_code == 200 and payment.json()["status"] == "authorized", payment.text
 
     # someone else's order stays invisible
     stranger = await factory.login(Role.CUSTOMER)

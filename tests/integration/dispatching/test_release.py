@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,14 @@ from tests.integration.money.helpers import run_tasks
 from workers.context import TaskContext
 
 pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
+
+@pytest.fixture(autouse=True)
+async def settle(client: AsyncTestClient) -> AsyncIterator[None]:
+    """Let the app's in-process tasks finish before the next test empties the tables."""
+    yield
+    await client.app.state.queue.drain()
+
 
 SF = async_sessionmaker[AsyncSession]
 
@@ -59,7 +68,8 @@ async def test_released_urgent_order_is_offered_again_without_the_released_techn
     assert released.json()["released"] is True
 
     ctx = TaskContext(settings=settings, engine=engine, session_factory=session_factory, queue=None)
-    await run_tasks(ctx, include_pushed=True)  # whatever the in-process queue has not run yet
+    await client.app.state.queue.drain()  # the app's in-process queue runs the cascade step
+    await run_tasks(ctx)
 
     assert await pending_offers(client, chosen) == []
     [again] = await pending_offers(client, other)

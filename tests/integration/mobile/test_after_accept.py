@@ -4,6 +4,7 @@ visit is done the technician rates the customer."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -27,6 +28,14 @@ from tests.integration.mobile.helpers import (
 )
 
 pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+
+
+@pytest.fixture(autouse=True)
+async def settle(client: AsyncTestClient) -> AsyncIterator[None]:
+    """Let the app's in-process tasks finish before the next test empties the tables."""
+    yield
+    await client.app.state.queue.drain()
+
 
 M = "/mobile/v1"
 SF = async_sessionmaker[AsyncSession]
