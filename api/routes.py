@@ -16,6 +16,7 @@ from api.fairness.controllers import FairnessController
 from api.messages.controllers import MessagesController
 from api.payments.controllers import PaymentsController
 from api.pricing.controllers import QuoteController
+from api.service_requests.controllers import ServiceRequestController
 from api.staff.controllers import InvitationController, StaffController
 from api.system.controllers import SystemController
 from api.technicians.controllers import TechnicianAdminController
@@ -42,4 +43,5 @@ CONTROLLERS: list[Any] = [
     CustomerAccessController,
     StaffController,
     InvitationController,
+    ServiceRequestController,
 ]

@@ -93,6 +93,9 @@ class AppointmentOut(msgspec.Struct):
     planned_arrival: datetime | None
     technician_id: str | None
     cancellation_fee_minor: int | None
+    # set while Fieldhand holds this window for a customer who did not book in time: it is
+    # confirmed automatically then, unless the customer books another window first
+    held_until: datetime | None = None
 
 
 class EtaOut(msgspec.Struct):
@@ -171,6 +174,7 @@ def appointment_out(a: Appointment | None) -> AppointmentOut | None:
         planned_arrival=a.planned_arrival,
         technician_id=str(a.technician_id) if a.technician_id else None,
         cancellation_fee_minor=a.cancellation_fee_minor,
+        held_until=a.hold_confirm_at,
     )
 
 

@@ -68,15 +68,16 @@ class PaymentsController(Controller):
     @get(
         "/work-orders/{work_order_id:uuid}/payment",
         operation_id="getWorkOrderPayment",
-        guards=[requires(Role.CUSTOMER)],
+        guards=[requires(Role.CUSTOMER, Role.AGENT, Role.DISPATCHER, Role.ADMIN)],
     )
     async def get_payment(
         self, work_order_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
     ) -> PaymentOut:
-        """The payment of one of your work orders. `status` is pending (authorising), authorized,
-        captured, canceled, partially_refunded, refunded or failed; when the card was declined
-        (or a card is missing) `problem` holds an RFC 9457 problem (`payment-declined`,
-        `payment-method-required`) explaining what to do."""
+        """The payment of a work order, amounts in minor units: staff (agent, dispatcher,
+        admin) read any order's, a customer only their own (404 otherwise). `status` is
+        pending (authorising), authorized, captured, canceled, partially_refunded, refunded
+        or failed; when the card was declined (or a card is missing) `problem` holds an
+        RFC 9457 problem (`payment-declined`, `payment-method-required`) explaining what to do."""
         view = await service.get_payment_for_customer(db_session, principal, work_order_id)
         p = view.payment
         return PaymentOut(

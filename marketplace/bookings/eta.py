@@ -19,6 +19,7 @@ from dispatch.problem import GeoPoint
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.slots import search_slots
 from marketplace.customers.models import Customer
+from marketplace.offers.models import Offer, OfferStatus
 from marketplace.sla.policy import SlaRisk, assess
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch
@@ -54,6 +55,17 @@ async def _event_time(session: AsyncSession, order: WorkOrder, status: S) -> dat
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _accepted_arrival(session: AsyncSession, order: WorkOrder) -> datetime | None:
+    """The arrival the accepted offer was made for (an unbooked, instantly dispatched
+    order has no appointment: the offer's window opens at the ranked arrival)."""
+    query = select(Offer.window_start).where(
+        Offer.work_order_id == order.id,
+        Offer.technician_id == order.technician_id,
+        Offer.status == OfferStatus.ACCEPTED,
+    )
+    return (await session.execute(query)).scalars().first()
 
 
 def quick_risk(order: WorkOrder, appointment: Appointment | None, now: datetime) -> SlaRisk:
@@ -108,6 +120,11 @@ async def estimate(
         source = "planned"
         arrival = appointment.eta or appointment.planned_arrival or appointment.window_start
         resolution = max(arrival, now) + duration
+    elif status in BOOKED and order.technician_id is not None:
+        arrival = await _accepted_arrival(session, order)
+        if arrival is not None:
+            source = "planned"
+            resolution = max(arrival, now) + duration
     elif status is S.EN_ROUTE:
         if tech is not None and tech.last_lat is not None and tech.last_lng is not None:
             leg = model.leg(GeoPoint(tech.last_lat, tech.last_lng), GeoPoint(order.lat, order.lng))
@@ -117,6 +134,9 @@ async def estimate(
         elif appointment is not None:
             source = "planned"
             arrival = max(appointment.eta or appointment.planned_arrival or appointment.window_start, now)
+        elif (planned := await _accepted_arrival(session, order)) is not None:
+            source = "planned"
+            arrival = max(planned, now)
         if arrival is not None:
             resolution = arrival + duration
     elif status is S.ON_SITE:

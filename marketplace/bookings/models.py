@@ -51,3 +51,7 @@ class Appointment(SQLModel, table=True):
     busy_until: datetime | None = time_field()
     cancellation_fee_minor: int | None = None
     replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id")
+    # A window Fieldhand held for a customer who did not book in time (bookings/holds.py):
+    # it reserves the technician like any live booking and is confirmed automatically at
+    # this instant unless the customer books another window first. None: a normal booking.
+    hold_confirm_at: datetime | None = time_field(index=True)

@@ -120,7 +120,7 @@ def _check_window(window: Interval, now: datetime) -> None:
         raise InvalidInput("That arrival window is already over")
 
 
-async def _reserve(
+async def reserve_window(
     session: AsyncSession, order: WorkOrder, customer: Customer, window: Interval, *, now: datetime
 ) -> tuple[Appointment, bool]:
     """Insert a live appointment with the best qualified technician who can still make it."""
@@ -169,11 +169,16 @@ async def book_appointment(
 ) -> Booking:
     _check_window(window, now)
     order = await visible_order(session, principal, order_id, lock=True)
-    if await live_appointment(session, order.id) is not None:
+    held = await live_appointment(session, order.id)
+    if held is not None and held.hold_confirm_at is None:
         raise AlreadyBooked("This work order is already booked; reschedule it instead")
     _require_transition(order, S.SCHEDULED)
+    if held is not None:  # the customer picks a window of their own instead of the one we held
+        await release_hold(session, order, held, reason="the customer booked a window", now=now)
     customer = await _customer(session, order)
-    appointment, meets_sla = await _reserve(session, order, customer, window, now=now)
+    appointment, meets_sla = await reserve_window(session, order, customer, window, now=now)
+    if held is not None:
+        held.replaced_by_id = appointment.id
     await transition(
         session,
         order,
@@ -197,12 +202,14 @@ async def reschedule_appointment(
     old = await live_appointment(session, order.id)
     if old is None:
         raise NoAppointment("There is no booked appointment to move; book one first")
+    if old.hold_confirm_at is not None:  # moving a held window is booking one
+        return await book_appointment(session, principal, order_id, window, now=now)
     _require_transition(order, S.SCHEDULED)
     old.status = AppointmentStatus.RESCHEDULED
     old.cancelled_at = now
     await session.flush()  # frees the old reservation before looking for the new one
     customer = await _customer(session, order)
-    new, meets_sla = await _reserve(session, order, customer, window, now=now)
+    new, meets_sla = await reserve_window(session, order, customer, window, now=now)
     old.replaced_by_id = new.id
     released = order.technician_id
     order.technician_id = None  # an accepted offer was for the old window
@@ -246,7 +253,7 @@ async def cancel_appointment(
         by_customer=principal.role is Role.CUSTOMER,
         policy=policy or load_policy(),
     )
-    fee = terms.fee_minor
+    fee = 0 if appointment.hold_confirm_at is not None else terms.fee_minor  # a hold was never agreed
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.cancellation_fee_minor = fee
@@ -261,6 +268,27 @@ async def cancel_appointment(
     )
     await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee, now=now)
     return Cancellation(order, appointment, fee, terms.free_until)
+
+
+async def release_hold(
+    session: AsyncSession, order: WorkOrder, held: Appointment, *, reason: str, now: datetime
+) -> None:
+    """Free a held window (order locked): its technician time is available again."""
+    held.status = AppointmentStatus.CANCELLED
+    held.cancelled_at = now
+    await session.flush()
+    await record_event(
+        session,
+        order,
+        "hold_released",
+        actor=None,
+        reason=reason,
+        data={
+            "appointment_id": str(held.id),
+            "window": [held.window_start.isoformat(), held.window_end.isoformat()],
+        },
+        now=now,
+    )
 
 
 def _require_transition(order: WorkOrder, target: S) -> None:

@@ -37,7 +37,7 @@ from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import PlannedOrder, RegionDay, load_region_day
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, open_offer_count
-from marketplace.dispatching.replan import apply_eta, solve
+from marketplace.dispatching.replan import apply_eta, released_technicians, solve
 from marketplace.offers.dispatch_adapter import live_appointment
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
@@ -225,6 +225,11 @@ async def _apply_open(
     if appointment is None:
         return {"decision": "skipped", "why": "no booked window any more"}
     candidate, ranked = _candidate(day, planned, tech_id, to_epoch(now))
+    released = {str(t) for t in await released_technicians(session, order.id)}
+    if released:  # the order was taken back from them: someone else
+        ranked = [c for c in ranked if c.technician_id not in released]
+        if tech_id in released:
+            candidate = None
     if candidate is None:
         # the planner's pick is not a candidate under the stricter instant rules (radius):
         # take the best qualified candidate instead (never an unqualified one)

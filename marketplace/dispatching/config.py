@@ -34,6 +34,25 @@ class DispatchConfig(BaseSettings):
     counter_accept_within_bps: int = 500  # <= alternative + 5 % -> accepted automatically
     counter_decline_above_bps: int = 2_000  # > alternative + 20 % -> declined automatically
     counter_max_fee_share_bps: int = 5_000  # the platform absorbs extra pay up to 50 % of its fee
+    # unbooked orders (priority 3 and 4 wait for the customer to pick a window): after
+    # `hold_after_s["<tier>:<priority>"]` seconds without a booking, the earliest window that
+    # meets the SLA is held for them and confirmed automatically `hold_confirm_after_s`
+    # later (at the latest `hold_confirm_lead_s` before it opens) unless they pick another.
+    # Pairs not listed are never held. Env: FIELDHAND_DISPATCH_HOLD_AFTER_S='{"standard:4": 86400}'
+    hold_after_s: dict[str, int] = {
+        "premium:3": 2 * 3600,
+        "premium:4": 6 * 3600,
+        "priority:3": 4 * 3600,
+        "priority:4": 12 * 3600,
+        "standard:3": 12 * 3600,
+        "standard:4": 24 * 3600,
+    }
+    hold_confirm_after_s: int = 6 * 3600
+    hold_confirm_lead_s: int = 2 * 3600
+    hold_min_notice_s: int = 3 * 3600  # a held window opens at least this long after the hold
+
+    def hold_after(self, tier: str, priority: int) -> int | None:
+        return self.hold_after_s.get(f"{tier}:{priority}")
 
 
 def load_config() -> DispatchConfig:

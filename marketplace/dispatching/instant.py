@@ -250,7 +250,10 @@ async def urgent_orders_needing_a_step(
         select(WorkOrder.id, offer_count)
         .where(
             WorkOrder.priority <= config.urgent_priority,
-            col(WorkOrder.status).in_([WorkOrderStatus.TRIAGED, WorkOrderStatus.OFFERED]),
+            # `scheduled` with no booked window: taken back from a technician (released)
+            col(WorkOrder.status).in_(
+                [WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED]
+            ),
             col(WorkOrder.technician_id).is_(None),
             ~open_offer,
             ~booked,

@@ -25,8 +25,9 @@ from dispatch.problem import Plan, TimeWindow
 from dispatch.routing import plan_day
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
-from marketplace.dispatching.config import DispatchConfig
+from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.dispatching.horizon import region_horizon_end
+from marketplace.dispatching.instant import is_instant
 from marketplace.dispatching.loading import load_region_day, on_site_since
 from marketplace.dispatching.notifier import (
     DEFAULT_NOTIFIER,
@@ -35,6 +36,7 @@ from marketplace.dispatching.notifier import (
     customer_user_id,
     technician_user_id,
 )
+from marketplace.dispatching.offering import offers_of
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing
 from marketplace.offers.dispatch_adapter import live_appointment
@@ -48,6 +50,8 @@ from marketplace.work_orders.state import lock_work_order, record_event, transit
 S = WorkOrderStatus
 REPLAN_TASK = "dispatch.replan_technician"
 BATCH_TASK = "dispatch.batch_region"
+INSTANT_DISPATCH_TASK = "dispatch.instant"
+RELEASED_EVENT = "released"
 
 
 @dataclass
@@ -137,6 +141,16 @@ async def apply_eta(
     )
 
 
+async def released_technicians(session: AsyncSession, order_id: uuid.UUID) -> set[uuid.UUID]:
+    """Technicians this order was taken back from: never offered it again."""
+    rows = await session.execute(
+        select(WorkOrderEvent.data).where(
+            WorkOrderEvent.work_order_id == order_id, WorkOrderEvent.kind == RELEASED_EVENT
+        )
+    )
+    return {uuid.UUID(str(data["technician_id"])) for data in rows.scalars() if data.get("technician_id")}
+
+
 async def release_assignment(
     session: AsyncSession,
     order: WorkOrder,
@@ -147,7 +161,10 @@ async def release_assignment(
 ) -> bool:
     """Take an accepted, not yet started visit back from its technician (order locked):
     the accepted offer is withdrawn, the reservation freed, the order back to `scheduled`
-    for the next dispatch run. False when it cannot be released (already started/done)."""
+    and offered again without that technician (a `released` event names them and the
+    reason; dispatch never offers the order to them again). An order with a booked window
+    goes to the region's next batch run; one without (urgent, instant dispatch) restarts
+    its offer cascade at once. False when it cannot be released (already started/done)."""
     if order.status not in (S.ASSIGNED, S.OFFERED) or order.technician_id is None:
         return False
     tech_id = order.technician_id
@@ -176,6 +193,16 @@ async def release_assignment(
         data={"technician_id": str(tech_id)},
         now=now,
     )
+    excluded = sorted({*map(str, await released_technicians(session, order.id)), str(tech_id)})
+    await record_event(
+        session,
+        order,
+        RELEASED_EVENT,
+        actor=None,
+        reason=reason[:2000],
+        data={"technician_id": str(tech_id), "excluded_technician_ids": excluded},
+        now=now,
+    )
     tech_user = await technician_user_id(session, tech_id)
     await notifier.send(
         session,
@@ -191,6 +218,16 @@ async def release_assignment(
         ),
         now=now,
     )
+    if is_instant(order, appointment, load_config()):
+        asked = len(await offers_of(session, order.id))
+        await outbox.enqueue(
+            session,
+            INSTANT_DISPATCH_TASK,
+            {"work_order_id": str(order.id)},
+            dedupe_key=f"instant:{order.id}:{asked}",  # the sweeper's key: never both
+            now=now,
+        )
+        return True
     await outbox.enqueue(
         session,
         BATCH_TASK,

@@ -58,6 +58,29 @@ async def access_link(
     )
 
 
+async def slot_held(
+    session: AsyncSession, order: WorkOrder, appointment: Appointment, *, now: datetime
+) -> list[Message]:
+    """The customer did not book in time: a window is held for them until `hold_confirm_at`."""
+    assert appointment.hold_confirm_at is not None
+    return await compose(
+        session,
+        Outgoing(
+            to_customer(order.customer_id),
+            "slot_held",
+            {
+                "summary": order.summary,
+                "window_start": appointment.window_start,
+                "window_end": appointment.window_end,
+                "confirm_at": appointment.hold_confirm_at,
+            },
+            now=now,
+            dedupe_key=f"slot-held:{appointment.id}",
+            work_order_id=order.id,
+        ),
+    )
+
+
 async def booking_confirmed(
     session: AsyncSession, order: WorkOrder, appointment: Appointment, *, meets_sla: bool, now: datetime
 ) -> list[Message]:

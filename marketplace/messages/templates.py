@@ -83,6 +83,24 @@ CATALOG: dict[str, Template] = {
             "We will remind you before the visit and tell you when your technician is on the way."
         ),
     ),
+    "slot_held": Template(
+        args=("summary", "window_start", "window_end", "confirm_at"),
+        subject=(
+            "We kept a visit time for you: {window_start:%a %d %b}, {window_start:%H:%M}-{window_end:%H:%M}"
+        ),
+        body=(
+            "Hello {name},\n\n"
+            'You have not chosen a time yet for "{summary}", so we kept the earliest one that '
+            "meets your service level: {window_start:%A %d %B} between {window_start:%H:%M} and "
+            "{window_end:%H:%M} ({zone}).\n\n"
+            "It is confirmed automatically on {confirm_at:%A %d %B} at {confirm_at:%H:%M} unless "
+            "you pick another time before then."
+        ),
+        sms=(
+            "Fieldhand: we kept {window_start:%a %d %b %H:%M} for your visit; confirmed "
+            "{confirm_at:%a %H:%M} unless you pick another time."
+        ),
+    ),
     "appointment_reminder": Template(
         args=("summary", "window_start", "window_end"),
         subject=(

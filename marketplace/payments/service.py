@@ -61,7 +61,7 @@ from marketplace.pricing.service import (
     split,
     technician_pay,
 )
-from marketplace.users.models import User
+from marketplace.users.models import Role, User
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.state import lock_work_order, record_event, transition
@@ -151,9 +151,13 @@ def _problem_for(payment: Payment) -> dict[str, Any] | None:
 async def get_payment_for_customer(
     session: AsyncSession, principal: Principal, work_order_id: uuid.UUID
 ) -> PaymentView:
-    """The caller's payment for one of their work orders (404 for anyone else's)."""
+    """The payment of a work order: staff (agent, dispatcher, admin) read any order's, a
+    customer only their own (404 for anyone else's)."""
     payment = await payment_for_order(session, work_order_id)
-    if payment is None or principal.customer_id is None or payment.customer_id != principal.customer_id:
+    staff = principal.role in (Role.AGENT, Role.DISPATCHER, Role.ADMIN)
+    if payment is None or not (
+        staff or (principal.customer_id is not None and payment.customer_id == principal.customer_id)
+    ):
         raise NotFound("No payment for this work order")
     return PaymentView(payment=payment, problem=_problem_for(payment))
 

@@ -11,7 +11,9 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
+from api.idempotency import idempotent
 from marketplace.auth import requires
+from marketplace.ratings.service import rate_customer
 from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from marketplace.visits import service
@@ -72,6 +74,20 @@ class VisitSummary(msgspec.Struct):
 class VisitPage(msgspec.Struct):
     items: list[VisitSummary]
     next_cursor: str | None
+
+
+class CustomerRatingIn(msgspec.Struct, forbid_unknown_fields=True):
+    stars: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$", max_length=4000)] | None = None
+
+
+class CustomerRatingOut(msgspec.Struct):
+    id: str
+    work_order_id: str
+    customer_id: str
+    stars: int
+    comment: str | None
+    created_at: datetime
 
 
 class VisitState(StrEnum):
@@ -182,3 +198,32 @@ class VisitsController(Controller):
             db_session, principal, work_order_id, data.status, report, now=now
         )
         return visit_out(view)
+
+    @post(
+        "/{work_order_id:uuid}/customer-rating",
+        operation_id="rateCustomer",
+        responses=problem_responses(404, 409, 422),
+    )
+    @idempotent
+    async def rate_customer(
+        self,
+        now: Now,
+        work_order_id: FromPath[uuid.UUID],
+        data: Annotated[CustomerRatingIn, body({"stars": 5, "comment": "Friendly, boiler easy to reach"})],
+        db_session: DbSession,
+        principal: CurrentPrincipal,
+    ) -> CustomerRatingOut:
+        """Rate the customer of a visit you completed, 1-5 stars with an optional comment,
+        once (201). Only the visit's technician (404 for anyone else's visit); before
+        completion a 409 `not-reviewable`, a second rating a 409 `already-reviewed`."""
+        r = await rate_customer(
+            db_session, principal, work_order_id, stars=data.stars, comment=data.comment, now=now
+        )
+        return CustomerRatingOut(
+            id=str(r.id),
+            work_order_id=str(r.work_order_id),
+            customer_id=str(r.customer_id),
+            stars=r.stars,
+            comment=r.comment,
+            created_at=r.created_at,
+        )

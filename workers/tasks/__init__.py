@@ -4,6 +4,7 @@ from workers.tasks import (
     access,  # noqa: F401
     devices,  # noqa: F401
     dispatch,  # noqa: F401
+    holds,  # noqa: F401
     messages,  # noqa: F401
     notifications,  # noqa: F401
     offers,  # noqa: F401

@@ -15,7 +15,7 @@ WINTER = datetime(2026, 1, 15, 12, 5, tzinfo=UTC)  # 13:05 in Amsterdam (CET)
 def sample_args(name: str) -> dict[str, object]:
     values: dict[str, object] = {}
     for arg in CATALOG[name].args:
-        if arg in {"eta", "window_start", "expires_at", "new_time", "paid_at", "arrival"}:
+        if arg in {"eta", "window_start", "expires_at", "new_time", "paid_at", "arrival", "confirm_at"}:
             values[arg] = SUMMER
         elif arg == "window_end":
             values[arg] = SUMMER.replace(hour=14)
