@@ -53,8 +53,11 @@ def demo_city(settings: Settings) -> None:
     in_thread(lambda: asyncio.run(_seed(settings.database_url, utcnow(), 12)))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, which the async tests of later modules cannot share; it is closed after each
+    # browser module.
     if not os.path.exists(CHROMIUM):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run scripts/ensure-browser.sh (apt-get install chromium)"
