@@ -216,6 +216,87 @@ async def offered_windows(base: str, orders: list[tuple[str, str]]) -> dict[str,
     return found
 
 
+async def staff_tokens(settings: Settings) -> tuple[str, dict[str, str]]:
+    """An agent's token, and a token per technician id."""
+    from sqlmodel import col, select
+
+    from marketplace.users.models import User
+
+    now = datetime.now(UTC)
+    engine = make_engine(settings)
+    try:
+        async with unit_of_work(make_session_factory(engine)) as s:
+            agent = await create_user(
+                s,
+                email="bench-agent@example.test",
+                password="bench-pw-1",
+                role=Role.AGENT,
+                display_name="Agent",
+            )
+            techs = (
+                (await s.execute(select(User).where(col(User.technician_id).is_not(None)))).scalars().all()
+            )
+            return issue_token(settings, agent, now=now), {
+                str(u.technician_id): issue_token(settings, u, now=now) for u in techs
+            }
+    finally:
+        await engine.dispose()
+
+
+async def escalation_to_offer(api: str, url: str, settings: Settings, count: int) -> dict[str, Any]:
+    """Escalate urgent tickets one at a time; time until the first offer is on a technician's listOffers."""
+    agent, techs = await staff_tokens(settings)
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    rng = random.Random(2)
+    latencies: list[float] = []
+    missed = 0
+    try:
+        async with httpx.AsyncClient(base_url=api, timeout=60) as http:
+            for i in range(count):
+                body = {
+                    "helpdesk": "benchdesk",
+                    "ticket_id": f"BENCH-{i}",
+                    "customer": {"external_id": f"bench-cust-{i % 50}", "name": "Bench"},
+                    "location": {
+                        "lat": round(CITY_CENTRE[0] + rng.uniform(-0.04, 0.04), 5),
+                        "lng": round(CITY_CENTRE[1] + rng.uniform(-0.06, 0.06), 5),
+                        "address": "Amsterdam",
+                    },
+                    "summary": "Bench ticket: no heat",
+                    "category": "no_heat",
+                    "priority": 1,
+                    "region": "amsterdam",
+                }
+                t0 = time.perf_counter()
+                r = await http.post("/escalations", json=body, headers={"Authorization": f"Bearer {agent}"})
+                order = r.json()["work_order"]["id"]
+                seen = False
+                while time.perf_counter() - t0 < 30 and not seen:
+                    tech = await conn.fetchval(
+                        "SELECT technician_id FROM offers WHERE work_order_id = $1 LIMIT 1", uuid.UUID(order)
+                    )
+                    if tech is not None and str(tech) in techs:
+                        listed = await http.get(
+                            "/mobile/v1/offers", headers={"Authorization": f"Bearer {techs[str(tech)]}"}
+                        )
+                        seen = order in listed.text
+                    if not seen:
+                        await asyncio.sleep(0.02)
+                if seen:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    missed += 1
+    finally:
+        await conn.close()
+    return {
+        "n": len(latencies),
+        "missed_30s": missed,
+        "p50_ms": pct(latencies, 0.5),
+        "p95_ms": pct(latencies, 0.95),
+        "max_ms": pct(latencies, 1.0),
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     url = await create_database()
     procs: list[subprocess.Popen[bytes]] = []
@@ -286,6 +367,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["bookAppointment"]["rate_ratio_to_bare"] = round(
                 result["bookAppointment"]["per_s"] / max(result["bare_for_book"]["per_s"], 0.01), 3
             )
+        if args.which in ("offers", "all"):
+            procs.append(
+                subprocess.Popen(  # noqa: ASYNC220
+                    [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
+                    cwd=ROOT,
+                    env={**os.environ, **env},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            result["escalation_to_offer"] = await escalation_to_offer(api, url, settings, args.escalations)
+            result["bare_for_offers"] = await drive(bare, [("GET", "/bare", None, {})] * 200, 1)
+            result["escalation_to_offer"]["p95_ratio_to_bare"] = round(
+                result["escalation_to_offer"]["p95_ms"] / max(result["bare_for_offers"]["p99_ms"], 0.01), 1
+            )
         result["load_after"] = os.getloadavg()
         return result
     finally:
@@ -301,11 +397,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.api_load")
-    parser.add_argument("which", choices=["slots", "book", "all"])
+    parser.add_argument("which", choices=["slots", "book", "offers", "all"])
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--bookings", type=int, default=1000)
+    parser.add_argument("--escalations", type=int, default=200)
     parser.add_argument("--technicians", type=int, default=250)
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--pool", type=int, default=10)
