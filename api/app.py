@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,12 +25,15 @@ from api.deps import (
     provide_session_factory,
     provide_settings,
 )
+from api.metrics.controllers import MetricsController
+from api.metrics.middleware import request_metrics_middleware
 from api.middleware import bearer_auth_middleware, request_id_middleware
 from api.nul_guard import reject_nul_characters
 from api.openapi_problems import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
 from marketplace.db import make_engine, make_session_factory
+from marketplace.metrics import mark_process_dead
 from marketplace.sessions import suspended_technicians_read_history_only
 from marketplace.settings import Settings
 from mobile_api.router import build_mobile_router
@@ -75,9 +79,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await engine.dispose()
+            mark_process_dead(os.getpid())
 
     app = Litestar(
-        route_handlers=[*CONTROLLERS, build_mobile_router(), build_console_router()],
+        route_handlers=[*CONTROLLERS, MetricsController, build_mobile_router(), build_console_router()],
         template_config=template_config(),
         lifespan=[lifespan],
         dependencies={
@@ -87,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "session_factory": Provide(provide_session_factory, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
         },
-        middleware=[request_id_middleware, bearer_auth_middleware],
+        middleware=[request_id_middleware, request_metrics_middleware, bearer_auth_middleware],
         guards=[suspended_technicians_read_history_only],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(
@@ -122,6 +127,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_problems(app)
     return app
+
+
+def create_app_from_env() -> Litestar:
+    """The app from the environment's settings: the factory each `fieldhand run --workers N` process calls."""
+    return create_app(Settings())
 
 
 def _default_app() -> Any:  # for `litestar --app api.app:_default_app` style runners

@@ -17,6 +17,7 @@ from marketplace.db import make_engine, make_session_factory, unit_of_work
 from marketplace.demo import demo_city_present, demo_logins, seed_demo_city
 from marketplace.errors import DomainError
 from marketplace.logs import configure_logging
+from marketplace.metrics import prepare_multiprocess_metrics
 from marketplace.settings import DEV_JWT_SECRET, Settings
 from marketplace.users.accounts import AdminAccount, AdminOutcome, ensure_admin
 
@@ -104,6 +105,22 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(banner, flush=True)
     print(flush=True)
+    if args.workers > 1:
+        if not settings.redis_url:
+            print("refusing to start: --workers > 1 needs FIELDHAND_REDIS_URL", file=sys.stderr)
+            return 2
+        # each worker process builds its app from the environment (`api.app:create_app_from_env`)
+        os.environ["FIELDHAND_PUBLIC_BASE_URL"] = settings.public_url
+        prepare_multiprocess_metrics()
+        uvicorn.run(
+            "api.app:create_app_from_env",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
+        return 0
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -173,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     run.add_argument("--no-seed", action="store_true")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("FIELDHAND_WEB_WORKERS", "1")),
+        help="API processes (more than 1 needs Redis; tasks then run in `make worker`)",
+    )
     run.set_defaults(handler=cmd_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
     sub.add_parser("seed", help="seed the demo city (idempotent)").set_defaults(handler=cmd_seed)

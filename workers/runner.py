@@ -12,6 +12,7 @@ and our commit is safe too.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from enum import StrEnum
 
@@ -20,6 +21,7 @@ from sqlmodel import select
 
 from marketplace.clock import utcnow
 from marketplace.db_dialect import supports_row_locks
+from marketplace.metrics import TASK_DURATION, TASK_FAILURES
 from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
 from workers.context import TaskContext
 from workers.registry import handler_for
@@ -51,19 +53,26 @@ async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
             return RunOutcome.ALREADY_DONE
         name, args, attempt = row.name, dict(row.args), row.attempts + 1
         now = utcnow()  # the task's one reading of the clock
+        started = time.perf_counter()
         try:
             await handler_for(name)(session, ctx, now=now, **args)
             row.status = OutboxStatus.DONE
             row.done_at = now
             row.attempts = attempt
             await session.commit()
+            TASK_DURATION.labels(name, "done").observe(time.perf_counter() - started)
         except Retry:
             await session.rollback()
+            TASK_DURATION.labels(name, "retry").observe(time.perf_counter() - started)
+            TASK_FAILURES.labels(name, "true").inc()
             await _record_failure(ctx, task_id, attempt, "retry requested", give_up=False)
             raise
         except Exception as exc:
             await session.rollback()
             give_up = attempt >= MAX_ATTEMPTS
+            elapsed = time.perf_counter() - started
+            TASK_DURATION.labels(name, "failed" if give_up else "retry").observe(elapsed)
+            TASK_FAILURES.labels(name, "false" if give_up else "true").inc()
             await _record_failure(ctx, task_id, attempt, f"{type(exc).__name__}: {exc}", give_up=give_up)
             log.exception("task failed", extra={"task": name, "task_id": str(task_id), "attempt": attempt})
             if give_up:
