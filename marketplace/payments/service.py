@@ -59,7 +59,6 @@ from marketplace.pricing.service import (
     price_work_order,
     settlement_split,
     split,
-    technician_pay,
 )
 from marketplace.users.models import Role, User
 from marketplace.work_orders.models import WorkOrder
@@ -438,7 +437,7 @@ async def capture(
     )
     order = await lock_work_order(session, payment.work_order_id)
     captured = state.amount_received_minor or amount
-    shares = settlement_split(captured, technician_pay(order), has_technician=order.technician_id is not None)
+    shares = settlement_split(captured, order, policy, has_technician=order.technician_id is not None)
     order.price_minor = captured
     order.fee_minor = shares.fee_minor
     order.updated_at = now

@@ -100,14 +100,19 @@ def split(amount_minor: int, policy: MoneyPolicy, *, has_technician: bool = True
     return Split(amount_minor=amount_minor, fee_minor=platform_fee(amount_minor, policy))
 
 
-def settlement_split(amount_minor: int, agreed_pay_minor: int, *, has_technician: bool = True) -> Split:
-    """Fee and earnings when a visit's charge is captured: the technician gets the pay agreed for
-    the order (the quote's pay, or an accepted counter-offer's), never more than was charged;
-    the platform keeps the rest as its fee."""
+def settlement_split(
+    amount_minor: int, order: WorkOrder, policy: MoneyPolicy, *, has_technician: bool = True
+) -> Split:
+    """Fee and earnings when a visit's charge is captured.
+
+    The fee is the policy's fee on what was charged, less what the platform gave up when the
+    order's pay was agreed above its quote (an accepted counter-offer lowers `order.fee_minor`
+    below the policy fee of `order.price_minor`); never below zero."""
     if not has_technician:
         return Split(amount_minor=amount_minor, fee_minor=amount_minor)
-    earnings = min(max(agreed_pay_minor, 0), amount_minor)
-    return Split(amount_minor=amount_minor, fee_minor=amount_minor - earnings)
+    given_up = max(platform_fee(order.price_minor, policy) - order.fee_minor, 0)
+    fee = max(platform_fee(amount_minor, policy) - given_up, 0)
+    return Split(amount_minor=amount_minor, fee_minor=min(fee, amount_minor))
 
 
 def quote(

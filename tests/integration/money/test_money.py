@@ -27,6 +27,8 @@ from marketplace.outbox import OutboxTask
 from marketplace.payments import hooks
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payouts.models import Payout, PayoutStatus
+from marketplace.pricing.policy import MoneyPolicy
+from marketplace.pricing.service import split
 from marketplace.technicians.models import Technician
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -286,6 +288,7 @@ async def test_emergency_and_overrun_capture_within_authorisation(
         order = await session.get(WorkOrder, booked.order_id)
         assert order is not None
         order.price_minor = 30_000
+        order.fee_minor = split(30_000, MoneyPolicy()).fee_minor
     await complete(session_factory, booked)
     await run_tasks(task_ctx)
     payment = await payment_of(session_factory, booked)

@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.pricing.cancellation import cancellation_fee, collectable_fee
 from marketplace.pricing.policy import MoneyPolicy
-from marketplace.pricing.service import authorization_amount, quote
+from marketplace.pricing.service import authorization_amount, platform_fee, quote
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,21 @@ def test_only_money_held_can_be_kept() -> None:
     assert collectable_fee(3_000, 12_000) == 3_000
 
 
-def test_settlement_pays_the_agreed_pay_and_the_platform_keeps_the_rest() -> None:
+def test_settlement_keeps_a_counter_offers_agreed_pay() -> None:
+    from types import SimpleNamespace
+
     from marketplace.pricing.service import settlement_split
 
-    # an accepted counter-offer raised the pay from 7,650 to 8,200 on a 9,000 price
-    shares = settlement_split(9_000, 8_200)
-    assert (shares.earnings_minor, shares.fee_minor) == (8_200, 800)
-    # a capture limited below the agreed pay never pays out more than was charged
-    assert settlement_split(6_000, 8_200).earnings_minor == 6_000
-    assert settlement_split(6_000, 8_200).fee_minor == 0
-    # no technician: the platform keeps it all
-    assert settlement_split(9_000, 8_200, has_technician=False).fee_minor == 9_000
+    policy = MoneyPolicy()
+    quoted = SimpleNamespace(price_minor=9_000, fee_minor=platform_fee(9_000, policy))
+    # no counter: the policy's split of what was charged
+    assert settlement_split(9_000, quoted, policy).fee_minor == platform_fee(9_000, policy)  # type: ignore[arg-type]
+    # an accepted counter raised the pay by 550: the platform gave up 550 of its fee
+    countered = SimpleNamespace(price_minor=9_000, fee_minor=platform_fee(9_000, policy) - 550)
+    shares = settlement_split(9_000, countered, policy)  # type: ignore[arg-type]
+    assert shares.fee_minor == platform_fee(9_000, policy) - 550
+    assert shares.earnings_minor == 9_000 - platform_fee(9_000, policy) + 550
+    # the fee never goes below zero, and without a technician the platform keeps it all
+    generous = SimpleNamespace(price_minor=9_000, fee_minor=0)
+    assert settlement_split(1_000, generous, policy).fee_minor == 0  # type: ignore[arg-type]
+    assert settlement_split(9_000, quoted, policy, has_technician=False).fee_minor == 9_000  # type: ignore[arg-type]
