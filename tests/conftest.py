@@ -78,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[TEST_NOW_ENV] = instant.isoformat()  # for subprocesses (tests.travel)
     traveller = time_machine.travel(instant, tick=True)
     traveller.start()
+    time.time()  # time-machine starts ticking at the first reading, not when travel starts
     setattr(config, _TRAVELLER, traveller)
 
 

@@ -2,8 +2,10 @@
 
 Subprocesses of the suite (the arq worker a test kills, the local Stripe server) read the
 clock themselves. When the session runs at a chosen instant (`FIELDHAND_TEST_NOW`), the
-parent passes its current frozen time in `FIELDHAND_TEST_TRAVEL` and the child travels
-there too (ticking), so job scores in Redis, webhook signatures and token times agree.
+parent passes its current travelled time, and the real time at which it read it, in
+`FIELDHAND_TEST_TRAVEL`; the child travels to that instant plus the real time its own start
+took (ticking), so both clocks show the same time and job scores in Redis, webhook
+signatures and token times (`iat` is refused when it lies in the future) agree.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ def child_env() -> dict[str, str]:
 
     env = dict(os.environ)
     if os.environ.get("FIELDHAND_TEST_NOW"):
-        env[TRAVEL_ENV] = datetime.now(UTC).isoformat()
+        import time_machine
+
+        real = time_machine.escape_hatch.time.time()
+        env[TRAVEL_ENV] = f"{datetime.now(UTC).isoformat()}@{real}"
     return env
 
 
@@ -32,9 +37,15 @@ def main() -> None:
     if not at:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return
+    import time
+    from datetime import timedelta
+
     import time_machine
 
-    with time_machine.travel(datetime.fromisoformat(at), tick=True):
+    instant, _, read_at = at.partition("@")
+    behind = time.time() - float(read_at) if read_at else 0.0
+    with time_machine.travel(datetime.fromisoformat(instant) + timedelta(seconds=behind), tick=True):
+        time.time()  # time-machine starts ticking at the first reading, not when travel starts
         runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
