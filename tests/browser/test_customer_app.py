@@ -159,3 +159,29 @@ def test_at_360_px_nothing_scrolls_sideways_and_the_app_is_installable(
         assert registered.endswith("/app/sw.js")
     finally:
         context.close()
+
+
+def test_customer_moves_the_visit_then_cancels_after_seeing_the_fee(phone: Any, live_server: str) -> None:
+    headers = agent_headers(live_server)
+    order_id = escalate(live_server, headers, f"c-{uuid.uuid4().hex[:6]}")
+    phone.goto(access_path(live_server, headers, order_id))
+    phone.locator("#slots label.slot").first.click()
+    phone.click("text=Book this time")
+    phone.wait_for_url(re.compile(r"\?note=booked$"))
+
+    later = phone.locator("#slots label.slot").nth(1)
+    chosen = later.inner_text().split(" (")[0].strip()
+    later.click()
+    phone.click("text=Move my visit")
+    phone.wait_for_url(re.compile(r"\?note=rescheduled$"))
+    assert chosen in phone.locator("#appointment").inner_text()
+
+    phone.click("text=Cancel the visit")
+    assert phone.url.endswith(f"/app/orders/{order_id}/cancel")
+    fee = phone.locator("#fee").inner_text()
+    assert re.search(r"free|costs €\d+,\d\d", fee)
+    assert httpx.get(f"{live_server}/work-orders/{order_id}", headers=headers).json()["status"] != "cancelled"
+    phone.click("button:has-text('Yes, cancel')")
+    phone.wait_for_url(re.compile(r"\?note=cancelled$"))
+    assert "This visit is cancelled." in phone.locator("#next").inner_text()
+    assert httpx.get(f"{live_server}/work-orders/{order_id}", headers=headers).json()["status"] == "cancelled"
