@@ -18,11 +18,13 @@ from marketplace.access import customers as access
 from marketplace.auth import Principal, issue_token
 from marketplace.bookings import service as bookings
 from marketplace.bookings.eta import estimate
+from marketplace.bookings.models import Appointment
 from marketplace.bookings.slots import SlotSearch
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.pricing.quotes import get_quote
 from marketplace.settings import Settings
 from marketplace.support.service import request_human
+from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.service import visible_order
 
@@ -55,6 +57,10 @@ def _window(form: dict[str, str]) -> tuple[int, int]:
     except ValueError:
         raise InvalidInput("Choose one of the times shown.") from None
     return start, end
+
+
+def _same_window(appointment: Appointment, window: tuple[int, int]) -> bool:
+    return (to_epoch(appointment.window_start), to_epoch(appointment.window_end)) == window
 
 
 def _asset(path: Path, media_type: str, cache: str = "no-cache") -> File:
@@ -105,6 +111,7 @@ class CustomerPages(Controller):
         if order.status in BOOKABLE or (appointment is not None and order.status in MOVABLE):
             _, found = await bookings.list_slots(db_session, principal, order.id, now=now)
         tz = ZoneInfo(settings.default_timezone)
+        held = appointment is not None and appointment.hold_confirm_at is not None
         cancel_fee = None
         if appointment is not None and order.status in (*MOVABLE, S.EN_ROUTE):
             fee, _free_until = bookings.cancellation_terms(principal, order, appointment, now=now)
@@ -132,7 +139,10 @@ class CustomerPages(Controller):
             slots=[(f"{s.start}-{s.end}", wording.slot_label(s, tz), s.meets_sla) for s in found.slots]
             if found
             else [],
-            rebook=appointment is not None,
+            rebook=appointment is not None and not held,
+            held_until=wording.when(appointment.hold_confirm_at, tz)
+            if appointment is not None and appointment.hold_confirm_at is not None
+            else None,
             cancel_fee=cancel_fee,
             eta=eta,
             arrival=eta.arrival.astimezone(tz).strftime("%H:%M") if eta.arrival else None,
@@ -154,7 +164,10 @@ class CustomerPages(Controller):
         if form.get("action") == "reschedule":
             await bookings.reschedule_appointment(db_session, principal, order_id, window, now=now)
             return Redirect(path=f"/app/orders/{order_id}?note=rescheduled", status_code=303)
-        await bookings.book_appointment(db_session, principal, order_id, window, now=now)
+        booked = await bookings.live_appointment(db_session, order_id)
+        if not (booked and booked.hold_confirm_at is None and _same_window(booked, window)):
+            # a second tap on "Book" for the window just booked is not an error
+            await bookings.book_appointment(db_session, principal, order_id, window, now=now)
         return Redirect(path=f"/app/orders/{order_id}?note=booked", status_code=303)
 
     @get("/orders/{order_id:uuid}/cancel")

@@ -185,3 +185,19 @@ def test_customer_moves_the_visit_then_cancels_after_seeing_the_fee(phone: Any, 
     phone.wait_for_url(re.compile(r"\?note=cancelled$"))
     assert "This visit is cancelled." in phone.locator("#next").inner_text()
     assert httpx.get(f"{live_server}/work-orders/{order_id}", headers=headers).json()["status"] == "cancelled"
+
+
+def test_sending_the_booking_form_twice_books_once_and_is_not_an_error(phone: Any, live_server: str) -> None:
+    headers = agent_headers(live_server)
+    order_id = escalate(live_server, headers, f"c-{uuid.uuid4().hex[:6]}")
+    phone.goto(access_path(live_server, headers, order_id))
+    csrf = phone.locator("#slots input[name=_csrf]").get_attribute("value")
+    window = phone.locator("#slots input[name=window]").first.get_attribute("value")
+    form = {"_csrf": csrf, "action": "book", "window": window}
+    first = phone.request.post(f"/app/orders/{order_id}/appointment", form=form)
+    again = phone.request.post(f"/app/orders/{order_id}/appointment", form=form)
+    assert first.ok and again.ok, again.text()
+    assert again.url.endswith("?note=booked")
+    other = phone.locator("#slots input[name=window]").nth(1).get_attribute("value")
+    refused = phone.request.post(f"/app/orders/{order_id}/appointment", form={**form, "window": other})
+    assert refused.status == 409
