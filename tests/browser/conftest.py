@@ -53,8 +53,11 @@ def demo_city(settings: Settings) -> None:
     in_thread(lambda: asyncio.run(_seed(settings.database_url, utcnow(), 12)))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module. Module-scoped on purpose: Playwright's sync API runs an
+    event loop in the main thread while it is open, and later non-browser tests that call
+    asyncio.run() would fail if it stayed open for the whole session."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run scripts/ensure-browser.sh (apt-get install chromium)"
