@@ -17,7 +17,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.console.router import build_console_router, template_config
+from api.console.router import TEMPLATES as CONSOLE_TEMPLATES
+from api.console.router import build_console_router
+from api.customer_app.router import TEMPLATES as CUSTOMER_APP_TEMPLATES
+from api.customer_app.router import build_customer_router
 from api.deps import (
     provide_db_session,
     provide_now,
@@ -32,6 +35,7 @@ from api.nul_guard import reject_nul_characters
 from api.openapi_problems import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
+from api.web.templates import template_config
 from marketplace.db import make_engine, make_session_factory
 from marketplace.metrics import mark_process_dead
 from marketplace.sessions import suspended_technicians_read_history_only
@@ -82,8 +86,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             mark_process_dead(os.getpid())
 
     app = Litestar(
-        route_handlers=[*CONTROLLERS, MetricsController, build_mobile_router(), build_console_router()],
-        template_config=template_config(),
+        route_handlers=[
+            *CONTROLLERS,
+            MetricsController,
+            build_mobile_router(),
+            build_console_router(),
+            build_customer_router(),
+        ],
+        template_config=template_config(CONSOLE_TEMPLATES, CUSTOMER_APP_TEMPLATES),
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -6,19 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, Router
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
-from litestar.template.config import TemplateConfig
 
 from api.console.pages import ConsolePages
 from api.console.session import ConsoleForbidden, SignInRequired, console_session_middleware
 from marketplace.errors import Forbidden, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
 
 
 def _to_sign_in(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:

@@ -8,26 +8,19 @@ on the sign-in form it is a double-submit value also held in a cookie.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-from http.cookies import SimpleCookie
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
-from litestar.types import ASGIApp, Receive, Scope, Send
 
-from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal, principal_from_token
-from marketplace.errors import Unauthenticated
-from marketplace.sessions import check_session
+from api.web import session as web
+from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 
 SESSION_COOKIE = "fh_console"
 PRESESSION_CSRF_COOKIE = "fh_console_csrf"
-CSRF_FIELD = "_csrf"
-CSRF_HEADER = "x-csrf-token"
 COOKIE_PATH = "/console"
 STAFF_ROLES = (Role.DISPATCHER, Role.AGENT, Role.ADMIN)
 
@@ -40,40 +33,11 @@ class ConsoleForbidden(Exception):
     """Signed in, but not allowed here (wrong role, missing or wrong CSRF token): a 403 page."""
 
 
-def _cookie_value(scope: Scope, name: str) -> str | None:
-    raw = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
-    if not raw:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
-
-
-def console_session_middleware(app: ASGIApp) -> ASGIApp:
-    """Attach the principal of a still-valid console cookie (same checks as a bearer token)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get(PRINCIPAL_SCOPE_KEY) is None:
-            token = _cookie_value(scope, SESSION_COOKIE)
-            if token:
-                state: Any = scope["app"].state
-                try:
-                    principal = principal_from_token(state.settings, token)
-                    scope[PRINCIPAL_SCOPE_KEY] = await check_session(state.engine, principal)  # type: ignore[literal-required]
-                except Unauthenticated:
-                    scope[PRINCIPAL_SCOPE_KEY] = None  # type: ignore[literal-required]
-        await app(scope, receive, send)
-
-    return middleware
+console_session_middleware = web.cookie_session_middleware(SESSION_COOKIE)
 
 
 def console_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    principal = request.scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[misc]
-    return principal if isinstance(principal, Principal) else None
+    return web.page_principal(request)
 
 
 def console_requires(*roles: Role) -> Any:
@@ -92,32 +56,19 @@ def console_requires(*roles: Role) -> Any:
     return guard
 
 
-def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:
-    return request.url.scheme == "https" or settings.public_url.startswith("https://")
-
-
 def session_cookie(request: Request[Any, Any, Any], settings: Settings, token: str) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
+    return web.http_only_cookie(
+        request,
+        settings,
+        name=SESSION_COOKIE,
         value=token,
         path=COOKIE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request, settings),
         max_age=settings.access_token_ttl_s,
     )
 
 
 def cleared_session_cookie(request: Request[Any, Any, Any], settings: Settings) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value="",
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request, settings),
-        max_age=0,
-    )
+    return web.http_only_cookie(request, settings, name=SESSION_COOKIE, value="", path=COOKIE_PATH, max_age=0)
 
 
 def presession_csrf(request: Request[Any, Any, Any], settings: Settings) -> tuple[str, Cookie | None]:
@@ -126,19 +77,19 @@ def presession_csrf(request: Request[Any, Any, Any], settings: Settings) -> tupl
     if existing and len(existing) >= 32:
         return existing, None
     value = secrets.token_urlsafe(32)
-    return value, Cookie(
-        key=PRESESSION_CSRF_COOKIE,
+    return value, web.http_only_cookie(
+        request,
+        settings,
+        name=PRESESSION_CSRF_COOKIE,
         value=value,
         path=COOKIE_PATH,
-        httponly=True,
+        max_age=None,
         samesite="strict",
-        secure=_secure(request, settings),
     )
 
 
 def session_csrf(settings: Settings, principal: Principal) -> str:
-    message = f"console-csrf|{principal.token_id}".encode()
-    return hmac.new(settings.jwt_secret.encode(), message, hashlib.sha256).hexdigest()
+    return web.session_csrf(settings, principal, "console")
 
 
 def csrf_token(request: Request[Any, Any, Any], settings: Settings) -> str:
@@ -150,10 +101,7 @@ def csrf_token(request: Request[Any, Any, Any], settings: Settings) -> str:
 
 async def checked_form(request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
     """The posted form, after checking its CSRF token (403 page when missing or wrong)."""
-    form = await request.form()
-    data = {k: str(v) for k, v in form.items()}
-    sent = data.pop(CSRF_FIELD, "") or request.headers.get(CSRF_HEADER, "")
-    expected = csrf_token(request, settings)
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    data = await web.form_with_csrf(request, csrf_token(request, settings))
+    if data is None:
         raise ConsoleForbidden("The form's security token is missing or out of date. Reload and try again.")
     return data

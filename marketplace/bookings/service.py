@@ -231,6 +231,27 @@ async def reschedule_appointment(
     return Booking(order, new, meets_sla)
 
 
+def cancellation_terms(
+    principal: Principal,
+    order: WorkOrder,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    policy: MoneyPolicy | None = None,
+) -> tuple[int, datetime]:
+    """What cancelling the live appointment at `now` would cost, and until when it is free."""
+    terms = cancellation_fee(
+        now=now,
+        window_start=appointment.window_start,
+        price_minor=order.price_minor,
+        en_route=order.status == S.EN_ROUTE,
+        by_customer=principal.role is Role.CUSTOMER,
+        policy=policy or load_policy(),
+    )
+    fee = 0 if appointment.hold_confirm_at is not None else terms.fee_minor  # a hold was never agreed
+    return fee, terms.free_until
+
+
 async def cancel_appointment(
     session: AsyncSession,
     principal: Principal,
@@ -245,15 +266,7 @@ async def cancel_appointment(
     if appointment is None:
         raise NoAppointment("There is no booked appointment to cancel")
     _require_transition(order, S.CANCELLED)
-    terms = cancellation_fee(
-        now=now,
-        window_start=appointment.window_start,
-        price_minor=order.price_minor,
-        en_route=order.status == S.EN_ROUTE,
-        by_customer=principal.role is Role.CUSTOMER,
-        policy=policy or load_policy(),
-    )
-    fee = 0 if appointment.hold_confirm_at is not None else terms.fee_minor  # a hold was never agreed
+    fee, free_until = cancellation_terms(principal, order, appointment, now=now, policy=policy)
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.cancellation_fee_minor = fee
@@ -267,7 +280,7 @@ async def cancel_appointment(
         now=now,
     )
     await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee, now=now)
-    return Cancellation(order, appointment, fee, terms.free_until)
+    return Cancellation(order, appointment, fee, free_until)
 
 
 async def release_hold(

@@ -55,9 +55,9 @@ def demo_city(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    # Module scope: Playwright's sync API keeps an event loop running in this thread while it
-    # is open, which the async tests of later modules cannot share; it is closed after each
-    # browser module.
+    """Chromium for one test module. Module-scoped on purpose: Playwright's sync API runs an
+    event loop in the main thread while it is open, and later non-browser tests that call
+    asyncio.run() would fail if it stayed open for the whole session."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run scripts/ensure-browser.sh (apt-get install chromium)"

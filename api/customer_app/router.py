@@ -1,0 +1,32 @@
+"""The /app router: the customer's cookie session and friendly error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+
+from api.customer_app.pages import CustomerPages, error_page
+from api.customer_app.session import LinkRequired, PageForbidden, app_session_middleware
+from marketplace.access.errors import AccessLinkGone, AccessLinkInvalid
+from marketplace.errors import DomainError, Forbidden, NotFound
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def build_customer_router() -> Router:
+    return Router(
+        path="/app",
+        route_handlers=[CustomerPages],
+        middleware=[app_session_middleware],
+        exception_handlers={
+            LinkRequired: error_page(401, "Open the link from your message"),
+            AccessLinkInvalid: error_page(401, "This link does not work"),
+            AccessLinkGone: error_page(410, "This link can no longer be used"),
+            PageForbidden: error_page(403, "Not allowed here"),
+            Forbidden: error_page(403, "Not allowed here"),
+            NotFound: error_page(404, "Not found"),
+            DomainError: error_page(400, "That didn't work"),
+        },
+        include_in_schema=False,
+    )
