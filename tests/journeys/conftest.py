@@ -85,17 +85,18 @@ def mailbox(http: AsyncTestClient, smtp_mailbox: Mailbox) -> Iterator[Mailbox]: 
 
 
 @pytest.fixture
-def worker(
+async def worker(
     http: AsyncTestClient,
     mailbox: Mailbox,
     journey_settings: Settings,
     engine: AsyncEngine,
     session_factory: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
-) -> Worker:
+) -> AsyncIterator[Worker]:
     monkeypatch.setenv("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")  # operator setting: pay out at once
     queue = http.app.state.queue
     assert isinstance(queue, InProcessQueue)
     ctx = TaskContext(settings=journey_settings, engine=engine, session_factory=session_factory, queue=None)
     ctx.extras[CHANNELS_KEY] = build_channels(mailbox.config())
-    return Worker(ctx, queue)
+    yield Worker(ctx, queue)
+    await queue.drain()  # the app's tasks finish before the next test empties the tables
