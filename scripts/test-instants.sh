@@ -34,9 +34,9 @@ for i in "${!instants[@]}"; do
     if [[ -z "${FULL:-}" ]]; then
         select=(-m clock)
     fi
-    echo "=== pytest tests/integration tests/e2e ${select[*]:-} at $at"
+    echo "=== pytest tests/integration tests/e2e tests/journeys ${select[*]:-} at $at"
     start=$SECONDS
-    if ! "$UV" run --frozen pytest -q -p no:cacheprovider --test-now="$at" "${select[@]}" tests/integration tests/e2e; then
+    if ! "$UV" run --frozen pytest -q -p no:cacheprovider --test-now="$at" "${select[@]}" tests/integration tests/e2e tests/journeys; then
         status=1
         echo "=== FAILED at $at"
     fi
