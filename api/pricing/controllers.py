@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter
 
-from api.deps import CurrentPrincipal, DbSession
+from api.deps import CurrentPrincipal, DbSession, Now
 from marketplace.auth import requires
+from marketplace.bookings.service import cancellation_preview
 from marketplace.pricing.quotes import get_quote
 from marketplace.users.models import Role
 
@@ -21,15 +22,6 @@ WorkOrderId = Annotated[uuid.UUID, PathParameter(description="Work order id")]
 class Money(msgspec.Struct):
     amount: int
     currency: str
-
-
-class ProblemOut(msgspec.Struct):
-    """RFC 9457 problem details."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
 
 
 class QuoteOut(msgspec.Struct):
@@ -45,12 +37,8 @@ class QuoteOut(msgspec.Struct):
     tier_surcharge: Money
     platform_fee: Money
     technician_pay: Money
-
-
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=ProblemOut, description=description, media_type="application/problem+json"
-    )
+    cancellation_fee: Money | None = None
+    free_cancellation_until: datetime | None = None
 
 
 class QuoteController(Controller):
@@ -61,20 +49,19 @@ class QuoteController(Controller):
         "",
         operation_id="getQuote",
         guards=[requires(Role.CUSTOMER, Role.AGENT, Role.DISPATCHER, Role.ADMIN)],
-        responses={
-            401: _problem("Not signed in"),
-            403: _problem("Technicians cannot read quotes"),
-            404: _problem("No such work order, or not one of yours"),
-        },
     )
     async def get_quote(
-        self, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
+        self, now: Now, work_order_id: WorkOrderId, principal: CurrentPrincipal, db_session: DbSession
     ) -> QuoteOut:
         """The work order's quote in minor units: base price for the category's standard
         duration, the adjustment for this order's duration, priority and tier surcharges, the
         amount (what booking authorises on the card), the platform fee and the technician's pay
-        (amount - fee). Staff may read any order's quote; a customer only their own."""
+        (amount - fee). Staff may read any order's quote; a customer only their own (another's
+        is 404; technicians get 403). With a booked window, `cancellation_fee` is what cancelling
+        it now would cost the caller and `free_cancellation_until` when cancelling stops being
+        free."""
         found = await get_quote(db_session, principal, work_order_id)
+        cancelling = await cancellation_preview(db_session, principal, found.order, now=now)
         q = found.quote
 
         def money(amount: int) -> Money:
@@ -93,4 +80,6 @@ class QuoteController(Controller):
             tier_surcharge=money(q.tier_surcharge_minor),
             platform_fee=money(q.fee_minor),
             technician_pay=money(q.earnings_minor),
+            cancellation_fee=money(cancelling[0]) if cancelling else None,
+            free_cancellation_until=cancelling[1] if cancelling else None,
         )

@@ -16,13 +16,13 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.auth import Principal
 from marketplace.bookings.availability import Interval, overlaps
 from marketplace.bookings.dispatch_adapter import booked_time
 from marketplace.bookings.errors import AlreadyBooked, NoAppointment, NoQualifiedTechnician, SlotUnavailable
 from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings.repository import live_appointment
 from marketplace.bookings.slots import (
     DEFAULT_DAYS,
     DEFAULT_WINDOW_S,
@@ -70,13 +70,6 @@ async def _customer(session: AsyncSession, order: WorkOrder) -> Customer:
     customer = await session.get(Customer, order.customer_id)
     assert customer is not None  # FK
     return customer
-
-
-async def live_appointment(session: AsyncSession, order_id: uuid.UUID) -> Appointment | None:
-    query = select(Appointment).where(
-        Appointment.work_order_id == order_id, Appointment.status == AppointmentStatus.BOOKED
-    )
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def list_slots(
@@ -250,6 +243,17 @@ def cancellation_terms(
     )
     fee = 0 if appointment.hold_confirm_at is not None else terms.fee_minor  # a hold was never agreed
     return fee, terms.free_until
+
+
+async def cancellation_preview(
+    session: AsyncSession, principal: Principal, order: WorkOrder, *, now: datetime
+) -> tuple[int, datetime] | None:
+    """What cancelling the order's live appointment would cost this caller at `now` (fee, and
+    until when it is free); None when nothing is booked."""
+    appointment = await live_appointment(session, order.id)
+    if appointment is None:
+        return None
+    return cancellation_terms(principal, order, appointment, now=now)
 
 
 async def cancel_appointment(

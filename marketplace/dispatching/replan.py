@@ -25,6 +25,7 @@ from dispatch.problem import Plan, TimeWindow
 from dispatch.routing import plan_day
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
+from marketplace.bookings.repository import live_appointment
 from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.instant import is_instant
@@ -39,7 +40,6 @@ from marketplace.dispatching.notifier import (
 from marketplace.dispatching.offering import offers_of
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing
-from marketplace.offers.dispatch_adapter import live_appointment
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician

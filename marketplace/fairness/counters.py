@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from dispatch.scoring import DEFAULT_WEIGHTS
 from marketplace.auth import Principal
+from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
 from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.errors import NotFound
@@ -38,7 +39,7 @@ from marketplace.fairness.models import (
     DecisionKind,
     DispatchDecision,
 )
-from marketplace.offers.dispatch_adapter import live_appointment, to_visit
+from marketplace.offers.dispatch_adapter import to_visit
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.offers.service import take_offer

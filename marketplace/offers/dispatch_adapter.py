@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from dispatch.problem import CustomerTier as DTier
 from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
-from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings.models import Appointment
 from marketplace.customers.models import Customer
 from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
@@ -32,16 +32,6 @@ MAX_SERVICE_RADIUS_M = 150_000
 LOCATION_FRESH_FOR = timedelta(minutes=30)
 DEFAULT_OPEN_WINDOW = timedelta(hours=8)
 _TIERS = {"standard": DTier.STANDARD, "priority": DTier.PRIORITY, "premium": DTier.PREMIUM}
-
-
-async def live_appointment(session: AsyncSession, work_order_id: uuid.UUID) -> Appointment | None:
-    return (
-        await session.execute(
-            select(Appointment).where(
-                Appointment.work_order_id == work_order_id, Appointment.status == AppointmentStatus.BOOKED
-            )
-        )
-    ).scalar_one_or_none()
 
 
 def visit_window(

@@ -30,6 +30,7 @@ from dispatch.scoring import (
 )
 from marketplace import outbox
 from marketplace.auth import Principal
+from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
 from marketplace.errors import NotFound
@@ -38,7 +39,7 @@ from marketplace.fairness.models import DecisionKind, DispatchDecision
 from marketplace.messages import notices
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing, compose
-from marketplace.offers.dispatch_adapter import live_appointment, load_technicians, to_visit, visit_window
+from marketplace.offers.dispatch_adapter import load_technicians, to_visit, visit_window
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken, WorkOrderNotOfferable
 from marketplace.offers.models import MissedOffer, Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page

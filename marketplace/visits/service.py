@@ -22,9 +22,10 @@ from dispatch.problem import GeoPoint
 from marketplace import outbox
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings.repository import live_appointment
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.messages import notices
-from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR, live_appointment
+from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
 from marketplace.payments import hooks as payment_hooks
