@@ -31,23 +31,38 @@ class NotReviewable(Conflict):
     title = "Only a completed visit can be reviewed"
 
 
-async def review_visit(
+async def _completed_visit(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, *, author: Role, not_yet: str
+) -> WorkOrder:
+    """The caller's completed visit, locked; only `author` writes this direction's review."""
+    if principal.role is not author:
+        raise Forbidden(
+            "Only the customer reviews a visit"
+            if author is Role.CUSTOMER
+            else "Only the visit's technician rates the customer"
+        )
+    order: WorkOrder = await visible_order(session, principal, order_id, lock=True)
+    if order.status != S.COMPLETED or order.technician_id is None:
+        raise NotReviewable(f"The visit is {order.status}; {not_yet}")
+    return order
+
+
+async def _add_review(
     session: AsyncSession,
-    principal: Principal,
-    order_id: uuid.UUID,
+    order: WorkOrder,
     *,
+    author: Role,
     stars: int,
     comment: str | None,
     now: datetime,
+    already: str,
 ) -> Review:
-    if principal.role is not Role.CUSTOMER:
-        raise Forbidden("Only the customer reviews a visit")
-    order: WorkOrder = await visible_order(session, principal, order_id, lock=True)
-    if order.status != S.COMPLETED or order.technician_id is None:
-        raise NotReviewable(f"The visit is {order.status}; reviews open once it is completed")
+    """Insert the review once: the unique (work order, author role) key decides when two
+    retries race."""
+    assert order.technician_id is not None  # a completed visit has its technician
     review = Review(
         work_order_id=order.id,
-        author_role=Role.CUSTOMER.value,
+        author_role=author.value,
         customer_id=order.customer_id,
         technician_id=order.technician_id,
         stars=stars,
@@ -59,7 +74,32 @@ async def review_visit(
             session.add(review)
             await session.flush()
     except IntegrityError as exc:
-        raise AlreadyReviewed("You already reviewed this visit") from exc
+        raise AlreadyReviewed(already) from exc
+    return review
+
+
+async def review_visit(
+    session: AsyncSession,
+    principal: Principal,
+    order_id: uuid.UUID,
+    *,
+    stars: int,
+    comment: str | None,
+    now: datetime,
+) -> Review:
+    """The customer rates the technician of a completed visit, once."""
+    order = await _completed_visit(
+        session, principal, order_id, author=Role.CUSTOMER, not_yet="reviews open once it is completed"
+    )
+    review = await _add_review(
+        session,
+        order,
+        author=Role.CUSTOMER,
+        stars=stars,
+        comment=comment,
+        now=now,
+        already="You already reviewed this visit",
+    )
     # atomic increment: concurrent reviews of one technician's visits never lose a vote
     await session.execute(
         sa.update(Technician)
@@ -79,27 +119,22 @@ async def rate_customer(
     comment: str | None,
     now: datetime,
 ) -> Review:
-    """The technician who did a completed visit rates its customer, once (the unique
-    (work order, author role) key decides when two retries race)."""
-    if principal.role is not Role.TECHNICIAN:
-        raise Forbidden("Only the visit's technician rates the customer")
-    order: WorkOrder = await visible_order(session, principal, order_id, lock=True)
-    if order.status != S.COMPLETED or order.technician_id is None:
-        raise NotReviewable(f"The visit is {order.status}; the customer can be rated once it is completed")
-    review = Review(
-        work_order_id=order.id,
-        author_role=Role.TECHNICIAN.value,
-        customer_id=order.customer_id,
-        technician_id=order.technician_id,
+    """The technician who did a completed visit rates its customer, once."""
+    order = await _completed_visit(
+        session,
+        principal,
+        order_id,
+        author=Role.TECHNICIAN,
+        not_yet="the customer can be rated once it is completed",
+    )
+    review = await _add_review(
+        session,
+        order,
+        author=Role.TECHNICIAN,
         stars=stars,
         comment=comment,
-        created_at=now,
+        now=now,
+        already="You already rated the customer of this visit",
     )
-    try:
-        async with session.begin_nested():
-            session.add(review)
-            await session.flush()
-    except IntegrityError as exc:
-        raise AlreadyReviewed("You already rated the customer of this visit") from exc
     await record_event(session, order, "customer_rated", actor=principal, data={"stars": stars}, now=now)
     return review
