@@ -170,3 +170,14 @@ async def sweep_stuck(
             except Exception:
                 log.warning("outbox re-push failed", extra={"task_id": str(row[0])})
     return len(rows)
+
+
+async def backlog(session: AsyncSession) -> dict[str, tuple[int, datetime | None]]:
+    """Tasks not yet done, by status (pending, pushed): how many, and the oldest one's age."""
+    query = (
+        select(col(OutboxTask.status), sa.func.count(), sa.func.min(col(OutboxTask.created_at)))
+        .where(col(OutboxTask.status).in_([OutboxStatus.PENDING, OutboxStatus.PUSHED]))
+        .group_by(col(OutboxTask.status))
+    )
+    rows = (await session.execute(query)).all()
+    return {str(status): (int(count), oldest) for status, count, oldest in rows}

@@ -16,11 +16,10 @@ from typing import Any
 import msgspec
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
 
 from marketplace.clock import utcnow
 from marketplace.dispatching.console import ALERT_KINDS
-from marketplace.notifications.models import Notification
+from marketplace.notifications.service import notifications_since
 
 POLL_S = 1.0
 OVERLAP = timedelta(minutes=2)  # rows committed late with an earlier created_at still show up
@@ -57,16 +56,7 @@ class AlertFeed:
     async def _poll(self) -> list[dict[str, Any]]:
         since = self._cursor - OVERLAP
         async with self._factory() as session:
-            rows = list(
-                (
-                    await session.execute(
-                        select(Notification)
-                        .where(col(Notification.kind).in_(ALERT_KINDS), col(Notification.created_at) > since)
-                        .order_by(col(Notification.created_at))
-                        .limit(200)
-                    )
-                ).scalars()
-            )
+            rows = await notifications_since(session, ALERT_KINDS, since)
         fresh = []
         for n in rows:
             key = str(n.id)

@@ -108,28 +108,10 @@ class ConsolePages(Controller):
         try:
             user = await authenticate(db_session, form.get("email", ""), form.get("password", ""))
         except Unauthenticated:
-            return Template(
-                template_name="sign_in.html",
-                context={
-                    "principal": None,
-                    "csrf": csrf_token(request, settings),
-                    "error": "Wrong email or password.",
-                    "path": request.url.path,
-                },
-                status_code=401,
-            )
+            return _sign_in_again(request, settings, "Wrong email or password.", 401)
         role = Role(user.role)
         if role not in STAFF_ROLES:
-            return Template(
-                template_name="sign_in.html",
-                context={
-                    "principal": None,
-                    "csrf": csrf_token(request, settings),
-                    "error": "The console is for staff accounts.",
-                    "path": request.url.path,
-                },
-                status_code=403,
-            )
+            return _sign_in_again(request, settings, "The console is for staff accounts.", 403)
         redirect = Redirect(path=HOME[role], status_code=303)
         redirect.cookies.append(session_cookie(request, settings, issue_token(settings, user, now=now)))
         return redirect
@@ -330,3 +312,14 @@ def _escalation(form: dict[str, str]) -> Escalation:
         category=form.get("category") or None,
         priority=int(form["priority"]) if form.get("priority") else None,
     )
+
+
+def _sign_in_again(request: Request[Any, Any, Any], settings: Any, error: str, status: int) -> Template:
+    """The sign-in form again, with what went wrong."""
+    context = {
+        "principal": None,
+        "csrf": csrf_token(request, settings),
+        "error": error,
+        "path": request.url.path,
+    }
+    return Template(template_name="sign_in.html", context=context, status_code=status)

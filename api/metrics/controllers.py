@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -17,18 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from api.deps import Now
 from marketplace.auth import requires
 from marketplace.metrics import exposition
+from marketplace.outbox import backlog
 from marketplace.users.models import Role
-
-_OUTBOX = sa.text(
-    "SELECT status, count(*), min(created_at) FROM outbox_tasks "
-    "WHERE status IN ('pending', 'pushed') GROUP BY status"
-)
 
 
 async def outbox_lines(state: State, now: datetime) -> list[str]:
     async with state.session_factory() as session:
-        rows = (await session.execute(_OUTBOX)).all()
-    by_status = {str(status): (int(count), oldest) for status, count, oldest in rows}
+        by_status = await backlog(session)
     lines = [
         "# HELP fieldhand_outbox_depth Outbox tasks not yet done, by status",
         "# TYPE fieldhand_outbox_depth gauge",

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from marketplace.db_dialect import insert_ignoring_conflicts
 from marketplace.notifications.models import Notification
@@ -49,3 +52,16 @@ async def send_notification(
     if inserted:
         log.info("notification", extra={"kind": kind, "subject": subject, "dedupe_key": dedupe_key})
     return inserted
+
+
+async def notifications_since(
+    session: AsyncSession, kinds: Iterable[str], since: datetime, *, limit: int = 200
+) -> list[Notification]:
+    """Notifications of these kinds recorded after `since`, oldest first."""
+    query = (
+        select(Notification)
+        .where(col(Notification.kind).in_(list(kinds)), col(Notification.created_at) > since)
+        .order_by(col(Notification.created_at))
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
