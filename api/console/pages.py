@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 import plotly
@@ -33,6 +32,7 @@ from marketplace.bookings.service import live_appointment
 from marketplace.dispatching import batch, board
 from marketplace.dispatching.config import load_config
 from marketplace.dispatching.console import sla_alerts
+from marketplace.dispatching.horizon import region_zone
 from marketplace.errors import InvalidInput, Unauthenticated
 from marketplace.settings import Settings
 from marketplace.users.models import Role
@@ -68,9 +68,15 @@ def as_json(value: Any) -> str:
     return msgspec.json.encode(value).decode().replace("</", "<\\/")
 
 
-async def _day(db_session: Any, settings: Settings, region: str, now: datetime) -> dict[str, Any]:
-    tz = ZoneInfo(settings.default_timezone)
-    day_start = now.astimezone(tz).replace(hour=6, minute=0, second=0, microsecond=0)
+async def _day(
+    db_session: Any, settings: Settings, region: str, now: datetime, day: date | None = None
+) -> dict[str, Any]:
+    """The region's working day (06:00-22:00 in its zone): today unless `day` names another,
+    since dispatch plans today and tomorrow."""
+    tz = region_zone(region, config=load_config(), settings=settings)
+    today = now.astimezone(tz).date()
+    shown = day or today
+    day_start = datetime.combine(shown, time(6), tzinfo=tz)
     day_end = day_start + timedelta(hours=16)
     rows = await board.board(db_session, region, now=now, day_start=day_start, day_end=day_end)
     orders = await board.open_orders(db_session, region, now=now)
@@ -82,6 +88,9 @@ async def _day(db_session: Any, settings: Settings, region: str, now: datetime) 
         "tz": tz,
         "day_start": day_start,
         "day_end": day_end,
+        "day": shown,
+        "today": today,
+        "tomorrow": today + timedelta(days=1),
     }
 
 
@@ -142,10 +151,11 @@ class ConsolePages(Controller):
         db_session: DbSession,
         settings: AppSettings,
         region: str = DEFAULT_REGION,
+        day: date | None = None,
     ) -> Template:
-        day = await _day(db_session, settings, region, now)
-        figure = map_figure(day["rows"], day["orders"], now=now, tile_url=settings.map_tile_url)
-        return page(request, settings, "map.html", figure=as_json(figure), now=now, **day)
+        shown = await _day(db_session, settings, region, now, day)
+        figure = map_figure(shown["rows"], shown["orders"], now=now, tile_url=settings.map_tile_url)
+        return page(request, settings, "map.html", figure=as_json(figure), now=now, **shown)
 
     @get("/board", guards=[DISPATCH])
     async def board_page(
@@ -156,10 +166,13 @@ class ConsolePages(Controller):
         settings: AppSettings,
         region: str = DEFAULT_REGION,
         ran: str | None = None,
+        day: date | None = None,
     ) -> Template:
-        day = await _day(db_session, settings, region, now)
-        figure = board_figure(day["rows"], day_start=day["day_start"], day_end=day["day_end"], tz=day["tz"])
-        return page(request, settings, "board.html", figure=as_json(figure), ran=ran, now=now, **day)
+        shown = await _day(db_session, settings, region, now, day)
+        figure = board_figure(
+            shown["rows"], day_start=shown["day_start"], day_end=shown["day_end"], tz=shown["tz"]
+        )
+        return page(request, settings, "board.html", figure=as_json(figure), ran=ran, now=now, **shown)
 
     @get("/queue", guards=[DISPATCH])
     async def queue_page(

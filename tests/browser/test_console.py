@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from marketplace.dispatching.config import load_config
 from marketplace.dispatching.sla import check_sla
 from marketplace.settings import Settings
 from tests.browser.conftest import sign_in
+from tests.browser.test_customer_app import access_path, agent_headers
 from tests.conftest import in_thread
 
 pytestmark = pytest.mark.usefixtures("demo_city")
@@ -70,21 +72,37 @@ def test_escalation_creates_a_work_order_whose_page_shows_context_and_timeline(p
     assert "by agent" in timeline.first.inner_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an escalated order stays triaged until an appointment is booked; this test must book "
-    "a slot (bookings API) before running dispatch",
-)
+def book_first_window(browser: Any, live_server: str, order_id: str) -> None:
+    """The customer books through the link support reads out to them (their phone app)."""
+    phone = browser.new_context(base_url=live_server).new_page()
+    phone.goto(access_path(live_server, agent_headers(live_server), order_id))
+    phone.locator("#slots label.slot").first.click()
+    phone.click("text=Book this time")
+    phone.wait_for_url(re.compile(rf"/app/orders/{order_id}\?note=booked$"))
+    phone.context.close()
+
+
+def booked_day(live_server: str, order_id: str) -> str:
+    """The booked window's day in Amsterdam, as support reads it from the API."""
+    order = httpx.get(f"{live_server}/work-orders/{order_id}", headers=agent_headers(live_server)).json()
+    start = datetime.fromisoformat(order["appointment"]["window_start"])
+    return start.astimezone(ZoneInfo("Europe/Amsterdam")).date().isoformat()
+
+
 def test_running_dispatch_shows_the_assignment_on_the_board_and_the_route_on_the_map(
     page: Any, browser: Any, live_server: str
 ) -> None:
     order_id = escalate(page, f"T-{uuid.uuid4().hex[:6]}", "Boiler leaking in the hallway")
+    book_first_window(browser, live_server, order_id)
     dispatcher = browser.new_context(base_url=live_server).new_page()
     sign_in(dispatcher, *DISPATCHER)
     dispatcher.goto("/console/board?region=amsterdam")
     dispatcher.click("text=Run dispatch for amsterdam")
     dispatcher.wait_for_url(re.compile(r"/console/board\?"))
     assert "Dispatch ran:" in dispatcher.locator("#run-result").inner_text()
+    day = booked_day(live_server, order_id)
+    dispatcher.select_option("#day", day)  # the board of the day the customer booked
+    dispatcher.wait_for_url(re.compile(rf"day={day}"))
     # the escalation queued a dispatch already; either way the visit is on a technician's row
     visit = dispatcher.locator(f"#board-table a[href='/console/work-orders/{order_id}']")
     assert "assigned" in visit.inner_text()
@@ -92,7 +110,7 @@ def test_running_dispatch_shows_the_assignment_on_the_board_and_the_route_on_the
     bars = dispatcher.evaluate("document.getElementById('board').data.map(t => [t.name, t.y.length])")
     assert ["Visits (arrival window)", 1] in bars
 
-    dispatcher.goto("/console/map?region=amsterdam")
+    dispatcher.goto(f"/console/map?region=amsterdam&day={day}")
     dispatcher.wait_for_selector("#map[data-ready='1']")
     traces = dispatcher.evaluate(
         "document.getElementById('map').data.map(t => [t.name, t.x.filter(v => v !== null).length])"
