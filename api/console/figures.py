@@ -180,11 +180,18 @@ def board_figure(
         "data": traces,
         "layout": {
             "barmode": "overlay",
-            "margin": {"l": 130, "r": 10, "t": 10, "b": 40},
+            "margin": {"l": 130, "r": 10, "t": 60, "b": 20},
             "height": max(240, 34 * len(names) + 80),
-            "xaxis": {"type": "date", "range": [_local(day_start, tz), _local(day_end, tz)]},
+            # hours along the top, where a tall board's reader starts
+            "xaxis": {
+                "type": "date",
+                "range": [_local(day_start, tz), _local(day_end, tz)],
+                "side": "top",
+                "tickformat": "%H:%M",
+                "dtick": 3_600_000,
+            },
             "yaxis": {"categoryorder": "array", "categoryarray": list(reversed(names)), "automargin": True},
-            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+            "legend": {"orientation": "h", "y": 0, "yanchor": "top"},
             "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff",
         },
