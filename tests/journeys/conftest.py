@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from marketplace.messages.channels import build_channels
+from marketplace.pricing.policy import load_policy
 from marketplace.settings import Settings
 from tests.conftest import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET
 from tests.integration.conftest import clean_database  # noqa: F401  (fixture)
@@ -94,9 +95,11 @@ async def worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Worker]:
     monkeypatch.setenv("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")  # operator setting: pay out at once
+    load_policy.cache_clear()  # the money policy is read once per process: read it again now
     queue = http.app.state.queue
     assert isinstance(queue, InProcessQueue)
     ctx = TaskContext(settings=journey_settings, engine=engine, session_factory=session_factory, queue=None)
     ctx.extras[CHANNELS_KEY] = build_channels(mailbox.config())
     yield Worker(ctx, queue)
     await queue.drain()  # the app's tasks finish before the next test empties the tables
+    load_policy.cache_clear()  # the environment is restored after this: later tests read it again
