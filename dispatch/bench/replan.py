@@ -216,6 +216,13 @@ def _markdown(out: dict[str, Any], compared: list[dict[str, Any]]) -> str:
             f"| {r['event']}: repair vs full re-solve ({r['full_seconds']} s) travel, placed"
             f" | {r['travel_vs_full']:.3f}x, {r['placed']} vs {r['full_placed']} |"
         )
+    lines += [
+        "",
+        "A repair spends its whole limit searching (the limit, not the problem, sets its time). A travel",
+        "ratio under 1.0 means the repaired day drives less than the same changed day solved from scratch",
+        "with the long limit in the same run: the repair starts from an optimised day and changes a few",
+        "routes. Each event is applied to the base day on its own (events do not accumulate).",
+    ]
     return "\n".join(lines) + "\n"
 
 
