@@ -159,7 +159,6 @@ def run(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {
         "benchmark": "replan",
         "command": "python -m dispatch.bench replan " + " ".join(sys.argv[2:]),
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
         "visits": args.visits,
