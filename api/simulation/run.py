@@ -84,12 +84,23 @@ def _progress(i: int, n: int, day: Day) -> None:
 
 class Sim:
     def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, people: SimPeople, rng: random.Random
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        people: SimPeople,
+        rng: random.Random,
+        *,
+        demand_rng: random.Random | None = None,
+        urgent_share: float = 0.15,
+        steps_per_tick: int = 1,
     ) -> None:
         self.http = http
         self.settings = settings
         self.people = people
-        self.rng = rng
+        self.rng = rng  # technicians' and customers' behaviour
+        self.demand_rng = demand_rng or rng  # the tickets: who, where, what, how urgent
+        self.urgent_share = urgent_share
+        self.steps_per_tick = steps_per_tick  # visit steps a technician gets through per tick
         self.tokens: dict[str, dict[str, str]] = {}
         self.day = Day()
         self.categories = [c[0] for c in CATEGORIES if not c[5]]
@@ -103,17 +114,18 @@ class Sim:
 
     async def escalate(self, tick: int, n: int) -> None:
         agent = await self.login(STAFF[1][1], STAFF[1][2])
+        demand = self.demand_rng
         for _ in range(n):
-            _, email, ref = self.rng.choice(self.people.customers)
-            urgent = self.rng.random() < 0.15
-            lat, lng = 52.3676 + self.rng.uniform(-0.05, 0.05), 4.9041 + self.rng.uniform(-0.08, 0.08)
+            _, email, ref = demand.choice(self.people.customers)
+            urgent = demand.random() < self.urgent_share
+            lat, lng = 52.3676 + demand.uniform(-0.05, 0.05), 4.9041 + demand.uniform(-0.08, 0.08)
             body = {
                 "helpdesk": "simdesk",
-                "ticket_id": f"{ref}-{tick}-{self.rng.randrange(10**6)}",
+                "ticket_id": f"{ref}-{tick}-{demand.randrange(10**6)}",
                 "customer": {"external_id": ref, "name": f"Sim {ref}"},
                 "location": {"lat": round(lat, 5), "lng": round(lng, 5), "address": "Amsterdam"},
                 "summary": "Simulated ticket",
-                "category": self.rng.choice(self.categories),
+                "category": demand.choice(self.categories),
                 "priority": 1 if urgent else 3,
                 "region": self.people.region,
             }
@@ -177,23 +189,31 @@ class Sim:
             for visit in visits.get("items", [])[:1]:  # one job at a time
                 oid = visit.get("work_order_id") or visit.get("id")
                 tracked = self.day.orders.get(oid)
-                status = visit.get("status")
                 if tracked and tracked.assigned_tick is None:
                     tracked.assigned_tick = tick
-                nxt = {"assigned": "en_route", "en_route": "on_site", "on_site": "completed"}.get(
-                    status or ""
-                )
-                if nxt is None:
-                    continue
-                body: dict[str, Any] = {"status": nxt}
-                if nxt == "completed":
-                    body.update(
-                        notes="done (simulated)", time_spent_s=tracked.duration_s if tracked else 3600
-                    )
-                r = await self.http.post(f"{M}/visits/{oid}/status", json=body, headers=headers)
-                if r.status_code == 200 and nxt == "completed" and tracked:
-                    tracked.done_tick = tick
-                    await self.review(oid)
+                status = visit.get("status")
+                for _ in range(self.steps_per_tick):
+                    status = await self.advance(oid, status, tracked, tick, headers)
+                    if status is None:
+                        break
+
+    async def advance(
+        self, oid: str, status: str | None, tracked: Tracked | None, tick: int, headers: dict[str, str]
+    ) -> str | None:
+        """One step of a visit (en route, on site, completed); the new status, or None."""
+        nxt = {"assigned": "en_route", "en_route": "on_site", "on_site": "completed"}.get(status or "")
+        if nxt is None:
+            return None
+        body: dict[str, Any] = {"status": nxt}
+        if nxt == "completed":
+            body.update(notes="done (simulated)", time_spent_s=tracked.duration_s if tracked else 3600)
+        r = await self.http.post(f"{M}/visits/{oid}/status", json=body, headers=headers)
+        if r.status_code != 200:
+            return None
+        if nxt == "completed" and tracked:
+            tracked.done_tick = tick
+            await self.review(oid)
+        return nxt
 
     async def review(self, order_id: str) -> None:
         tracked = self.day.orders[order_id]

@@ -7,6 +7,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,9 +36,36 @@ def _spot(rng: random.Random, km: float) -> tuple[float, float]:
     )
 
 
+def _shifts(
+    now: datetime, hours: float, days: int, day_hours: tuple[int, int]
+) -> list[tuple[datetime, datetime]]:
+    if not days:
+        return [(now - timedelta(minutes=5), now + timedelta(hours=hours + 10))]
+    first = now.astimezone(ZoneInfo(CITY_TZ)).replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    for d in range(days):
+        day = (first + timedelta(days=d)).replace(tzinfo=None)
+        out.append(
+            (
+                day.replace(hour=day_hours[0]).replace(tzinfo=ZoneInfo(CITY_TZ)),
+                day.replace(hour=day_hours[1]).replace(tzinfo=ZoneInfo(CITY_TZ)),
+            )
+        )
+    return out
+
+
 async def seed_sim_region(
-    session: AsyncSession, *, scale: str, now: datetime, hours: float, seed: int
+    session: AsyncSession,
+    *,
+    scale: str,
+    now: datetime,
+    hours: float,
+    seed: int,
+    days: int = 0,
+    day_hours: tuple[int, int] = (8, 18),
 ) -> SimPeople:
+    """With `days`, every technician works `day_hours` (local) on each of the `days` days
+    from `now`'s date; otherwise one shift from now for `hours` (and some slack)."""
     n_techs, n_customers, _ = SCALES[scale]
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:6]
@@ -76,13 +104,8 @@ async def seed_sim_region(
                         expires_at=now + timedelta(days=365),
                     )
                 )
-        session.add(
-            Shift(
-                technician_id=tech.id,
-                starts_at=now - timedelta(minutes=5),
-                ends_at=now + timedelta(hours=hours + 10),
-            )
-        )
+        for starts_at, ends_at in _shifts(now, hours, days, day_hours):
+            session.add(Shift(technician_id=tech.id, starts_at=starts_at, ends_at=ends_at))
         email = f"sim-tech-{run}-{i}@example.test"
         await create_user(
             session,
