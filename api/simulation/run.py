@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -35,6 +36,8 @@ from api.simulation.setup import PASSWORD, SCALES, SimPeople, seed_sim_region
 from marketplace.clock import utcnow
 from marketplace.db import make_engine, make_session_factory, unit_of_work
 from marketplace.demo import CATEGORIES, STAFF, seed_demo_city
+from marketplace.devices.fleet import READING_EVERY, repaired_boiler
+from marketplace.notifications.models import Notification
 from marketplace.offers.models import Offer
 from marketplace.payouts.models import Payout
 from marketplace.settings import Settings
@@ -70,6 +73,7 @@ class Day:
     cancellations: int = 0
     reviews: int = 0
     dispatch_runs: int = 0
+    readings_posted: int = 0
 
 
 def _progress(i: int, n: int, day: Day) -> None:
@@ -101,6 +105,7 @@ class Sim:
         self.demand_rng = demand_rng or rng  # the tickets: who, where, what, how urgent
         self.urgent_share = urgent_share
         self.steps_per_tick = steps_per_tick  # visit steps a technician gets through per tick
+        self.reported: dict[uuid.UUID, datetime] = {}  # device -> time of its last report
         self.tokens: dict[str, dict[str, str]] = {}
         self.day = Day()
         self.categories = [c[0] for c in CATEGORIES if not c[5]]
@@ -215,6 +220,46 @@ class Sim:
             await self.review(oid)
         return nxt
 
+    async def devices_report(self) -> None:
+        """Every device of the fleet posts its readings since its last report (the first
+        report carries its recent history), authenticated with its own credential. A boiler
+        whose proactive visit was completed has been repaired: it reads healthy again."""
+        now = utcnow()
+        repaired = await self.repaired_devices()
+        for index, boiler in enumerate(self.people.boilers):
+            if boiler.device_id in repaired and boiler.drift_per_h:
+                boiler = self.people.boilers[index] = repaired_boiler(boiler, now)
+            since = self.reported.get(boiler.device_id, boiler.origin - READING_EVERY)
+            readings = boiler.readings(since, now)
+            if not readings:
+                continue
+            body = {
+                "readings": [
+                    {"metric": r.metric, "value": r.value, "at": r.at.isoformat(), "unit": r.unit}
+                    for r in readings
+                ]
+            }
+            r = await self.http.post(
+                "/telemetry", json=body, headers={"Authorization": f"Device {boiler.credential}"}
+            )
+            if r.status_code == 200:
+                self.reported[boiler.device_id] = now
+                self.day.readings_posted += len(readings)
+
+    async def repaired_devices(self) -> set[uuid.UUID]:
+        if not self.people.boilers:
+            return set()
+        agent = await self.login(STAFF[1][1], STAFF[1][2])
+        r = await self.http.get(
+            "/work-orders",
+            params={"source": "device_alert", "status": "completed", "limit": 100},
+            headers=agent,
+        )
+        refs = (
+            [o.get("external_ref") or "" for o in r.json().get("items", [])] if r.status_code == 200 else []
+        )
+        return {uuid.UUID(ref.split(":")[1]) for ref in refs if ref.count(":") >= 3}
+
     async def review(self, order_id: str) -> None:
         tracked = self.day.orders[order_id]
         headers = await self.login(tracked.customer_email, PASSWORD)
@@ -237,8 +282,6 @@ class Sim:
 
 
 def _dt(value: str) -> Any:
-    from datetime import datetime
-
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -261,7 +304,19 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
         async with make_session_factory(engine)() as s:
             ids = [uuid.UUID(str(order_id)) for order_id in day.orders]  # SQLite needs real UUIDs
             orders = list(
-                (await s.execute(select(WorkOrder).where(col(WorkOrder.region) == people.region))).scalars()
+                (
+                    await s.execute(
+                        select(WorkOrder).where(
+                            sa.or_(
+                                col(WorkOrder.region) == people.region,
+                                sa.and_(
+                                    col(WorkOrder.source) == "device_alert",
+                                    col(WorkOrder.customer_id).in_(people.device_owners()),
+                                ),
+                            )
+                        )
+                    )
+                ).scalars()
             )
             accepted = (
                 list(
@@ -281,6 +336,24 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
                         select(Payout).where(col(Payout.technician_id).in_(tech_ids), Payout.status == "paid")
                     )
                 ).scalars()
+            )
+            device_orders = [o for o in orders if o.source == "device_alert"]
+            device_ids = [o.id for o in device_orders]
+            customers_told = (
+                int(
+                    (
+                        await s.execute(
+                            select(sa.func.count())
+                            .select_from(Notification)
+                            .where(
+                                col(Notification.work_order_id).in_(device_ids),
+                                Notification.kind == "device.visit_proposed",
+                            )
+                        )
+                    ).scalar_one()
+                )
+                if device_ids
+                else 0
             )
             callbacks = (
                 int(
@@ -322,6 +395,14 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
         "callbacks": needs_callback + callbacks,
         "payouts_made": len(payouts),
         "payouts_total_eur": round(sum(p.amount_minor for p in payouts) / 100, 2),
+        "device_readings_posted": day.readings_posted,
+        "device_alert_orders": len(device_orders),
+        "device_alerts_with_predicted_failure": sum(
+            1
+            for o in device_orders
+            if any((e.get("device") or {}).get("predicted_failure_at") for e in o.context.get("entries", []))
+        ),
+        "device_alert_customers_told": customers_told,
     }
 
 
@@ -376,6 +457,7 @@ async def simulate(
                 _progress(min(tick, ticks), ticks, sim.day)
                 if tick < ticks:
                     await sim.escalate(tick, per_tick)
+                await sim.devices_report()
                 await sim.dispatch()
                 await run_periodic(ctx)
                 await sim.technicians_act(tick)

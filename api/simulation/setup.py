@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.auth import create_user
 from marketplace.customers.models import Customer
 from marketplace.demo import CATEGORIES, CITY_CENTRE, CITY_TZ
+from marketplace.devices.fleet import Boiler, add_boiler, ensure_fleet_rules
 from marketplace.payments.models import BillingProfile
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role
@@ -27,6 +28,11 @@ class SimPeople:
     region: str
     technicians: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # id, email
     customers: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # id, email, external ref
+    boilers: list[Boiler] = field(default_factory=list)  # connected devices; some drift toward failure
+    owners: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # device id -> customer id
+
+    def device_owners(self) -> list[uuid.UUID]:
+        return sorted(set(self.owners.values()))
 
 
 def _spot(rng: random.Random, km: float) -> tuple[float, float]:
@@ -140,4 +146,19 @@ async def seed_sim_region(
         )
         people.customers.append((customer.id, email, ref))
     await session.flush()
+    await _seed_fleet(session, people, rng, now=now)
     return people
+
+
+async def _seed_fleet(session: AsyncSession, people: SimPeople, rng: random.Random, *, now: datetime) -> None:
+    """One connected boiler per ten customers (at least four); every other one loses
+    pressure fast enough that its trend crosses the threshold within a day."""
+    await ensure_fleet_rules(session, now=now)
+    for i, (customer_id, _, _) in enumerate(people.customers[: max(4, len(people.customers) // 10)]):
+        lat, lng = _spot(rng, 6)
+        drift = -rng.uniform(0.03, 0.05) if i % 2 == 0 else 0.0
+        device, boiler = await add_boiler(
+            session, customer_id, name=f"Sim boiler {i + 1}", lat=lat, lng=lng, drift_per_h=drift, now=now
+        )
+        people.boilers.append(boiler)
+        people.owners[device.id] = customer_id

@@ -72,12 +72,20 @@ async def register_device(
     only now)."""
     if principal.role is not Role.CUSTOMER or principal.customer_id is None:
         raise Forbidden("Only a customer registers their own devices")
+    return await add_device(session, principal.customer_id, spec, now=now)
+
+
+async def add_device(
+    session: AsyncSession, customer_id: uuid.UUID, spec: NewDevice, *, now: datetime
+) -> tuple[Device, str]:
+    """A device of `customer_id` and its credential (for callers that vouch for the owner:
+    the customer's own request, or seeding the demo city)."""
     if spec.kind not in {k.value for k in DeviceKind}:
         raise InvalidInput(f"Unknown device kind {spec.kind!r}", kind=spec.kind)
     if await session.get(ServiceCategory, spec.category) is None:
         raise InvalidInput(f"Unknown category {spec.category!r}", category=spec.category)
     device = Device(
-        customer_id=principal.customer_id,
+        customer_id=customer_id,
         kind=spec.kind,
         model=spec.model,
         category_code=spec.category,
