@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import col, select
 
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
@@ -20,8 +20,8 @@ from marketplace.work_orders.models import WorkOrder
 from workers.context import TaskContext
 from workers.tasks.devices import sweep_devices
 
-ALERT_ORDERS = sa.select(WorkOrder).where(WorkOrder.source == "device_alert")
-TOLD = sa.select(Notification).where(Notification.kind == "device.visit_proposed")
+ALERT_ORDERS = select(WorkOrder).where(col(WorkOrder.source) == "device_alert")
+TOLD = select(Notification).where(col(Notification.kind) == "device.visit_proposed")
 
 
 async def test_the_demo_boiler_gets_a_proactive_visit_before_it_fails(
@@ -31,11 +31,11 @@ async def test_the_demo_boiler_gets_a_proactive_visit_before_it_fails(
     async with unit_of_work(session_factory) as s:
         assert await seed_demo_city(s, technicians=10, customers=2, days=2, now=now, customer_orders=True)
     async with session_factory() as s:
-        owner = (await s.execute(sa.select(User).where(User.email == DEMO_CUSTOMER[0]))).scalar_one()
-        boiler = (await s.execute(sa.select(Device).where(Device.model == MODEL))).scalar_one()
+        owner = (await s.execute(select(User).where(col(User.email) == DEMO_CUSTOMER[0]))).scalar_one()
+        boiler = (await s.execute(select(Device).where(col(Device.model) == MODEL))).scalar_one()
         assert boiler.customer_id == owner.customer_id and boiler.last_reading_at is not None
         assert (
-            await s.execute(sa.select(WorkOrder).where(WorkOrder.source == "device_alert"))
+            await s.execute(select(WorkOrder).where(col(WorkOrder.source) == "device_alert"))
         ).first() is None
 
     ctx = TaskContext(settings=settings, engine=engine, session_factory=session_factory)
@@ -43,11 +43,11 @@ async def test_the_demo_boiler_gets_a_proactive_visit_before_it_fails(
 
     async with session_factory() as s:
         orders = list(
-            (await s.execute(sa.select(WorkOrder).where(WorkOrder.source == "device_alert"))).scalars()
+            (await s.execute(select(WorkOrder).where(col(WorkOrder.source) == "device_alert"))).scalars()
         )
         told = list(
             (
-                await s.execute(sa.select(Notification).where(Notification.kind == "device.visit_proposed"))
+                await s.execute(select(Notification).where(col(Notification.kind) == "device.visit_proposed"))
             ).scalars()
         )
     assert len(orders) == 1
