@@ -387,6 +387,86 @@ async def drive(
     }
 
 
+async def intake_cpu(args: argparse.Namespace) -> dict[str, Any]:
+    """Server CPU per telemetry request, in one process: the app is called as an ASGI
+    callable (no sockets, no HTTP client), one request at a time, and the process's CPU time
+    (user + system, which includes nothing of PostgreSQL's) is divided by the requests.
+    CPU time rather than wall time, so other load on the machine changes it little."""
+    from api.app import create_app
+    from marketplace.settings import Settings
+
+    name = await fresh_database("fieldhand_bench_devices_cpu")
+    db_url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    try:
+        await asyncio.to_thread(migrations.upgrade, db_url)
+        creds = await seed(f"{PG}/{name}", args.devices, 0)
+        app = create_app(Settings(database_url=db_url, run_periodic_jobs=False, redis_url=None))
+        rng = random.Random(1)
+        statuses: dict[int, int] = {}
+
+        async def call(device_id: str, secret: str, body: bytes) -> None:
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/telemetry",
+                "raw_path": b"/telemetry",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [
+                    (b"host", b"bench"),
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"authorization", f"Device {device_id}.{secret}".encode()),
+                ],
+                "client": ("127.0.0.1", 1),
+                "server": ("bench", 80),
+                "state": {},
+            }
+            sent = False
+
+            async def receive() -> dict[str, Any]:
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses[message["status"]] = statuses.get(message["status"], 0) + 1
+
+            await app(scope, receive, send)  # type: ignore[arg-type]
+
+        async with app.lifespan():
+            now = datetime.now(UTC)
+            bodies = [
+                encoded_batch(args.per_batch, now - timedelta(minutes=i), rng, False) for i in range(60)
+            ]
+            for i in range(min(100, len(creds))):  # warm up: connections, statement caches
+                await call(*creds[i], bodies[0])
+            statuses.clear()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            for i in range(args.requests):
+                device_id, secret = creds[i % len(creds)]
+                await call(device_id, secret, bodies[1 + (i // len(creds)) % (len(bodies) - 1)])
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        return {
+            "requests": args.requests,
+            "per_batch": args.per_batch,
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "server_cpu_ms_per_request": round(cpu / args.requests * 1000, 2),
+            "wall_ms_per_request": round(wall / args.requests * 1000, 2),
+            "requests_per_cpu_second": round(args.requests / cpu, 1),
+            "load_average_at_end": os.getloadavg(),
+            "cpus": os.cpu_count(),
+        }
+    finally:
+        await drop_database(name)
+
+
 LAYOUTS = {
     "plain_brin": """
         CREATE TABLE r (device_id uuid NOT NULL, metric_id smallint NOT NULL, at timestamptz NOT NULL,
@@ -484,12 +564,18 @@ def main() -> None:
     p.add_argument("--server-workers", type=int, default=2)
     p.add_argument("--keep", action="store_true")
     p.add_argument("--out", type=Path)
+    c = sub.add_parser("intake-cpu")
+    c.add_argument("--devices", type=int, default=1_000)
+    c.add_argument("--per-batch", type=int, default=30)
+    c.add_argument("--requests", type=int, default=2_000)
+    c.add_argument("--out", type=Path)
     q = sub.add_parser("layout")
     q.add_argument("--rows", type=int, default=1_000_000)
     q.add_argument("--layout-devices", type=int, default=500)
     q.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = asyncio.run(intake(args) if args.command == "intake" else layout(args))
+    commands = {"intake": intake, "intake-cpu": intake_cpu, "layout": layout}
+    result = asyncio.run(commands[args.command](args))
     result = {
         "command": " ".join(["python", "bench/devices.py", *sys.argv[1:]]),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
