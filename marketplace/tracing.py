@@ -60,7 +60,11 @@ def current_trace_context() -> str | None:
 def task_span(name: str, *, task_id: str, attempt: int, trace_context: str | None) -> Iterator[None]:
     """Run a task inside a span that continues the trace of the request that queued it."""
     parent = propagate.extract({"traceparent": trace_context}) if trace_context else context.Context()
-    attributes: dict[str, str | int] = {"fieldhand.task": name, "fieldhand.task_id": task_id, "fieldhand.attempt": attempt}
+    attributes: dict[str, str | int] = {
+        "fieldhand.task": name,
+        "fieldhand.task_id": task_id,
+        "fieldhand.attempt": attempt,
+    }
     with _tracer.start_as_current_span(
         f"task {name}", context=parent, kind=trace.SpanKind.CONSUMER, attributes=attributes
     ):
