@@ -40,6 +40,14 @@ def console_principal(request: Request[Any, Any, Any]) -> Principal | None:
     return web.page_principal(request)
 
 
+def signed_in_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The principal of a page behind a console guard (anonymous never gets this far)."""
+    principal = web.page_principal(request)
+    if principal is None:
+        raise SignInRequired()
+    return principal
+
+
 def console_requires(*roles: Role) -> Any:
     """A route guard for pages: anonymous -> sign-in page; another role -> 403 page."""
 

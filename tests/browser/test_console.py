@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("demo_city")
 ADMIN, AGENT, DISPATCHER = ((email, pw) for _role, email, pw, _name in STAFF)
 
 
-def escalate(page: Any, ticket: str, summary: str) -> str:
+def escalate(page: Any, ticket: str, summary: str, priority: str | None = None) -> str:
     sign_in(page, *AGENT)
     page.goto("/console/desk")
     page.fill("#ticket_id", ticket)
@@ -36,6 +36,8 @@ def escalate(page: Any, ticket: str, summary: str) -> str:
     page.fill("#customer_name", "Noor de Vries")
     page.fill("#summary", summary)
     page.fill("#category", "leak")
+    if priority is not None:
+        page.select_option("#priority", priority)
     page.fill("#transcript", "Customer: water is dripping through the kitchen ceiling.")
     page.fill("#steps_tried", "Closed the main valve\nMoved the furniture")
     page.click("text=Create work order")
