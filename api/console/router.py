@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, Router
 from litestar.response import Redirect, Template
 
+from api.console.callbacks import CallbackPages
 from api.console.pages import ConsolePages
 from api.console.session import ConsoleForbidden, SignInRequired, console_session_middleware
 from api.console.work_orders import WorkOrderPages
@@ -53,7 +54,7 @@ def _error(request: Request[Any, Any, Any], status: int, title: str, message: st
 def build_console_router() -> Router:
     return Router(
         path="/console",
-        route_handlers=[ConsolePages, WorkOrderPages],
+        route_handlers=[ConsolePages, WorkOrderPages, CallbackPages],
         middleware=[console_session_middleware],
         exception_handlers={
             SignInRequired: _to_sign_in,

@@ -11,15 +11,14 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from api.console.pages import AGENT_OR_ADMIN, DISPATCH, STAFF, page
-from api.console.session import checked_form, signed_in_principal
+from api.console.session import checked_form, redirect_with_note, required_text, signed_in_principal
 from api.deps import AppSettings, DbSession, Now
 from marketplace.auth import Principal
-from marketplace.bookings.eta import estimate
-from marketplace.bookings.service import live_appointment
 from marketplace.dispatching.candidates import candidates_for
 from marketplace.dispatching.chosen_offer import offer_to_chosen
 from marketplace.dispatching.replan import release_assignment
 from marketplace.errors import InvalidInput
+from marketplace.support.order_file import order_file
 from marketplace.users.models import Role
 from marketplace.work_orders import service
 from marketplace.work_orders.state import lock_work_order
@@ -35,14 +34,13 @@ NOTES = {
 
 
 def _reason(form: dict[str, str]) -> str:
-    reason = form.get("reason", "").strip()
-    if not reason:
-        raise InvalidInput("Give a reason: it goes on the order's timeline.")
-    return reason[:500]
+    return required_text(
+        form, "reason", missing="Give a reason: it goes on the order's timeline.", max_length=500
+    )
 
 
 def _to_order(order_id: uuid.UUID, note: str) -> Redirect:
-    return Redirect(path=f"/console/work-orders/{order_id}", query_params={"note": note}, status_code=303)
+    return redirect_with_note(f"/console/work-orders/{order_id}", note)
 
 
 def may_expedite(principal: Principal) -> bool:
@@ -65,18 +63,15 @@ class WorkOrderPages(Controller):
         note: str | None = None,
     ) -> Template:
         principal = signed_in_principal(request)
-        order = await service.visible_order(db_session, principal, work_order_id)
-        appointment = await live_appointment(db_session, order.id)
-        eta = await estimate(db_session, order, appointment, now=now)
-        events = await service.events_of(db_session, order.id)
+        file = await order_file(db_session, principal, work_order_id, now=now)
         return page(
             request,
             settings,
             "work_order.html",
-            order=order,
-            appointment=appointment,
-            eta=eta,
-            events=events,
+            file=file,
+            order=file.order,
+            appointment=file.appointment,
+            eta=file.eta,
             note=NOTES.get(note or ""),
             dispatcher=principal.role in (Role.DISPATCHER, Role.ADMIN),
             may_expedite=may_expedite(principal),

@@ -30,9 +30,12 @@ def demo_city(settings: Settings) -> None:
     in_thread(lambda: asyncio.run(_seed(settings.database_url, utcnow(), 80)))
 
 
-def book_a_midday_window(browser: Any, live_server: str, order_id: str) -> None:
+def book_a_midday_window(
+    browser: Any, live_server: str, order_id: str, then_ask_for_a_call: bool = False
+) -> None:
     """The customer books through their link, choosing an early-afternoon window (Amsterdam
-    time), when most shifts overlap; the first offered window if there is none."""
+    time), when most shifts overlap; the first offered window if there is none. Then, if
+    asked, they press "Talk to a person"."""
     phone = browser.new_context(base_url=live_server).new_page()
     phone.goto(access_path(live_server, agent_headers(live_server), order_id))
     values = phone.eval_on_selector_all("#slots input[name=window]", "els => els.map(e => e.value)")
@@ -42,12 +45,15 @@ def book_a_midday_window(browser: Any, live_server: str, order_id: str) -> None:
     phone.check(f"#slots input[value='{(midday or values)[0]}']")
     phone.click("text=Book this time")
     phone.wait_for_url(re.compile(rf"/app/orders/{order_id}\?note=booked$"))
+    if then_ask_for_a_call:
+        phone.click("#talk button")
+        phone.wait_for_url(re.compile(r"\?note=callback$"))
     phone.context.close()
 
 
-def escalate_low_priority(page: Any, summary: str) -> str:
+def escalate_low_priority(page: Any, summary: str, where: tuple[float, float] | None = None) -> str:
     """An agent escalates a P4 ticket (no instant dispatch, no booked window: it waits)."""
-    return escalate(page, f"T-{uuid.uuid4().hex[:6]}", summary, priority="4")
+    return escalate(page, f"T-{uuid.uuid4().hex[:6]}", summary, priority="4", where=where)
 
 
 def post_form(page: Any, url: str, **fields: str) -> int | str:
@@ -101,7 +107,14 @@ def test_dispatcher_offers_to_a_chosen_candidate_then_releases_it(
     # demo technicians take work automatically, so the chosen one has the job now
     assert "Assigned" in dispatcher.locator("#note").inner_text()
     assert dispatcher.locator("#wo-status").inner_text() == "assigned"
-    assert f"by dispatcher: offered to {chosen_name} (rank 2)" in timeline(dispatcher)
+    assert f"by Dee Dispatcher (dispatcher): offered to {chosen_name} (rank 2)" in timeline(dispatcher)
+    # the order's file: who has it, when they arrive, the card hold, messages, explanations
+    assert dispatcher.locator("#wo-technician").inner_text() == chosen_name
+    assert "UTC" in dispatcher.locator("#wo-eta").inner_text()
+    assert dispatcher.locator("#wo-payment").inner_text() != "none yet"
+    assert dispatcher.locator("#messages li", has_text="to customer").count() >= 1
+    won = dispatcher.locator("#explanations tr", has_text=chosen_name).filter(has_text="won")
+    assert won.count() == 1
 
     # choosing them again changes nothing
     dispatcher.goto(f"/console/work-orders/{order_id}")
@@ -138,7 +151,7 @@ def test_agent_with_authority_expedites_and_the_timeline_says_who_and_why(page: 
     assert page.locator("#wo-priority").inner_text() == "1"
     assert "Expedited to P1" in page.locator("#note").inner_text()
     line = page.locator("#timeline li", has_text="expedited")
-    assert "by agent: Customer is 92 and the flat is freezing" in line.first.inner_text()
+    assert "by Sam Support (agent): Customer is 92 and the flat is freezing" in line.first.inner_text()
     # agents do not choose technicians: no candidates link, no release form
     assert page.locator("text=Candidates: who could take it").count() == 0
     assert page.locator("#release-reason").count() == 0
@@ -173,3 +186,42 @@ def test_agent_cannot_act_as_a_dispatcher_on_a_work_order_nor_dispatcher_expedit
     assert "Boiler pressure dropping" in dispatcher.locator("h1").inner_text()
     assert "expedited" not in timeline(dispatcher)
     dispatcher.context.close()
+
+
+def test_agent_resolves_a_customers_callback_request_with_what_was_agreed(
+    page: Any, browser: Any, live_server: str
+) -> None:
+    order_id = escalate_low_priority(page, "Washing machine leaking on the floor")
+    book_a_midday_window(browser, live_server, order_id, then_ask_for_a_call=True)
+    page.click("nav >> text=Callbacks")
+    page.wait_for_url(re.compile(r"/console/callbacks$"))
+    request = page.locator(
+        "#callback-requests li", has=page.locator(f"a[href='/console/work-orders/{order_id}']")
+    )
+    assert request.count() == 1
+    request.locator("textarea").fill("Customer keeps the booked window; technician to call 30 min ahead")
+    request.locator("button:has-text('Resolve')").click()
+    page.wait_for_url(re.compile(r"/console/callbacks\?note=resolved$"))
+    assert page.locator(f"#callback-requests a[href='/console/work-orders/{order_id}']").count() == 0
+    page.goto(f"/console/work-orders/{order_id}")
+    line = page.locator("#timeline li", has_text="callback resolved")
+    assert "by Sam Support (agent): Customer keeps the booked window" in line.inner_text()
+    assert page.locator("#wo-appointment").inner_text() != "not booked"
+
+
+def test_agent_sends_an_order_nobody_could_take_back_to_dispatch_with_the_agreed_outcome(page: Any) -> None:
+    # Madrid: no Amsterdam technician serves it, so the order waits for a call
+    order_id = escalate_low_priority(page, "Leak at the customer's holiday flat", where=(40.4168, -3.7038))
+    assert page.locator("#wo-status").inner_text() == "needs_callback"
+    page.goto("/console/callbacks")
+    waiting = page.locator(f"#needs-callback li[data-work-order='{order_id}']")
+    assert "no qualified technician serves this location" in waiting.inner_text()
+    waiting.locator("textarea").fill("Customer will find a local plumber; keep it open a week")
+    waiting.locator("button").click()
+    page.wait_for_url(re.compile(r"note=agreed$"))
+    assert page.locator(f"#needs-callback li[data-work-order='{order_id}']").count() == 0
+    page.goto(f"/console/work-orders/{order_id}")
+    assert page.locator("#wo-status").inner_text() == "triaged"
+    line = page.locator("#timeline li", has_text="agreed on a call")
+    assert "by Sam Support (agent)" in line.inner_text()
+    assert "local plumber" in line.inner_text()
