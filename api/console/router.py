@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, Router
 from litestar.response import Redirect, Template
 
+from api.console.admin import AdminPages
 from api.console.callbacks import CallbackPages
 from api.console.pages import ConsolePages
 from api.console.session import ConsoleForbidden, SignInRequired, console_session_middleware
@@ -54,7 +55,7 @@ def _error(request: Request[Any, Any, Any], status: int, title: str, message: st
 def build_console_router() -> Router:
     return Router(
         path="/console",
-        route_handlers=[ConsolePages, WorkOrderPages, CallbackPages],
+        route_handlers=[ConsolePages, WorkOrderPages, CallbackPages, AdminPages],
         middleware=[console_session_middleware],
         exception_handlers={
             SignInRequired: _to_sign_in,

@@ -14,7 +14,7 @@ import pytest
 
 from marketplace.clock import utcnow
 from marketplace.settings import Settings
-from tests.browser.conftest import _seed, sign_in
+from tests.browser.conftest import _seed, post_form, sign_in
 from tests.browser.test_console import DISPATCHER, escalate
 from tests.browser.test_customer_app import access_path, agent_headers
 from tests.conftest import in_thread
@@ -54,21 +54,6 @@ def book_a_midday_window(
 def escalate_low_priority(page: Any, summary: str, where: tuple[float, float] | None = None) -> str:
     """An agent escalates a P4 ticket (no instant dispatch, no booked window: it waits)."""
     return escalate(page, f"T-{uuid.uuid4().hex[:6]}", summary, priority="4", where=where)
-
-
-def post_form(page: Any, url: str, **fields: str) -> int | str:
-    """POST a form with the page's own CSRF token, as a hand-made request would: the status,
-    or "redirect" for a redirect (which fetch does not follow here nor let us read)."""
-    token = page.locator("input[name=_csrf]").first.input_value()
-    result: int | str = page.evaluate(
-        """async ([url, body]) => {
-            const r = await fetch(url, {method: 'POST', redirect: 'manual',
-                headers: {'Content-Type': 'application/x-www-form-urlencoded'},
-                body: new URLSearchParams(body).toString()});
-            return r.type === 'opaqueredirect' ? 'redirect' : r.status; }""",
-        [url, {"_csrf": token, **fields}],
-    )
-    return result
 
 
 def timeline(page: Any) -> str:
