@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from dispatch.geo import BoolArray, FloatArray, IntArray, Reduced, coordinates, reduce_points
-from dispatch.problem import Technician
+from dispatch.problem import GeoPoint, Technician, TimeWindow
 
 CERT_MISSING = np.iinfo(np.int64).min
 CERT_NEVER_EXPIRES = np.iinfo(np.int64).max
@@ -185,6 +185,43 @@ def build_pool(technicians: Sequence[Technician], cell_km: float = 5.0) -> Techn
         cell_deg=cell_deg,
         cells={key: np.array(rows, dtype=np.int64) for key, rows in cells.items()},
         coverage=_coverage_index(home, radius_m, skill_levels, cell_deg),
+    )
+
+
+def with_availability(
+    pool: TechnicianPool,
+    shifts: Sequence[Sequence[tuple[int, int]]],
+    locations: Sequence[GeoPoint | None],
+) -> TechnicianPool:
+    """`pool` with each row's shifts and last known position replaced (row-aligned inputs).
+
+    Skills, certifications, homes, radii, ratings and the coverage index do not depend on
+    either, so they are shared with `pool`: this costs one pass over the shifts instead of
+    a rebuild, and equals `build_pool` of the same technicians with those shifts/positions.
+    """
+    n = len(pool)
+    if len(shifts) != n or len(locations) != n:
+        raise ValueError("shifts and locations must be row-aligned with the pool")
+    techs = tuple(
+        replace(t, shifts=tuple(TimeWindow(s, e) for s, e in own), location=where)
+        for t, own, where in zip(pool.technicians, shifts, locations, strict=True)
+    )
+    max_shifts = max((len(own) for own in shifts), default=0)
+    shift_start = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
+    shift_end = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
+    for i, own in enumerate(shifts):
+        for k, (start, end) in enumerate(own):
+            shift_start[i, k] = start
+            shift_end[i, k] = end
+    position = coordinates([t.position for t in techs])
+    return replace(
+        pool,
+        technicians=techs,
+        position=position,
+        has_location=np.array([t.location is not None and t.location != t.home for t in techs], dtype=bool),
+        position_reduced=reduce_points(position),
+        shift_start=shift_start,
+        shift_end=shift_end,
     )
 
 
