@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from dispatch.geo import BoolArray, FloatArray, IntArray, Reduced, coordinates, reduce_points
-from dispatch.problem import GeoPoint, Technician, TimeWindow
+from dispatch.problem import Technician
 
 CERT_MISSING = np.iinfo(np.int64).min
 CERT_NEVER_EXPIRES = np.iinfo(np.int64).max
@@ -188,31 +188,25 @@ def build_pool(technicians: Sequence[Technician], cell_km: float = 5.0) -> Techn
     )
 
 
-def with_availability(
-    pool: TechnicianPool,
-    shifts: Sequence[Sequence[tuple[int, int]]],
-    locations: Sequence[GeoPoint | None],
-) -> TechnicianPool:
-    """`pool` with each row's shifts and last known position replaced (row-aligned inputs).
+def with_availability(pool: TechnicianPool, technicians: Sequence[Technician]) -> TechnicianPool:
+    """`pool` for the same technicians (row-aligned) with new shifts and last known positions.
 
     Skills, certifications, homes, radii, ratings and the coverage index do not depend on
-    either, so they are shared with `pool`: this costs one pass over the shifts instead of
-    a rebuild, and equals `build_pool` of the same technicians with those shifts/positions.
+    shifts or positions, so they are shared with `pool` (taken from it, not from
+    `technicians`): this costs one pass over the shifts instead of a rebuild, and equals
+    `build_pool(technicians)` when only shifts and positions differ from `pool`'s.
     """
+    techs = tuple(technicians)
     n = len(pool)
-    if len(shifts) != n or len(locations) != n:
-        raise ValueError("shifts and locations must be row-aligned with the pool")
-    techs = tuple(
-        replace(t, shifts=tuple(TimeWindow(s, e) for s, e in own), location=where)
-        for t, own, where in zip(pool.technicians, shifts, locations, strict=True)
-    )
-    max_shifts = max((len(own) for own in shifts), default=0)
+    if len(techs) != n or any(t.id != tid for t, tid in zip(techs, pool.ids, strict=True)):
+        raise ValueError("technicians must be row-aligned with the pool")
+    max_shifts = max((len(t.shifts) for t in techs), default=0)
     shift_start = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
     shift_end = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
-    for i, own in enumerate(shifts):
-        for k, (start, end) in enumerate(own):
-            shift_start[i, k] = start
-            shift_end[i, k] = end
+    for i, t in enumerate(techs):
+        for k, shift in enumerate(t.shifts):
+            shift_start[i, k] = shift.start
+            shift_end[i, k] = shift.end
     position = coordinates([t.position for t in techs])
     return replace(
         pool,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dispatch.pool import TechnicianPool, build_pool, with_availability
-from dispatch.problem import GeoPoint
+from dispatch.problem import GeoPoint, TimeWindow
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings.availability import Interval, subtract
 from marketplace.bookings.dispatch_adapter import booked_time
@@ -46,6 +46,7 @@ from marketplace.technicians.models import RegionPoolVersion, Technician, Techni
 from marketplace.timeutil import from_epoch, to_epoch
 
 COVER_S = 16 * 86_400  # shifts and time off cached ahead of the first request (listSlots allows 14 days)
+SEEN_LIMIT = 8  # technician objects kept per row before starting afresh
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,6 +59,20 @@ class RegionFacts:
     technician_ids: tuple[uuid.UUID, ...]  # row-aligned with `pool`
     shifts: tuple[tuple[Interval, ...], ...]
     time_off: tuple[tuple[Interval, ...], ...]
+    # (row, free time, position) -> that technician: most rows look the same request after
+    # request (free time is not clipped to `now`), so their objects are made once
+    seen: dict[tuple[int, tuple[Interval, ...], GeoPoint | None], DTechnician] = field(default_factory=dict)
+
+    def technician(self, row: int, free: tuple[Interval, ...], where: GeoPoint | None) -> DTechnician:
+        key = (row, free, where)
+        found = self.seen.get(key)
+        if found is None:
+            if len(self.seen) > SEEN_LIMIT * max(len(self.technician_ids), 1):
+                self.seen.clear()
+            found = self.seen[key] = replace(
+                self.pool.technicians[row], shifts=tuple(TimeWindow(s, e) for s, e in free), location=where
+            )
+        return found
 
     def serves(self, version: int | None, start: int, end: int) -> bool:
         return (
@@ -182,8 +197,11 @@ async def region_pool(
         return None
     booked = await _booked_in_region(session, region, start, end)
     positions = await _positions_in_region(session, region)
-    free: list[list[Interval]] = []
-    for tech_id, shifts, time_off in zip(facts.technician_ids, facts.shifts, facts.time_off, strict=True):
+    techs: list[DTechnician] = []
+    for row, (tech_id, shifts, time_off) in enumerate(
+        zip(facts.technician_ids, facts.shifts, facts.time_off, strict=True)
+    ):
         blocked = _overlapping(time_off, start_s, end_s) + booked.get(tech_id, [])
-        free.append(subtract(_overlapping(shifts, start_s, end_s), blocked))
-    return with_availability(facts.pool, free, [positions.get(i) for i in facts.technician_ids])
+        free = tuple(subtract(_overlapping(shifts, start_s, end_s), blocked))
+        techs.append(facts.technician(row, free, positions.get(tech_id)))
+    return with_availability(facts.pool, techs)

@@ -44,7 +44,7 @@ def test_matches_a_full_rebuild() -> None:
         for t, own, where in zip(bare, shifts, locations, strict=True)
     ]
     expected = build_pool(full)
-    got = with_availability(build_pool(bare), shifts, locations)
+    got = with_availability(build_pool(bare), full)
     assert got.technicians == expected.technicians
     for f in fields(expected):
         a, b = getattr(got, f.name), getattr(expected, f.name)
@@ -58,7 +58,10 @@ def test_matches_a_full_rebuild() -> None:
             assert a == b, f.name
 
 
-def test_refuses_inputs_that_are_not_row_aligned() -> None:
-    pool = build_pool(_technicians(3))
+def test_refuses_technicians_that_are_not_row_aligned() -> None:
+    techs = _technicians(3)
+    pool = build_pool(techs)
     with pytest.raises(ValueError, match="row-aligned"):
-        with_availability(pool, [[]], [None, None, None])
+        with_availability(pool, techs[:2])
+    with pytest.raises(ValueError, match="row-aligned"):
+        with_availability(pool, [techs[1], techs[0], techs[2]])
