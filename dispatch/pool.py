@@ -250,6 +250,8 @@ def _coverage_index(
 
     # one entry per (technician, skill, level l <= their level): "has this skill at >= l"
     pair_row, pair_skill = np.nonzero(skill_levels > 0)
+    if not len(pair_row):  # nobody holds any skill yet
+        return {}
     item, offset = expand(skill_levels[pair_row, pair_skill])
     t_row, t_skill, t_level = pair_row[item], pair_skill[item], offset + 1
     # ... times every cell of the technician's bounding box

@@ -97,11 +97,23 @@ def _database_key(session: AsyncSession) -> str:
 
 
 async def region_version(session: AsyncSession, region: str) -> int | None:
-    """The region's pool label, or None where labels are not kept (SQLite) or not written yet."""
+    """The region's pool label, or None where labels are not kept (SQLite), not written yet,
+    or written by this very transaction (it may still roll back, in part or whole: what it
+    sees now is not a state any other reader will ever see under that label)."""
     if not supports_row_locks(session):  # PostgreSQL only: the triggers live there
         return None
-    found = await session.execute(select(RegionPoolVersion.version).where(RegionPoolVersion.region == region))
-    return found.scalar_one_or_none()
+    this_transaction = sa.cast(sa.cast(sa.func.pg_current_xact_id_if_assigned(), sa.Text), sa.BigInteger)
+    version = col(RegionPoolVersion.version)
+    found = (
+        await session.execute(
+            sa.select(version, sa.func.coalesce(version == this_transaction, False)).where(
+                col(RegionPoolVersion.region) == region
+            )
+        )
+    ).first()
+    if found is None or found[1]:
+        return None
+    return int(found[0])
 
 
 async def _load_facts(

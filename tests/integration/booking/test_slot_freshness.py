@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.bookings import region_pool
 from marketplace.settings import Settings
+from marketplace.technicians.models import Shift
 from marketplace.users.models import Role
 from tests.factories import Factory, Login
 from tests.integration.booking.helpers import customer_login, escalate, seed_catalog, tomorrow
@@ -245,3 +246,34 @@ async def test_pool_facts_move_the_region_version_and_location_pings_do_not(
         )
     finally:
         await conn.close()
+
+
+async def test_what_a_transaction_reads_of_its_own_writes_is_never_cached(
+    session_factory: async_sessionmaker[AsyncSession], factory: Factory
+) -> None:
+    tech_id = (await factory.login(Role.TECHNICIAN)).user.technician_id
+    assert tech_id is not None
+    day = (tomorrow(0), tomorrow(24))
+
+    async def shifts_seen(session: AsyncSession) -> list[tuple[int, int]]:
+        pool = await region_pool.region_pool(session, "default", start=day[0], end=day[1])
+        assert pool is not None
+        return [(w.start, w.end) for w in pool.technicians[0].shifts]
+
+    def hours(a: int, b: int) -> tuple[int, int]:
+        return int(tomorrow(a).timestamp()), int(tomorrow(b).timestamp())
+
+    async with session_factory() as s:
+        assert await shifts_seen(s) == []  # warm
+    async with session_factory() as s:
+        savepoint = await s.begin_nested()
+        s.add(Shift(technician_id=tech_id, starts_at=tomorrow(9), ends_at=tomorrow(11)))
+        await s.flush()
+        assert await shifts_seen(s) == [hours(9, 11)]  # its own write, seen
+        await savepoint.rollback()
+        s.add(Shift(technician_id=tech_id, starts_at=tomorrow(14), ends_at=tomorrow(16)))
+        await s.flush()
+        assert await shifts_seen(s) == [hours(14, 16)]
+        await s.commit()
+    async with session_factory() as s:
+        assert await shifts_seen(s) == [hours(14, 16)]

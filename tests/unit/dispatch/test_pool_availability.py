@@ -65,3 +65,9 @@ def test_refuses_technicians_that_are_not_row_aligned() -> None:
         with_availability(pool, techs[:2])
     with pytest.raises(ValueError, match="row-aligned"):
         with_availability(pool, [techs[1], techs[0], techs[2]])
+
+
+def test_a_pool_where_nobody_holds_a_skill_yet() -> None:
+    pool = build_pool([replace(t, skills=()) for t in _technicians(3)])
+    assert pool.coverage == {}
+    assert len(pool.rows_serving(52.3, 4.9, "hvac")) == 0
