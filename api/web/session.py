@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -103,3 +104,16 @@ async def form_with_csrf(request: Request[Any, Any, Any], expected: str) -> dict
     if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return None
     return data
+
+
+def presession_csrf(
+    request: Request[Any, Any, Any], settings: Settings, *, cookie_name: str, path: str
+) -> tuple[str, Cookie | None]:
+    """A sign-in form's double-submit CSRF token, and the cookie to set when it is new."""
+    existing = request.cookies.get(cookie_name)
+    if existing and len(existing) >= 32:
+        return existing, None
+    value = secrets.token_urlsafe(32)
+    return value, http_only_cookie(
+        request, settings, name=cookie_name, value=value, path=path, max_age=None, samesite="strict"
+    )
