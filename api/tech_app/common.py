@@ -87,3 +87,15 @@ async def act(
         lock_s=settings.idempotency_lock_s,
     )
     return Redirect(path=str(body["location"]), status_code=303)
+
+
+def steps_tried(context: dict[str, Any] | None) -> list[str]:
+    """What support already tried, from every escalation entry of the order, once each."""
+    found: list[str] = []
+    entries = (context or {}).get("entries") or [context or {}]
+    for entry in entries:
+        tried = entry.get("steps_tried") if isinstance(entry, dict) else None
+        for step in tried if isinstance(tried, list) else []:
+            if str(step) not in found:
+                found.append(str(step))
+    return found

@@ -68,7 +68,7 @@ class AccountPages(Controller):
             user = await authenticate(db_session, form.get("email", ""), form.get("password", ""))
         except Unauthenticated:
             return _sign_in_page(request, settings, "tech.sign_in.wrong", 401)
-        if user.role is not Role.TECHNICIAN:
+        if user.role != Role.TECHNICIAN:
             return _sign_in_page(request, settings, "tech.sign_in.not_technician", 403)
         redirect = Redirect(path=HOME, status_code=303)
         redirect.cookies.append(session_cookie(request, settings, issue_token(settings, user, now=now)))

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from api.deps import AppSettings, DbSession, Now, SessionFactory
-from api.tech_app.common import act, page, technician_zone, translator
+from api.tech_app.common import act, page, steps_tried, technician_zone, translator
 from api.tech_app.session import checked_form, technician
 from api.tech_app.tracking import location_wanted
 from api.web import formats
@@ -42,8 +42,6 @@ def offer_card(view: service.OfferView, tz: ZoneInfo) -> OfferCard:
     o, w = view.offer, view.order
     e = o.explanation or {}
     travel_m, travel_s = e.get("travel_m"), e.get("travel_s")
-    context = w.context or {}
-    tried = context.get("steps_tried") or context.get("tried") or []
     return OfferCard(
         id=str(o.id),
         status=view.effective_status,
@@ -55,7 +53,7 @@ def offer_card(view: service.OfferView, tz: ZoneInfo) -> OfferCard:
         travel=formats.distance(int(travel_m)) if travel_m else None,
         travel_minutes=max(1, round(int(travel_s) / 60)) if travel_s else None,
         why_you=[str(reason) for reason in e.get("why_you", [])],
-        tried=[str(step) for step in tried] if isinstance(tried, list) else [str(tried)],
+        tried=steps_tried(w.context),
         expires_at=o.expires_at.isoformat(),
         expires_clock=formats.clock(o.expires_at, tz),
     )

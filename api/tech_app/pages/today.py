@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from api.deps import AppSettings, DbSession, Now, SessionFactory
-from api.tech_app.common import act, as_json, page, translator
+from api.tech_app.common import act, as_json, page, steps_tried, translator
 from api.tech_app.route_map import route_figure
 from api.tech_app.session import TechForbidden, checked_form, csrf_token, technician
 from api.tech_app.tracking import location_wanted
@@ -65,8 +65,6 @@ def _order_key(view: service.VisitView) -> datetime:
 
 def visit_card(number: int, view: service.VisitView, tz: ZoneInfo) -> VisitCard:
     o, a = view.order, view.appointment
-    context = o.context or {}
-    tried = context.get("steps_tried") or []
     return VisitCard(
         id=str(o.id),
         number=number,
@@ -77,7 +75,7 @@ def visit_card(number: int, view: service.VisitView, tz: ZoneInfo) -> VisitCard:
         if a and a.window_start and a.window_end
         else None,
         eta=formats.clock(a.eta, tz) if a and a.eta else None,
-        tried=[str(x) for x in tried] if isinstance(tried, list) else [str(tried)],
+        tried=steps_tried(o.context),
         notes=[s.notes for s in view.steps if s.notes],
         next_steps=tuple(step.value for step in NEXT_STEPS.get(o.status, ())),
     )

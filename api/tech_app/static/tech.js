@@ -80,6 +80,7 @@
       button.classList.add("queued");
     }
     show(say("js.queued", { action: item.label }));
+    if (navigator.onLine) setTimeout(flush, 3000); // the network dropped this one: try again soon
   }
 
   let flushing = false;
@@ -89,6 +90,7 @@
     if (!queue.length) return;
     flushing = true;
     const notes = [];
+    let landing = null;
     try {
       while (queue.length) {
         const item = queue[0];
@@ -101,6 +103,7 @@
         if (response.status >= 500 || response.status === 409 && /in-progress/.test(await response.clone().text())) {
           break; // the server could not answer yet: try again later with the same key
         }
+        if (response.ok) landing = response.url;
         notes.push(response.ok ? say("js.sent", { action: item.label })
                                 : say("js.refused", { action: item.label, reason: await reasonOf(response) }));
         queue = load(QUEUE_KEY).filter((q) => q.key !== item.key);
@@ -111,7 +114,7 @@
     }
     if (notes.length) {
       sessionStorage.setItem("fieldhand-tech-sent", notes.join(" "));
-      if (!queue.length) location.reload();
+      if (!queue.length) location.assign(landing || location.href);
     }
   }
 
