@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.tech_app.session import csrf_token, signed_in_principal
+from api.deps import AppSettings, DbSession, Now, SessionFactory
+from api.tech_app.session import checked_form, csrf_token, signed_in_principal, technician
 from api.web.catalog import Catalog, Translator
 from marketplace.auth import Principal
 from marketplace.idempotency import run_idempotent
@@ -52,41 +56,75 @@ def page(
     )
 
 
-async def technician_zone(session: AsyncSession, principal: Principal) -> ZoneInfo:
-    tech = await get_technician(session, own_technician_id(principal))
-    return ZoneInfo(tech.timezone)
+@dataclass
+class Screen:
+    """A signed-in technician's request: who, the database, the settings and the request's now."""
+
+    request: Request[Any, Any, Any]
+    principal: Principal
+    db: AsyncSession
+    settings: Settings
+    now: datetime
+
+    def render(self, name: str, **context: Any) -> Template:
+        return page(self.request, self.settings, name, **context)
+
+    def t(self, key: str, **values: Any) -> str:
+        return translator(self.request)(key, **values)
+
+    async def zone(self) -> ZoneInfo:
+        tech = await get_technician(self.db, own_technician_id(self.principal))
+        return ZoneInfo(tech.timezone)
 
 
-async def act(
+@dataclass
+class Action(Screen):
+    """A form post: checked for its CSRF token, then run once per `Idempotency-Key`."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+
+    async def run(self, verb: Callable[[dict[str, str]], Awaitable[str]]) -> Redirect:
+        """Run the verb with the posted form and redirect where it says. The page's script sends
+        a key with every action (also when it replays one queued offline); a retry with the same
+        key redirects to the same place and does nothing again."""
+        form = await checked_form(self.request, self.settings)
+
+        async def operation() -> tuple[int, Any]:
+            return 303, {"location": await verb(form)}
+
+        _status, body = await run_idempotent(
+            self.session_factory,
+            self.db,
+            principal=self.principal.key,
+            key=self.request.headers.get(IDEMPOTENCY_HEADER),
+            method=self.request.method,
+            path=self.request.url.path,
+            body=await self.request.body(),
+            operation=operation,
+            now=self.now,
+            lock_s=self.settings.idempotency_lock_s,
+        )
+        return Redirect(path=str(body["location"]), status_code=303)
+
+
+async def provide_screen(
+    request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings, now: Now
+) -> Screen:
+    return Screen(request, technician(request), db_session, settings, now)
+
+
+async def provide_action(
     request: Request[Any, Any, Any],
-    *,
-    principal: Principal,
-    db_session: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    now: Any,
-    verb: Callable[[], Awaitable[str]],
-) -> Redirect:
-    """Run a form's verb once per `Idempotency-Key` (sent by the page's script, also when it
-    replays an action queued offline) and redirect where the verb says; a retry with the same
-    key redirects to the same place and does nothing again."""
+    db_session: DbSession,
+    session_factory: SessionFactory,
+    settings: AppSettings,
+    now: Now,
+) -> Action:
+    return Action(request, technician(request), db_session, settings, now, session_factory)
 
-    async def operation() -> tuple[int, Any]:
-        return 303, {"location": await verb()}
 
-    _status, body = await run_idempotent(
-        session_factory,
-        db_session,
-        principal=principal.key,
-        key=request.headers.get(IDEMPOTENCY_HEADER),
-        method=request.method,
-        path=request.url.path,
-        body=await request.body(),
-        operation=operation,
-        now=now,
-        lock_s=settings.idempotency_lock_s,
-    )
-    return Redirect(path=str(body["location"]), status_code=303)
+TechScreen = NamedDependency[Screen]
+TechAction = NamedDependency[Action]
 
 
 def steps_tried(context: dict[str, Any] | None) -> list[str]:

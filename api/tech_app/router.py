@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, Router
+from litestar.di import Provide
 from litestar.response import Redirect
 
-from api.tech_app.common import page, translator
+from api.tech_app.common import page, provide_action, provide_screen, translator
 from api.tech_app.pages.account import AccountPages
 from api.tech_app.pages.assets import AssetPages
 from api.tech_app.pages.money import MoneyPages
@@ -49,6 +50,7 @@ def build_tech_router() -> Router:
         path="/tech",
         route_handlers=[AccountPages, OfferPages, TodayPages, ShiftPages, MoneyPages, AssetPages],
         middleware=[tech_session_middleware],
+        dependencies={"screen": Provide(provide_screen), "action": Provide(provide_action)},
         exception_handlers={
             SignInRequired: _to_sign_in,
             TechForbidden: _forbidden,

@@ -28,3 +28,8 @@ def span(start: datetime, end: datetime, tz: tzinfo) -> str:
 
 def distance(metres: int) -> str:
     return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
+def period(start: datetime, end: datetime, tz: tzinfo) -> str:
+    """From one day and time to another (time off, absences)."""
+    return f"{day_and_clock(start, tz)} \u2013 {day_and_clock(end, tz)}"

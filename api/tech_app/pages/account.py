@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from api.deps import AppSettings, DbSession, Now
@@ -32,7 +33,7 @@ def _sign_in_page(
     error: str | None,
     status: int,
     *,
-    signed_out: bool = False,
+    signed_out: FromQuery[bool] = False,
 ) -> Template:
     token, cookie = presession_csrf(request, settings)
     response = page(
@@ -55,7 +56,7 @@ class AccountPages(Controller):
 
     @get("/sign-in")
     async def sign_in_form(
-        self, request: Request[Any, Any, Any], settings: AppSettings, signed_out: bool = False
+        self, request: Request[Any, Any, Any], settings: AppSettings, signed_out: FromQuery[bool] = False
     ) -> Template:
         return _sign_in_page(request, settings, None, 200, signed_out=signed_out)
 

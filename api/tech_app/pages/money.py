@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from api.deps import AppSettings, DbSession, Now, SessionFactory
-from api.tech_app.common import act, page, technician_zone
-from api.tech_app.session import checked_form, technician
+from api.tech_app.common import TechAction, TechScreen
 from api.web import formats
 from marketplace.payouts import service as payouts
 from marketplace.sessions import READABLE_WHILE_SUSPENDED, readable_while_suspended
@@ -23,22 +21,13 @@ class MoneyPages(Controller):
     opt = readable_while_suspended()
 
     @get("")
-    async def money(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        link: uuid.UUID | None = None,
-    ) -> Template:
-        principal = technician(request)
-        tz = await technician_zone(db_session, principal)
-        result = await earnings.get_earnings(db_session, principal, cursor=None, limit=20)
-        account = await payouts.account_status(db_session, principal)
+    async def money(self, screen: TechScreen, link: FromQuery[uuid.UUID | None] = None) -> Template:
+        db, principal = screen.db, screen.principal
+        tz = await screen.zone()
+        result = await earnings.get_earnings(db, principal, cursor=None, limit=20)
+        account = await payouts.account_status(db, principal)
         s = result.summary
-        onboarding = await payouts.get_account_link(db_session, principal, link) if link else None
-        return page(
-            request,
-            settings,
+        return screen.render(
             "money.html",
             tab="money",
             summary={
@@ -64,32 +53,15 @@ class MoneyPages(Controller):
                 "held": account.held_count,
                 "pending": account.pending_count,
             },
-            onboarding=onboarding,
+            onboarding=await payouts.get_account_link(db, principal, link) if link else None,
         )
 
     @post("/payout-link", status_code=303, opt={READABLE_WHILE_SUSPENDED: False})
-    async def payout_link(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
+    async def payout_link(self, action: TechAction) -> Redirect:
         """Asks for a Stripe Connect onboarding link; the page polls until it is ready."""
-        principal = technician(request)
-        await checked_form(request, settings)
 
-        async def verb() -> str:
-            link = await payouts.request_account_link(db_session, principal, now=now)
+        async def verb(_form: dict[str, str]) -> str:
+            link = await payouts.request_account_link(action.db, action.principal, now=action.now)
             return f"/tech/money?link={link.id}"
 
-        return await act(
-            request,
-            principal=principal,
-            db_session=db_session,
-            session_factory=session_factory,
-            settings=settings,
-            now=now,
-            verb=verb,
-        )
+        return await action.run(verb)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from api.deps import AppSettings, DbSession, Now, SessionFactory
-from api.tech_app.common import act, page, steps_tried, technician_zone, translator
-from api.tech_app.session import checked_form, technician
+from api.tech_app.common import TechAction, TechScreen, steps_tried
 from api.tech_app.tracking import location_wanted
 from api.web import formats
 from marketplace.offers import service
@@ -64,23 +62,14 @@ class OfferPages(Controller):
     include_in_schema = False
 
     @get("")
-    async def offers(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        settings: AppSettings,
-        note: str | None = None,
-    ) -> Template:
-        principal = technician(request)
-        tz = await technician_zone(db_session, principal)
+    async def offers(self, screen: TechScreen, note: FromQuery[str | None] = None) -> Template:
+        db, principal, now = screen.db, screen.principal, screen.now
+        tz = await screen.zone()
         pending = await service.list_offers(
-            db_session, principal, status=OfferStatus.PENDING, cursor=None, limit=20, now=now
+            db, principal, status=OfferStatus.PENDING, cursor=None, limit=20, now=now
         )
-        missed = await service.list_missed_offers(db_session, principal, cursor=None, limit=10)
-        return page(
-            request,
-            settings,
+        missed = await service.list_missed_offers(db, principal, cursor=None, limit=10)
+        return screen.render(
             "offers.html",
             tab="offers",
             now=now.isoformat(),
@@ -91,86 +80,36 @@ class OfferPages(Controller):
             ],
             reasons=DECLINE_REASONS,
             note=note,
-            tracking=await location_wanted(db_session, principal, now=now),
+            tracking=await location_wanted(db, principal, now=now),
         )
 
     @get("/{offer_id:uuid}")
-    async def offer(
-        self,
-        request: Request[Any, Any, Any],
-        offer_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        settings: AppSettings,
-    ) -> Template:
-        principal = technician(request)
-        view = await service.get_offer(db_session, principal, offer_id, now=now)
-        tz = await technician_zone(db_session, principal)
-        return page(
-            request,
-            settings,
+    async def offer(self, screen: TechScreen, offer_id: FromPath[uuid.UUID]) -> Template:
+        view = await service.get_offer(screen.db, screen.principal, offer_id, now=screen.now)
+        return screen.render(
             "offer.html",
             tab="offers",
-            now=now.isoformat(),
-            offer=offer_card(view, tz),
+            now=screen.now.isoformat(),
+            offer=offer_card(view, await screen.zone()),
             reasons=DECLINE_REASONS,
         )
 
     @post("/{offer_id:uuid}/accept", status_code=303)
-    async def accept(
-        self,
-        request: Request[Any, Any, Any],
-        offer_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        principal = technician(request)
-        await checked_form(request, settings)
-
-        async def verb() -> str:
-            await service.accept_offer(db_session, principal, offer_id, now=now)
+    async def accept(self, action: TechAction, offer_id: FromPath[uuid.UUID]) -> Redirect:
+        async def verb(_form: dict[str, str]) -> str:
+            await service.accept_offer(action.db, action.principal, offer_id, now=action.now)
             return "/tech/today?note=accepted"
 
-        return await act(
-            request,
-            principal=principal,
-            db_session=db_session,
-            session_factory=session_factory,
-            settings=settings,
-            now=now,
-            verb=verb,
-        )
+        return await action.run(verb)
 
     @post("/{offer_id:uuid}/decline", status_code=303)
-    async def decline(
-        self,
-        request: Request[Any, Any, Any],
-        offer_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        principal = technician(request)
-        form = await checked_form(request, settings)
-        t = translator(request)
-        chosen = form.get("reason", "")
-        words = form.get("details", "").strip()
-        label = t(f"tech.decline.reason.{chosen}") if chosen in DECLINE_REASONS else ""
-        reason = ": ".join(part for part in (label, words) if part)[:500] or None
-
-        async def verb() -> str:
-            await service.decline_offer(db_session, principal, offer_id, reason=reason, now=now)
+    async def decline(self, action: TechAction, offer_id: FromPath[uuid.UUID]) -> Redirect:
+        async def verb(form: dict[str, str]) -> str:
+            chosen = form.get("reason", "")
+            label = action.t(f"tech.decline.reason.{chosen}") if chosen in DECLINE_REASONS else ""
+            words = form.get("details", "").strip()
+            reason = ": ".join(part for part in (label, words) if part)[:500] or None
+            await service.decline_offer(action.db, action.principal, offer_id, reason=reason, now=action.now)
             return "/tech/offers?note=declined"
 
-        return await act(
-            request,
-            principal=principal,
-            db_session=db_session,
-            session_factory=session_factory,
-            settings=settings,
-            now=now,
-            verb=verb,
-        )
+        return await action.run(verb)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from api.deps import AppSettings, DbSession, Now, SessionFactory
-from api.tech_app.common import act, page, technician_zone
-from api.tech_app.session import checked_form, technician
+from api.tech_app.common import TechAction, TechScreen
 from api.web import formats
 from marketplace.auth import Principal
 from marketplace.errors import InvalidInput
@@ -38,6 +36,10 @@ def _minutes(value: str) -> int:
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
         raise InvalidInput("Times look like 09:30.")
     return hours * 60 + minutes
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
@@ -69,28 +71,18 @@ class ShiftPages(Controller):
     include_in_schema = False
 
     @get("")
-    async def shifts(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        settings: AppSettings,
-        note: str | None = None,
-    ) -> Template:
-        principal = technician(request)
-        tz = await technician_zone(db_session, principal)
+    async def shifts(self, screen: TechScreen, note: FromQuery[str | None] = None) -> Template:
+        db, principal, now = screen.db, screen.principal, screen.now
+        tz = await screen.zone()
         upcoming = await service.list_shifts(
-            db_session, principal, range_from=now, range_until=now + WEEK_AHEAD, cursor=None, limit=100
+            db, principal, range_from=now, range_until=now + WEEK_AHEAD, cursor=None, limit=100
         )
-        templates = await service.list_shift_templates(db_session, principal)
-        time_off = await service.list_time_off(db_session, principal, cursor=None, limit=50)
-        today = now.astimezone(tz).date()
-        return page(
-            request,
-            settings,
+        templates = await service.list_shift_templates(db, principal)
+        time_off = await service.list_time_off(db, principal, cursor=None, limit=50)
+        return screen.render(
             "shifts.html",
             tab="shifts",
-            today=today.isoformat(),
+            today=now.astimezone(tz).date().isoformat(),
             shifts=[
                 {
                     "id": str(s.id),
@@ -104,16 +96,15 @@ class ShiftPages(Controller):
                 {
                     "id": str(t.id),
                     "weekday": t.weekday,
-                    "start": f"{t.start_minute // 60:02d}:{t.start_minute % 60:02d}",
-                    "end": f"{t.end_minute // 60:02d}:{t.end_minute % 60:02d}",
+                    "start": _hhmm(t.start_minute),
+                    "end": _hhmm(t.end_minute),
                 }
                 for t in templates
             ],
             time_off=[
                 {
                     "id": str(t.id),
-                    "when": f"{formats.day_and_clock(t.starts_at, tz)} \u2013 "
-                    f"{formats.day_and_clock(t.ends_at, tz)}",
+                    "when": formats.period(t.starts_at, t.ends_at, tz),
                     "reason": t.reason,
                 }
                 for t in time_off.items
@@ -123,96 +114,56 @@ class ShiftPages(Controller):
             note=note,
         )
 
-    async def _act(
-        self,
-        request: Request[Any, Any, Any],
-        now: datetime,
-        db_session: Any,
-        session_factory: Any,
-        settings: Any,
-        change: Callable[[Principal, dict[str, str], ZoneInfo], Awaitable[str]],
-    ) -> Redirect:
-        principal = technician(request)
-        form = await checked_form(request, settings)
-        tz = await technician_zone(db_session, principal)
-
-        async def verb() -> str:
-            return f"/tech/shifts?note={await change(principal, form, tz)}"
-
-        return await act(
-            request,
-            principal=principal,
-            db_session=db_session,
-            session_factory=session_factory,
-            settings=settings,
-            now=now,
-            verb=verb,
-        )
-
     @post("/add", status_code=303)
-    async def add_shift(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        async def change(principal: Principal, form: dict[str, str], tz: ZoneInfo) -> str:
+    async def add_shift(self, action: TechAction) -> Redirect:
+        async def verb(form: dict[str, str]) -> str:
+            tz = await action.zone()
             day = _local_date(form.get("day", ""))
             new = service.Window(
                 _at(day, _minutes(form.get("start", "")), tz), _at(day, _minutes(form.get("end", "")), tz)
             )
-            start, end, windows = await _windows_of_day(db_session, principal, day, tz)
+            start, end, windows = await _windows_of_day(action.db, action.principal, day, tz)
             await service.set_shifts(
-                db_session,
-                principal,
+                action.db,
+                action.principal,
                 range_from=start,
                 range_until=end,
                 windows=sorted([*windows, new], key=lambda w: w.starts_at),
             )
-            return "shift_added"
+            return "/tech/shifts?note=shift_added"
 
-        return await self._act(request, now, db_session, session_factory, settings, change)
+        return await action.run(verb)
 
     @post("/{shift_id:uuid}/remove", status_code=303)
-    async def remove_shift(
-        self,
-        request: Request[Any, Any, Any],
-        shift_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        async def change(principal: Principal, form: dict[str, str], tz: ZoneInfo) -> str:
+    async def remove_shift(self, action: TechAction, shift_id: FromPath[uuid.UUID]) -> Redirect:
+        async def verb(_form: dict[str, str]) -> str:
+            tz = await action.zone()
             upcoming = await service.list_shifts(
-                db_session, principal, range_from=now, range_until=now + WEEK_AHEAD, cursor=None, limit=100
+                action.db,
+                action.principal,
+                range_from=action.now,
+                range_until=action.now + WEEK_AHEAD,
+                cursor=None,
+                limit=100,
             )
             gone = next((s for s in upcoming.items if s.id == shift_id), None)
-            if gone is None:
-                return "shift_removed"  # already gone: a repeated tap is not an error
-            day = gone.starts_at.astimezone(tz).date()
-            start, end, windows = await _windows_of_day(db_session, principal, day, tz)
-            keep = [w for w in windows if (w.starts_at, w.ends_at) != (gone.starts_at, gone.ends_at)]
-            await service.set_shifts(db_session, principal, range_from=start, range_until=end, windows=keep)
-            return "shift_removed"
+            if gone is not None:  # already gone: a repeated tap is not an error
+                day = gone.starts_at.astimezone(tz).date()
+                start, end, windows = await _windows_of_day(action.db, action.principal, day, tz)
+                keep = [w for w in windows if (w.starts_at, w.ends_at) != (gone.starts_at, gone.ends_at)]
+                await service.set_shifts(
+                    action.db, action.principal, range_from=start, range_until=end, windows=keep
+                )
+            return "/tech/shifts?note=shift_removed"
 
-        return await self._act(request, now, db_session, session_factory, settings, change)
+        return await action.run(verb)
 
     @post("/weekly", status_code=303)
-    async def set_weekly(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
+    async def set_weekly(self, action: TechAction) -> Redirect:
         """Adds one weekly slot (`weekday`, `start`, `end`) or removes one (`remove` = its id)."""
 
-        async def change(principal: Principal, form: dict[str, str], tz: ZoneInfo) -> str:
-            current = await service.list_shift_templates(db_session, principal)
+        async def verb(form: dict[str, str]) -> str:
+            current = await service.list_shift_templates(action.db, action.principal)
             slots = [
                 service.WeeklySlot(t.weekday, t.start_minute, t.end_minute)
                 for t in current
@@ -228,48 +179,32 @@ class ShiftPages(Controller):
                         weekday, _minutes(form.get("start", "")), _minutes(form.get("end", ""))
                     )
                 )
-            await service.set_shift_templates(db_session, principal, slots, now=now)
-            return "weekly_saved"
+            await service.set_shift_templates(action.db, action.principal, slots, now=action.now)
+            return "/tech/shifts?note=weekly_saved"
 
-        return await self._act(request, now, db_session, session_factory, settings, change)
+        return await action.run(verb)
 
     @post("/time-off", status_code=303)
-    async def add_time_off(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        async def change(principal: Principal, form: dict[str, str], tz: ZoneInfo) -> str:
+    async def add_time_off(self, action: TechAction) -> Redirect:
+        async def verb(form: dict[str, str]) -> str:
+            tz = await action.zone()
             first = _local_date(form.get("from_day", ""))
             last = _local_date(form.get("until_day", "") or form.get("from_day", ""))
-            starts = _at(first, _minutes(form.get("from_time") or "00:00"), tz)
-            ends = _at(last, _minutes(form.get("until_time") or "24:00"), tz)
             await service.add_time_off(
-                db_session,
-                principal,
-                starts_at=starts,
-                ends_at=ends,
+                action.db,
+                action.principal,
+                starts_at=_at(first, _minutes(form.get("from_time") or "00:00"), tz),
+                ends_at=_at(last, _minutes(form.get("until_time") or "24:00"), tz),
                 reason=form.get("reason", "").strip()[:500] or None,
             )
-            return "time_off_added"
+            return "/tech/shifts?note=time_off_added"
 
-        return await self._act(request, now, db_session, session_factory, settings, change)
+        return await action.run(verb)
 
     @post("/time-off/{time_off_id:uuid}/remove", status_code=303)
-    async def remove_time_off(
-        self,
-        request: Request[Any, Any, Any],
-        time_off_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        async def change(principal: Principal, form: dict[str, str], tz: ZoneInfo) -> str:
-            await service.delete_time_off(db_session, principal, time_off_id)
-            return "time_off_removed"
+    async def remove_time_off(self, action: TechAction, time_off_id: FromPath[uuid.UUID]) -> Redirect:
+        async def verb(_form: dict[str, str]) -> str:
+            await service.delete_time_off(action.db, action.principal, time_off_id)
+            return "/tech/shifts?note=time_off_removed"
 
-        return await self._act(request, now, db_session, session_factory, settings, change)
+        return await action.run(verb)

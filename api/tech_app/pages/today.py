@@ -9,13 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from api.deps import AppSettings, DbSession, Now, SessionFactory
-from api.tech_app.common import act, as_json, page, steps_tried, translator
+from api.tech_app.common import TechAction, TechScreen, as_json, steps_tried
 from api.tech_app.route_map import route_figure
-from api.tech_app.session import TechForbidden, checked_form, csrf_token, technician
+from api.tech_app.session import TechForbidden, csrf_token
 from api.tech_app.tracking import location_wanted
 from api.web import formats
 from marketplace.errors import InvalidInput
@@ -86,108 +86,77 @@ class TodayPages(Controller):
     include_in_schema = False
 
     @get("/today")
-    async def today(
-        self,
-        request: Request[Any, Any, Any],
-        now: Now,
-        db_session: DbSession,
-        settings: AppSettings,
-        note: str | None = None,
-    ) -> Template:
-        principal = technician(request)
-        tech = await get_technician(db_session, own_technician_id(principal))
+    async def today(self, screen: TechScreen, note: FromQuery[str | None] = None) -> Template:
+        db, principal = screen.db, screen.principal
+        tech = await get_technician(db, own_technician_id(principal))
         tz = ZoneInfo(tech.timezone)
-        active = await service.list_visits(db_session, principal, state="active", cursor=None, limit=50)
-        views = sorted(
-            [await service.get_visit(db_session, principal, o.id) for o in active.items], key=_order_key
-        )
+        active = await service.list_visits(db, principal, state="active", cursor=None, limit=50)
+        views = sorted([await service.get_visit(db, principal, o.id) for o in active.items], key=_order_key)
         cards = [visit_card(i, v, tz) for i, v in enumerate(views, start=1)]
-        done = await service.list_visits(db_session, principal, state="done", cursor=None, limit=5)
+        done = await service.list_visits(db, principal, state="done", cursor=None, limit=5)
         start = (
             (tech.last_lat, tech.last_lng)
             if tech.last_lat is not None and tech.last_lng is not None
             else (tech.home_lat, tech.home_lng)
         )
+        stops = [
+            {
+                "lat": v.order.lat,
+                "lng": v.order.lng,
+                "number": c.number,
+                "label": c.summary,
+                "status": c.status,
+            }
+            for v, c in zip(views, cards, strict=True)
+        ]
         figure = route_figure(
-            start,
-            [
-                {
-                    "lat": v.order.lat,
-                    "lng": v.order.lng,
-                    "number": c.number,
-                    "label": c.summary,
-                    "status": c.status,
-                }
-                for v, c in zip(views, cards, strict=True)
-            ],
-            tile_url=settings.map_tile_url,
-            you=translator(request)("tech.today.you"),
+            start, stops, tile_url=screen.settings.map_tile_url, you=screen.t("tech.today.you")
         )
-        return page(
-            request,
-            settings,
+        return screen.render(
             "today.html",
             tab="today",
             visits=cards,
             done=[{"summary": o.summary, "status": o.status} for o in done.items],
             figure=as_json(figure),
             note=note,
-            tracking=await location_wanted(db_session, principal, now=now),
+            tracking=await location_wanted(db, principal, now=screen.now),
         )
 
     @post("/visits/{order_id:uuid}/steps", status_code=303)
-    async def step(
-        self,
-        request: Request[Any, Any, Any],
-        order_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        session_factory: SessionFactory,
-        settings: AppSettings,
-    ) -> Redirect:
-        principal = technician(request)
-        form = await checked_form(request, settings)
-        try:
-            kind = VisitStepKind(form.get("step", ""))
-        except ValueError:
-            raise InvalidInput("Choose one of the steps shown.") from None
-        lat, lng = _coordinates(form)
-        report = service.StepReport(notes=form.get("notes", "").strip() or None, lat=lat, lng=lng)
-
-        async def verb() -> str:
-            await service.update_visit_status(db_session, principal, order_id, kind, report, now=now)
+    async def step(self, action: TechAction, order_id: FromPath[uuid.UUID]) -> Redirect:
+        async def verb(form: dict[str, str]) -> str:
+            try:
+                kind = VisitStepKind(form.get("step", ""))
+            except ValueError:
+                raise InvalidInput("Choose one of the steps shown.") from None
+            lat, lng = _coordinates(form)
+            report = service.StepReport(notes=form.get("notes", "").strip() or None, lat=lat, lng=lng)
+            await service.update_visit_status(
+                action.db, action.principal, order_id, kind, report, now=action.now
+            )
             return f"/tech/today?note={kind.value}"
 
-        return await act(
-            request,
-            principal=principal,
-            db_session=db_session,
-            session_factory=session_factory,
-            settings=settings,
-            now=now,
-            verb=verb,
-        )
+        return await action.run(verb)
 
     @post("/location", status_code=200)
-    async def send_location(
-        self, request: Request[Any, Any, Any], now: Now, db_session: DbSession, settings: AppSettings
-    ) -> Response[Any]:
+    async def send_location(self, screen: TechScreen) -> Response[Any]:
         """A batch of positions from the page's script; dropped unless on shift or on the way."""
-        principal = technician(request)
-        if request.headers.get("x-csrf-token", "") != csrf_token(request, settings):
+        if screen.request.headers.get("x-csrf-token", "") != csrf_token(screen.request, screen.settings):
             raise TechForbidden("tech.error.csrf")
         try:
-            batch = msgspec.json.decode(await request.body(), type=Pings)
+            batch = msgspec.json.decode(await screen.request.body(), type=Pings)
         except msgspec.MsgspecError:
             raise InvalidInput("Send {pings: [{lat, lng, recorded_at}]}") from None
-        if not await location_wanted(db_session, principal, now=now):
+        if not await location_wanted(screen.db, screen.principal, now=screen.now):
             return Response({"tracking": False, "accepted": 0}, status_code=409)
         pings = [
             location.Ping(p.lat, p.lng, p.recorded_at.astimezone(UTC), p.accuracy_m)
             for p in batch.pings[-MAX_PINGS:]
             if p.recorded_at.tzinfo is not None and -90 <= p.lat <= 90 and -180 <= p.lng <= 180
         ]
-        result = await location.record_pings(db_session, principal, pings, now=now) if pings else None
+        result = (
+            await location.record_pings(screen.db, screen.principal, pings, now=screen.now) if pings else None
+        )
         return Response({"tracking": True, "accepted": result.accepted if result else 0})
 
 
