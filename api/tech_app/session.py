@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import Cookie
 
 from api.web import session as web
 from marketplace.auth import Principal
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 
-SESSION_COOKIE = "fh_tech"
-PRESESSION_CSRF_COOKIE = "fh_tech_csrf"
-COOKIE_PATH = "/tech"
+SESSION = web.CookieSession(app="tech", cookie="fh_tech", path="/tech")
 
-tech_session_middleware = web.cookie_session_middleware(SESSION_COOKIE)
+tech_session_middleware = SESSION.middleware()
+session_cookie = SESSION.session_cookie
+cleared_session_cookie = SESSION.cleared_cookie
+presession_csrf = SESSION.presession_csrf
+csrf_token = SESSION.csrf_token
 
 
 class SignInRequired(Exception):
@@ -44,35 +45,8 @@ def technician(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def session_cookie(request: Request[Any, Any, Any], settings: Settings, token: str) -> Cookie:
-    return web.http_only_cookie(
-        request,
-        settings,
-        name=SESSION_COOKIE,
-        value=token,
-        path=COOKIE_PATH,
-        max_age=settings.access_token_ttl_s,
-    )
-
-
-def cleared_session_cookie(request: Request[Any, Any, Any], settings: Settings) -> Cookie:
-    return web.http_only_cookie(request, settings, name=SESSION_COOKIE, value="", path=COOKIE_PATH, max_age=0)
-
-
-def presession_csrf(request: Request[Any, Any, Any], settings: Settings) -> tuple[str, Cookie | None]:
-    return web.presession_csrf(request, settings, cookie_name=PRESESSION_CSRF_COOKIE, path=COOKIE_PATH)
-
-
-def csrf_token(request: Request[Any, Any, Any], settings: Settings) -> str:
-    principal = web.page_principal(request)
-    if principal is not None:
-        return web.session_csrf(settings, principal, "tech")
-    return request.cookies.get(PRESESSION_CSRF_COOKIE, "")
-
-
 async def checked_form(request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
-    """The posted form without its CSRF field (403 page when the token is missing or wrong)."""
-    data = await web.form_with_csrf(request, csrf_token(request, settings))
-    if data is None:
-        raise TechForbidden("tech.error.csrf")
-    return data
+    try:
+        return await SESSION.checked_form(request, settings)
+    except web.FormRefused:
+        raise TechForbidden("tech.error.csrf") from None
