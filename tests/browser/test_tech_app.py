@@ -257,6 +257,46 @@ def test_a_technician_signs_in_accepts_an_offer_and_steps_the_visit_to_done(
     assert "Boiler shows error E23" in tab.locator("#lines").inner_text()
 
 
+def test_a_decline_says_why_and_the_missed_offer_later_says_why_not(
+    phone_context: Any, trade: Trade, live_server: str
+) -> None:
+    techs = [trade.technician("ada", at=(52.3650, 4.8950)), trade.technician("bo", at=(52.3550, 4.9100))]
+    order_id = trade.urgent_job("Boiler pressure keeps dropping")
+    deadline = time.monotonic() + 30
+    offered: list[tuple[Tech, dict[str, Any]]] = []
+    while not offered and time.monotonic() < deadline:
+        for tech in techs:
+            items = ok(
+                httpx.get(f"{live_server}{M}/offers", params={"status": "pending"}, headers=tech.headers)
+            )
+            offered += [(tech, o) for o in items["items"] if o["job"]["work_order_id"] == order_id]
+        time.sleep(0.3)
+    [(first, offer)] = offered  # the urgent cascade offers one technician at a time
+
+    tab = signed_in(phone_context, first)
+    card = tab.locator(f"#offer-{offer['id']}")
+    card.locator("summary").click()
+    card.locator("input[name=reason][value=too_far]").check()
+    card.locator("input[name=details]").fill("van in the garage")
+    card.locator("button:has-text('Decline this job')").click()
+    tab.wait_for_url(re.compile(r"/tech/offers\?note=declined$"))
+    assert tab.locator(f"#offer-{offer['id']}").count() == 0
+    declined = ok(httpx.get(f"{live_server}{M}/offers/{offer['id']}", headers=first.headers))
+    assert declined["status"] == "declined" and declined["decline_reason"] == "Too far: van in the garage"
+
+    other = techs[1] if first is techs[0] else techs[0]
+    taken = pending_offer(live_server, other, order_id)
+    ok(httpx.post(f"{live_server}{M}/offers/{taken['id']}/accept", headers=other.headers))
+    receipts = tab.locator("#missed .missed", has_text="Boiler pressure keeps dropping")
+    for _ in range(20):
+        tab.reload()
+        if receipts.count():
+            break
+        time.sleep(0.5)
+    assert receipts.locator(".why-not").inner_text().strip()
+    assert other.email.split("@")[0] not in receipts.inner_text()  # never says who got the job
+
+
 def test_an_action_taken_offline_is_sent_once_when_the_network_is_back(
     phone_context: Any, trade: Trade, live_server: str
 ) -> None:
