@@ -67,7 +67,7 @@ class Screen:
     now: datetime
 
     def render(self, name: str, **context: Any) -> Template:
-        return page(self.request, self.settings, name, **context)
+        return page(self.request, self.settings, name, server_now=self.now.isoformat(), **context)
 
     def t(self, key: str, **values: Any) -> str:
         return translator(self.request)(key, **values)

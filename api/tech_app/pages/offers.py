@@ -72,7 +72,6 @@ class OfferPages(Controller):
         return screen.render(
             "offers.html",
             tab="offers",
-            now=now.isoformat(),
             offers=[offer_card(v, tz) for v in pending.items],
             missed=[
                 {"summary": w.summary, "reason": m.reason, "at": formats.day_and_clock(m.created_at, tz)}
@@ -89,7 +88,6 @@ class OfferPages(Controller):
         return screen.render(
             "offer.html",
             tab="offers",
-            now=screen.now.isoformat(),
             offer=offer_card(view, await screen.zone()),
             reasons=DECLINE_REASONS,
         )

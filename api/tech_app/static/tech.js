@@ -15,6 +15,8 @@
     (texts[key] || key).replace(/\{(\w+)\}/g, (_, name) => (values && name in values ? values[name] : ""));
   const banner = document.getElementById("queue");
   const csrf = document.body.dataset.csrf || "";
+  // the server's clock minus this phone's: expiry and position times are told in server time
+  const skew = document.body.dataset.now ? Date.parse(document.body.dataset.now) - Date.now() : 0;
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/tech/sw.js", { scope: "/tech/" }).catch(() => {});
@@ -180,7 +182,6 @@
   // ------------------------------------------------------------------ offer expiry
   const clocks = Array.from(document.querySelectorAll(".countdown[data-expires]"));
   if (clocks.length) {
-    const skew = Date.parse(clocks[0].dataset.now) - Date.now();
     const tick = () => {
       for (const clock of clocks) {
         const left = Math.floor((Date.parse(clock.dataset.expires) - (Date.now() + skew)) / 1000);
@@ -241,7 +242,7 @@
         pings.push({
           lat: pos.coords.latitude,
           lng: pos.coords.longitude,
-          recorded_at: new Date(pos.timestamp).toISOString(),
+          recorded_at: new Date(pos.timestamp + skew).toISOString(),
           accuracy_m: pos.coords.accuracy,
         });
         save(PINGS_KEY, pings.slice(-500));
