@@ -36,6 +36,8 @@ from api.nul_guard import reject_nul_characters
 from api.openapi_problems import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
+from api.tech_app.router import TEMPLATES as TECH_APP_TEMPLATES
+from api.tech_app.router import build_tech_router
 from api.web.templates import template_config
 from marketplace.db import make_engine, make_session_factory
 from marketplace.metrics import mark_process_dead
@@ -94,8 +96,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             build_mobile_router(),
             build_console_router(),
             build_customer_router(),
+            build_tech_router(),
         ],
-        template_config=template_config(CONSOLE_TEMPLATES, CUSTOMER_APP_TEMPLATES),
+        template_config=template_config(CONSOLE_TEMPLATES, CUSTOMER_APP_TEMPLATES, TECH_APP_TEMPLATES),
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -103,3 +105,68 @@ async def form_with_csrf(request: Request[Any, Any, Any], expected: str) -> dict
     if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return None
     return data
+
+
+def presession_csrf(
+    request: Request[Any, Any, Any], settings: Settings, *, cookie_name: str, path: str
+) -> tuple[str, Cookie | None]:
+    """A sign-in form's double-submit CSRF token, and the cookie to set when it is new."""
+    existing = request.cookies.get(cookie_name)
+    if existing and len(existing) >= 32:
+        return existing, None
+    value = secrets.token_urlsafe(32)
+    return value, http_only_cookie(
+        request, settings, name=cookie_name, value=value, path=path, max_age=None, samesite="strict"
+    )
+
+
+class FormRefused(Exception):
+    """A form post without its CSRF token, or with a stale one."""
+
+
+@dataclass(frozen=True)
+class CookieSession:
+    """One app's cookie session: its cookie names, its path and its CSRF scope, in one place."""
+
+    app: str
+    cookie: str
+    path: str
+
+    @property
+    def presession_cookie(self) -> str:
+        return f"{self.cookie}_csrf"
+
+    def middleware(self) -> Any:
+        return cookie_session_middleware(self.cookie)
+
+    def session_cookie(self, request: Request[Any, Any, Any], settings: Settings, token: str) -> Cookie:
+        return http_only_cookie(
+            request,
+            settings,
+            name=self.cookie,
+            value=token,
+            path=self.path,
+            max_age=settings.access_token_ttl_s,
+        )
+
+    def cleared_cookie(self, request: Request[Any, Any, Any], settings: Settings) -> Cookie:
+        return http_only_cookie(request, settings, name=self.cookie, value="", path=self.path, max_age=0)
+
+    def presession_csrf(
+        self, request: Request[Any, Any, Any], settings: Settings
+    ) -> tuple[str, Cookie | None]:
+        return presession_csrf(request, settings, cookie_name=self.presession_cookie, path=self.path)
+
+    def csrf_token(self, request: Request[Any, Any, Any], settings: Settings) -> str:
+        """The session's CSRF token when signed in, else the sign-in form's double-submit value."""
+        principal = page_principal(request)
+        if principal is not None:
+            return session_csrf(settings, principal, self.app)
+        return request.cookies.get(self.presession_cookie, "")
+
+    async def checked_form(self, request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
+        """The posted form without its CSRF field; `FormRefused` when the token is missing or wrong."""
+        data = await form_with_csrf(request, self.csrf_token(request, settings))
+        if data is None:
+            raise FormRefused()
+        return data

@@ -1,0 +1,1 @@
+"""The technician app's page controllers, one per screen."""
