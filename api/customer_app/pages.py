@@ -12,8 +12,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import File, Redirect, Template
 
 from api.customer_app import wording
+from api.customer_app.pay import payment_context
 from api.customer_app.session import checked_form, csrf_token, customer, session_cookie
+from api.customer_app.track import LIVE, TRACKED, snapshot
 from api.deps import AppSettings, DbSession, Now
+from api.web.assets import asset
 from marketplace.access import customers as access
 from marketplace.auth import Principal, issue_token
 from marketplace.bookings import service as bookings
@@ -41,6 +44,7 @@ NOTES = {
     "rescheduled": "Your visit has been moved.",
     "cancelled": "Your visit is cancelled.",
     "callback": "Thanks — a person from support will call you soon.",
+    "card": "Your card is saved.",
 }
 
 
@@ -61,12 +65,6 @@ def _window(form: dict[str, str]) -> tuple[int, int]:
 
 def _same_window(appointment: Appointment, window: tuple[int, int]) -> bool:
     return (to_epoch(appointment.window_start), to_epoch(appointment.window_end)) == window
-
-
-def _asset(path: Path, media_type: str, cache: str = "no-cache") -> File:
-    return File(
-        path=path, content_disposition_type="inline", media_type=media_type, headers={"Cache-Control": cache}
-    )
 
 
 class CustomerPages(Controller):
@@ -147,6 +145,10 @@ class CustomerPages(Controller):
             eta=eta,
             arrival=eta.arrival.astimezone(tz).strftime("%H:%M") if eta.arrival else None,
             note=NOTES.get(note or ""),
+            track=await snapshot(db_session, order, now=now, tz=tz) if order.status in TRACKED else None,
+            live=order.status in LIVE,
+            map_tile_url=settings.map_tile_url or "",
+            **await payment_context(db_session, request.app.state, settings, order),
         )
 
     @post("/orders/{order_id:uuid}/appointment", status_code=303)
@@ -249,17 +251,17 @@ class CustomerPages(Controller):
 
     @get("/manifest.json")
     async def manifest(self) -> File:
-        return _asset(STATIC / "manifest.json", "application/manifest+json")
+        return asset(STATIC / "manifest.json", "application/manifest+json")
 
     @get("/sw.js")
     async def service_worker(self) -> File:
-        return _asset(STATIC / "sw.js", "text/javascript")
+        return asset(STATIC / "sw.js", "text/javascript")
 
     @get("/static/{name:str}")
     async def static(self, name: str) -> File:
         if name not in ASSETS:
             raise NotFoundException()
-        return _asset(STATIC / name, ASSETS[name])
+        return asset(STATIC / name, ASSETS[name])
 
 
 def error_page(status: int, title: str) -> Any:

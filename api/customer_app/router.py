@@ -7,7 +7,9 @@ from pathlib import Path
 from litestar import Router
 
 from api.customer_app.pages import CustomerPages, error_page
+from api.customer_app.pay import CardPages
 from api.customer_app.session import LinkRequired, PageForbidden, app_session_middleware
+from api.customer_app.track import TrackPages
 from marketplace.access.errors import AccessLinkGone, AccessLinkInvalid
 from marketplace.errors import DomainError, Forbidden, NotFound
 
@@ -17,7 +19,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def build_customer_router() -> Router:
     return Router(
         path="/app",
-        route_handlers=[CustomerPages],
+        route_handlers=[CustomerPages, CardPages, TrackPages],
         middleware=[app_session_middleware],
         exception_handlers={
             LinkRequired: error_page(401, "Open the link from your message"),

@@ -64,3 +64,43 @@ def next_step(
     if status == S.CANCELLED:
         return "This visit is cancelled."
     return "Support is looking at your request and will call you."
+
+
+def payment(
+    status: str,
+    *,
+    authorized: int,
+    captured: int,
+    refunded: int,
+    currency: str,
+    waiting_for_card: bool,
+    problem: str | None,
+) -> str:
+    """The hold, the charge and any refund on the customer's card, in one or two sentences."""
+    held, charged, back = money(authorized, currency), money(captured, currency), money(refunded, currency)
+    if status == "pending":
+        if waiting_for_card:
+            return "Add a card to confirm your visit. It stays booked until then; nothing is charged yet."
+        return f"We're asking your bank to hold {held} on your card. Nothing is charged yet."
+    if status == "authorized":
+        return f"We're holding {held} on your card. Nothing is charged until the work is done."
+    if status == "captured":
+        released = authorized - captured
+        rest = f" The rest of the hold ({money(released, currency)}) is released." if released > 0 else ""
+        return f"We charged {charged} to your card.{rest}"
+    if status == "partially_refunded":
+        return f"We charged {charged} and refunded {back} to your card."
+    if status == "refunded":
+        return f"We refunded the full {back} to your card."
+    if status == "canceled":
+        return "The hold on your card was released. You were not charged."
+    if status == "failed":
+        return f"Your bank did not accept the card: {problem or 'declined'}. Add another card to book again."
+    return "We'll show your payment here."
+
+
+def rating(stars_sum: int, count: int) -> str:
+    if count == 0:
+        return "New on Fieldhand, no ratings yet"
+    average = stars_sum / count
+    return f"\u2605 {average:.1f} from {count} rating{'s' if count != 1 else ''}"
