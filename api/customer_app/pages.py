@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from marketplace.bookings.models import Appointment
 from marketplace.bookings.slots import SlotSearch
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.pricing.quotes import get_quote
+from marketplace.ratings.service import AlreadyReviewed, customer_review, review_visit
 from marketplace.settings import Settings
 from marketplace.support.service import request_human
 from marketplace.timeutil import to_epoch
@@ -45,6 +47,7 @@ NOTES = {
     "cancelled": "Your visit is cancelled.",
     "callback": "Thanks — a person from support will call you soon.",
     "card": "Your card is saved.",
+    "reviewed": "Thank you for rating your visit.",
 }
 
 
@@ -148,6 +151,7 @@ class CustomerPages(Controller):
             track=await snapshot(db_session, order, now=now, tz=tz) if order.status in TRACKED else None,
             live=order.status in LIVE,
             map_tile_url=settings.map_tile_url or "",
+            review=await customer_review(db_session, order.id) if order.status == S.COMPLETED else None,
             **await payment_context(db_session, request.app.state, settings, order),
         )
 
@@ -216,6 +220,26 @@ class CustomerPages(Controller):
             db_session, principal, order_id, reason="cancelled in the app", now=now
         )
         return Redirect(path=f"/app/orders/{order_id}?note=cancelled", status_code=303)
+
+    @post("/orders/{order_id:uuid}/review", status_code=303)
+    async def review(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: uuid.UUID,
+        now: Now,
+        db_session: DbSession,
+        settings: AppSettings,
+    ) -> Redirect:
+        """Rate the completed visit once; a second tap on the same form is not an error."""
+        principal = customer(request)
+        form = await checked_form(request, settings, principal)
+        stars = form.get("stars", "")
+        if stars not in ("1", "2", "3", "4", "5"):
+            raise InvalidInput("Choose from one to five stars.")
+        comment = form.get("comment", "").strip()[:4000] or None
+        with contextlib.suppress(AlreadyReviewed):
+            await review_visit(db_session, principal, order_id, stars=int(stars), comment=comment, now=now)
+        return Redirect(path=f"/app/orders/{order_id}?note=reviewed", status_code=303)
 
     @post("/orders/{order_id:uuid}/callback", status_code=303)
     async def callback(

@@ -316,8 +316,10 @@ def minutes(clock: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-def shoot(phone: Any, name: str) -> None:
+def shoot(phone: Any, name: str, top: str) -> None:
+    """A phone-sized screenshot for the README, scrolled so that `top` starts the screen."""
     if SCREENSHOTS:
+        phone.evaluate("(sel) => document.querySelector(sel).scrollIntoView({block: 'start'})", top)
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         phone.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=False)
 
@@ -381,7 +383,7 @@ def test_the_customer_books_from_the_mailed_link_saves_a_card_and_watches_the_te
         assert re.search(r"We're holding €\d+,\d\d on your card\. Nothing is charged", held), held
         payment = ok(httpx.get(f"{base}/work-orders/{order_id}/payment", headers=agent))
         assert payment["status"] == "authorized" and payment["authorized"]["amount"] > 0, payment
-        shoot(phone, "customer-app-order.png")
+        shoot(phone, "customer-app-order.png", "#next")
 
         # dispatch offers the visit to our technician, who accepts on the mobile API
         dispatcher = staff_headers(base, DISPATCHER)
@@ -410,6 +412,7 @@ def test_the_customer_books_from_the_mailed_link_saves_a_card_and_watches_the_te
         assert phone.locator("#status-text").inner_text() == "en route"
         assert "Sam Fixer is on the way" in phone.locator("#next-step").inner_text()
         far_eta = phone.locator("#eta").inner_text()
+        shoot(phone, "customer-app-tracking.png", "#next")
 
         # closer: the ETA moves earlier, still without a reload
         near = {"lat": 52.3712, "lng": 4.8960, "recorded_at": iso(datetime.now(UTC)), "accuracy_m": 10}
@@ -422,7 +425,21 @@ def test_the_customer_books_from_the_mailed_link_saves_a_card_and_watches_the_te
         assert phone.evaluate("window.__sameDocument") is True
         marker = phone.evaluate("document.getElementById('track-map').data[0].y[0]")
         assert abs(marker - near["lat"]) < 1e-6
-        shoot(phone, "customer-app-tracking.png")
+
+        # done: the page turns to the rating by itself; the hold became a charge
+        ok(httpx.post(visit, json={"status": "on_site"}, headers=tech))
+        done = {"status": "completed", "notes": "Replaced the sensor", "time_spent_s": 2700}
+        ok(httpx.post(visit, json=done, headers=tech))
+        phone.wait_for_selector("#rate form", timeout=20_000)
+        charged = payment_words(phone, "We charged")
+        assert re.search(r"We charged €\d+,\d\d to your card\.", charged), charged
+        phone.locator("#rate label:has-text('5')").click()
+        phone.fill("#comment", "Quick and tidy")
+        phone.click("text=Send my rating")
+        phone.wait_for_url(re.compile(r"\?note=reviewed$"))
+        assert "You gave ★★★★★: “Quick and tidy”" in phone.locator("#rated").inner_text()
+        me = ok(httpx.get(f"{base}{M}/me", headers=tech))
+        assert me["rating_count"] == 1 and me["rating_average"] == 5, me
     finally:
         context.close()
         app.state.queue.ctx.extras.pop(CHANNELS_KEY, None)

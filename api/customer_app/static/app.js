@@ -68,21 +68,21 @@ cardForm();
 const TRACKED = ["assigned", "en_route", "on_site"];
 
 function figure(track, tiles) {
-  const points = [{ name: "Your address", lat: track.site.lat, lng: track.site.lng, colour: "#0b57a4" }];
+  const points = [{ name: "Your address", lat: track.site.lat, lng: track.site.lng, colour: "#0b57a4", at: "bottom center" }];
   if (track.position) {
-    points.unshift({ name: track.technician || "Technician", lat: track.position.lat, lng: track.position.lng, colour: "#2e7d32" });
+    points.unshift({ name: track.technician || "Technician", lat: track.position.lat, lng: track.position.lng, colour: "#2e7d32", at: "top center" });
   }
   const lat = points.map((p) => p.lat);
   const lng = points.map((p) => p.lng);
   const trace = {
     mode: "lines+markers+text",
     text: points.map((p) => p.name),
-    textposition: "top center",
+    textposition: points.map((p) => p.at),
     marker: { size: 14, color: points.map((p) => p.colour) },
     line: { color: "#486581", width: 2, dash: "dot" },
     hoverinfo: "text",
   };
-  const margin = { l: 0, r: 0, t: 0, b: 0 };
+  const margin = { l: 12, r: 12, t: 30, b: 30 };
   if (tiles) {
     const centre = { lat: (Math.min(...lat) + Math.max(...lat)) / 2, lon: (Math.min(...lng) + Math.max(...lng)) / 2 };
     return {
@@ -93,7 +93,7 @@ function figure(track, tiles) {
       },
     };
   }
-  const pad = 0.004;
+  const pad = Math.max(0.003, (Math.max(...lat) - Math.min(...lat) + Math.max(...lng) - Math.min(...lng)) * 0.1);
   const axis = { visible: false, fixedrange: true };
   return {
     data: [{ ...trace, type: "scatter", x: lng, y: lat, cliponaxis: false }],
@@ -123,7 +123,6 @@ function showTrack(track) {
   set("tech-name", track.technician);
   set("tech-rating", track.rating);
   set("eta", track.arrival || "");
-  set("status-eta", track.arrival || "");
   set("eta-source", track.live ? "(live, from their position)" : "(planned)");
   const arrival = document.getElementById("arrival");
   if (arrival) arrival.hidden = !track.arrival;
