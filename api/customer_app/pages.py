@@ -31,7 +31,7 @@ from marketplace.settings import Settings
 from marketplace.support.service import request_human
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.service import OrderFilter, list_work_orders, visible_order
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = {
@@ -48,6 +48,7 @@ NOTES = {
     "callback": "Thanks — a person from support will call you soon.",
     "card": "Your card is saved.",
     "reviewed": "Thank you for rating your visit.",
+    "asked": "We've opened your request.",
 }
 
 
@@ -265,9 +266,12 @@ class CustomerPages(Controller):
         return Redirect(path=f"/app/orders/{order_id}?note=callback", status_code=303)
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], settings: AppSettings) -> Template:
+    async def home(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Template:
         principal = customer(request)
-        return render("home.html", settings, principal)
+        orders, _ = await list_work_orders(db_session, principal, OrderFilter(), cursor=None, limit=20)
+        return render("home.html", settings, principal, orders=orders)
 
     @get("/offline")
     async def offline(self, settings: AppSettings) -> Template:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from litestar import Router
 
+from api.customer_app.ask import AskPages
 from api.customer_app.pages import CustomerPages, error_page
 from api.customer_app.pay import CardPages
 from api.customer_app.session import LinkRequired, PageForbidden, app_session_middleware
@@ -19,7 +20,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def build_customer_router() -> Router:
     return Router(
         path="/app",
-        route_handlers=[CustomerPages, CardPages, TrackPages],
+        route_handlers=[CustomerPages, CardPages, TrackPages, AskPages],
         middleware=[app_session_middleware],
         exception_handlers={
             LinkRequired: error_page(401, "Open the link from your message"),

@@ -443,3 +443,47 @@ def test_the_customer_books_from_the_mailed_link_saves_a_card_and_watches_the_te
     finally:
         context.close()
         app.state.queue.ctx.extras.pop(CHANNELS_KEY, None)
+
+
+def test_the_customer_asks_for_a_new_visit_triage_first_then_slots(phone: Any, live_server: str) -> None:
+    headers = agent_headers(live_server)
+    first = escalate(live_server, headers, f"c-{uuid.uuid4().hex[:6]}")
+    phone.goto(access_path(live_server, headers, first))
+    phone.goto("/app/")
+    assert "Water dripping through the kitchen ceiling" in phone.locator("#visits").inner_text()
+    phone.click("text=Ask for a new visit")
+
+    # a category with a known remote fix: the fix comes first, nothing is opened yet
+    phone.select_option("#category", "wifi_slow")
+    phone.fill("#description", "The thermostat keeps dropping off the Wi-Fi")
+    phone.click("text=Continue")
+    assert phone.locator("h1").inner_text() == "You may not need a visit"
+    assert phone.locator("#hint").inner_text().strip()
+    assert [o["id"] for o in own_orders(phone)] == [first]
+
+    phone.click("text=I still need a visit")
+    phone.wait_for_url(re.compile(r"/app/orders/[0-9a-f-]{36}\?note=asked$"))
+    new_id = phone.url.split("/app/orders/")[1].split("?")[0]
+    assert phone.locator("h1").inner_text() == "The thermostat keeps dropping off the Wi-Fi"
+    assert "Dam 1, Amsterdam" in phone.locator("#reported").inner_text()
+    order = httpx.get(f"{live_server}/work-orders/{new_id}", headers=headers).json()
+    assert order["source"] == "booking" and order["category"] == "wifi_slow"
+    assert (
+        order["customer_id"]
+        == httpx.get(f"{live_server}/work-orders/{first}", headers=headers).json()["customer_id"]
+    )
+    if order["status"] in ("new", "triaged"):
+        assert phone.locator("#slots label.slot").count() >= 1  # then: choose a time as usual
+
+
+def own_orders(phone: Any) -> list[dict[str, Any]]:
+    """The orders the customer's home page lists (their own, newest first), read in a second tab."""
+    tab = phone.context.new_page()
+    try:
+        tab.goto("/app/")
+        hrefs = tab.eval_on_selector_all(
+            "#visits a[href^='/app/orders/']", "els => els.map(e => e.getAttribute('href'))"
+        )
+    finally:
+        tab.close()
+    return [{"id": h.rsplit("/", 1)[1]} for h in hrefs]
