@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.customer_app.session import checked_form, csrf_token, customer
+from api.customer_app.wording import messages_for
 from api.deps import AppSettings, DbSession, Now
 from marketplace.auth import Principal
 from marketplace.catalog.service import list_categories
@@ -58,6 +59,7 @@ class AskPages(Controller):
             context={
                 "csrf": csrf_token(settings, principal),
                 "order_id": place.id if place else None,
+                "t": messages_for(request),
                 "categories": categories,
                 "place": place,
             },
@@ -79,6 +81,7 @@ class AskPages(Controller):
                 context={
                     "csrf": csrf_token(settings, principal),
                     "order_id": place.id if place else None,
+                    "t": messages_for(request),
                     "hint": result.knowledge_base_hint,
                     "category": visit.category,
                     "description": visit.description,

@@ -41,21 +41,18 @@ ASSETS = {
 }
 BOOKABLE = (S.NEW, S.TRIAGED)
 MOVABLE = (S.SCHEDULED, S.OFFERED, S.ASSIGNED)
-NOTES = {
-    "booked": "Your visit is booked.",
-    "rescheduled": "Your visit has been moved.",
-    "cancelled": "Your visit is cancelled.",
-    "callback": "Thanks — a person from support will call you soon.",
-    "card": "Your card is saved.",
-    "reviewed": "Thank you for rating your visit.",
-    "asked": "We've opened your request.",
-}
+NOTES = ("booked", "rescheduled", "cancelled", "callback", "card", "reviewed", "asked")
 
 
 def render(name: str, settings: Settings, principal: Principal | None, **context: Any) -> Template:
     return Template(
         template_name=f"app/{name}",
-        context={"csrf": csrf_token(settings, principal) if principal else "", "order_id": None, **context},
+        context={
+            "csrf": csrf_token(settings, principal) if principal else "",
+            "order_id": None,
+            "t": wording.EN,
+            **context,
+        },
     )
 
 
@@ -105,6 +102,7 @@ class CustomerPages(Controller):
         note: str | None = None,
     ) -> Template:
         principal = customer(request)
+        m = wording.messages_for(request)
         order = await visible_order(db_session, principal, order_id)
         quote = (await get_quote(db_session, principal, order_id)).quote
         appointment = await bookings.live_appointment(db_session, order.id)
@@ -131,29 +129,32 @@ class CustomerPages(Controller):
                 found.availability if found else None,
                 found.earliest if found else None,
                 tz,
+                m,
             ),
             price=wording.money(quote.price_minor, quote.currency),
             fee=wording.money(quote.fee_minor, quote.currency),
             appointment=appointment,
-            booked_window=wording.window(appointment.window_start, appointment.window_end, tz)
+            booked_window=wording.window(appointment.window_start, appointment.window_end, tz, m)
             if appointment
             else None,
-            slots=[(f"{s.start}-{s.end}", wording.slot_label(s, tz), s.meets_sla) for s in found.slots]
+            slots=[(f"{s.start}-{s.end}", wording.slot_label(s, tz, m), s.meets_sla) for s in found.slots]
             if found
             else [],
             rebook=appointment is not None and not held,
-            held_until=wording.when(appointment.hold_confirm_at, tz)
+            held_until=wording.when(appointment.hold_confirm_at, tz, m)
             if appointment is not None and appointment.hold_confirm_at is not None
             else None,
             cancel_fee=cancel_fee,
             eta=eta,
             arrival=eta.arrival.astimezone(tz).strftime("%H:%M") if eta.arrival else None,
-            note=NOTES.get(note or ""),
-            track=await snapshot(db_session, order, now=now, tz=tz) if order.status in TRACKED else None,
+            note=m(f"note.{note}") if note in NOTES else None,
+            status_text=wording.status(order.status, m),
+            t=m,
+            track=await snapshot(db_session, order, now=now, tz=tz, m=m) if order.status in TRACKED else None,
             live=order.status in LIVE,
             map_tile_url=settings.map_tile_url or "",
             review=await customer_review(db_session, order.id) if order.status == S.COMPLETED else None,
-            **await payment_context(db_session, request.app.state, settings, order),
+            **await payment_context(db_session, request.app.state, settings, order, m),
         )
 
     @post("/orders/{order_id:uuid}/appointment", status_code=303)
@@ -194,16 +195,18 @@ class CustomerPages(Controller):
             raise InvalidInput("There is no booked visit to cancel.")
         fee, free_until = bookings.cancellation_terms(principal, order, appointment, now=now)
         tz = ZoneInfo(settings.default_timezone)
+        m = wording.messages_for(request)
         return render(
             "cancel.html",
             settings,
             principal,
             order=order,
             order_id=order.id,
-            booked_window=wording.window(appointment.window_start, appointment.window_end, tz),
+            booked_window=wording.window(appointment.window_start, appointment.window_end, tz, m),
             fee=wording.money(fee, order.currency),
             free=fee == 0,
-            free_until=wording.when(free_until, tz),
+            free_until=wording.when(free_until, tz, m),
+            t=m,
         )
 
     @post("/orders/{order_id:uuid}/cancel", status_code=303)
@@ -271,11 +274,11 @@ class CustomerPages(Controller):
     ) -> Template:
         principal = customer(request)
         orders, _ = await list_work_orders(db_session, principal, OrderFilter(), cursor=None, limit=20)
-        return render("home.html", settings, principal, orders=orders)
+        return render("home.html", settings, principal, orders=orders, t=wording.messages_for(request))
 
     @get("/offline")
-    async def offline(self, settings: AppSettings) -> Template:
-        return render("offline.html", settings, None)
+    async def offline(self, request: Request[Any, Any, Any], settings: AppSettings) -> Template:
+        return render("offline.html", settings, None, t=wording.messages_for(request))
 
     @get("/manifest.json")
     async def manifest(self) -> File:
@@ -292,12 +295,13 @@ class CustomerPages(Controller):
         return asset(STATIC / name, ASSETS[name])
 
 
-def error_page(status: int, title: str) -> Any:
-    def handler(_request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def error_page(status: int, title_key: str) -> Any:
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         detail = exc.detail if isinstance(exc, DomainError) else str(exc)
+        m = wording.messages_for(request)
         return Template(
             template_name="app/error.html",
-            context={"csrf": "", "order_id": None, "title": title, "message": detail},
+            context={"csrf": "", "order_id": None, "title": m(title_key), "message": detail, "t": m},
             status_code=getattr(exc, "status", status),
         )
 

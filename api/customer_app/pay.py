@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.customer_app import wording
 from api.customer_app.session import checked_form, customer
 from api.deps import AppSettings, DbSession, Now
+from api.web.messages import Messages
 from marketplace.errors import InvalidInput
 from marketplace.payments.card_setup import finish_card_setup, start_card_setup
 from marketplace.payments.gateway import PaymentGateway, build_gateway
@@ -34,7 +35,7 @@ def gateway_of(state: Any, settings: Settings) -> PaymentGateway:
 
 
 async def payment_context(
-    session: AsyncSession, state: Any, settings: Settings, order: WorkOrder
+    session: AsyncSession, state: Any, settings: Settings, order: WorkOrder, m: Messages
 ) -> dict[str, Any]:
     """What the order page shows about money: the payment in words and the card form."""
     payment = await payment_for_order(session, order.id)
@@ -48,6 +49,7 @@ async def payment_context(
             currency=payment.currency,
             waiting_for_card=payment.failure_code == PAYMENT_METHOD_REQUIRED,
             problem=payment.failure_reason,
+            m=m,
         )
     profile = await session.get(BillingProfile, order.customer_id)
     dry_run = gateway_of(state, settings).dry_run

@@ -25,6 +25,7 @@ from api.customer_app import wording
 from api.customer_app.session import customer
 from api.deps import AppSettings, DbSession
 from api.web.assets import plotly_js
+from api.web.messages import Messages
 from marketplace.auth import Principal
 from marketplace.bookings import service as bookings
 from marketplace.bookings.eta import estimate
@@ -40,7 +41,9 @@ POLL_S = 1.0
 HEARTBEAT_TICKS = 15
 
 
-async def snapshot(session: AsyncSession, order: WorkOrder, *, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+async def snapshot(
+    session: AsyncSession, order: WorkOrder, *, now: datetime, tz: ZoneInfo, m: Messages
+) -> dict[str, Any]:
     """What the tracking card shows, as plain JSON (the page renders it, the stream sends it)."""
     appointment = await bookings.live_appointment(session, order.id)
     eta = await estimate(session, order, appointment, now=now)
@@ -51,11 +54,11 @@ async def snapshot(session: AsyncSession, order: WorkOrder, *, now: datetime, tz
         position = {"lat": tech.last_lat, "lng": tech.last_lng}
     return {
         "status": status.value,
-        "status_text": status.value.replace("_", " "),
-        "next": wording.next_step(status, eta, None, None, tz) if status in TRACKED else None,
+        "status_text": wording.status(status.value, m),
+        "next": wording.next_step(status, eta, None, None, tz, m) if status in TRACKED else None,
         "technician": tech.display_name if tech is not None else None,
-        "rating": wording.rating(tech.rating_sum, tech.rating_count) if tech is not None else None,
-        "arrival": eta.arrival.astimezone(tz).strftime("%H:%M") if eta.arrival else None,
+        "rating": wording.rating(tech.rating_sum, tech.rating_count, m) if tech is not None else None,
+        "arrival": wording.clock(eta.arrival, tz) if eta.arrival else None,
         "live": eta.source == "live_location",
         "position": position,
         "site": {"lat": order.lat, "lng": order.lng},
@@ -63,7 +66,11 @@ async def snapshot(session: AsyncSession, order: WorkOrder, *, now: datetime, tz
 
 
 async def track_stream(
-    factory: async_sessionmaker[AsyncSession], principal: Principal, order_id: uuid.UUID, tz: ZoneInfo
+    factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    order_id: uuid.UUID,
+    tz: ZoneInfo,
+    m: Messages,
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """`track` events whenever the snapshot changes; ownership is checked on every tick."""
     yield ServerSentEventMessage(event="ready", data="{}", retry=3000)
@@ -72,7 +79,7 @@ async def track_stream(
     while True:
         async with factory() as session:
             order = await visible_order(session, principal, order_id)
-            current = await snapshot(session, order, now=utcnow(), tz=tz)
+            current = await snapshot(session, order, now=utcnow(), tz=tz, m=m)
         if current != last:
             last, quiet = current, 0
             yield ServerSentEventMessage(event="track", data=msgspec.json.encode(current).decode())
@@ -100,7 +107,11 @@ class TrackPages(Controller):
         principal = customer(request)
         await visible_order(db_session, principal, order_id)
         stream = track_stream(
-            request.app.state.session_factory, principal, order_id, ZoneInfo(settings.default_timezone)
+            request.app.state.session_factory,
+            principal,
+            order_id,
+            ZoneInfo(settings.default_timezone),
+            wording.messages_for(request),
         )
         return ServerSentEvent(stream, headers={"Cache-Control": "no-store"})
 

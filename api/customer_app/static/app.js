@@ -23,7 +23,7 @@ function cardForm() {
   if (!form) return;
   const error = document.getElementById("card-error");
   if (!window.Stripe) {
-    error.textContent = "The secure card form could not load. Check your connection and reload.";
+    error.textContent = form.dataset.msgNoScript;
     return;
   }
   const stripe = window.Stripe(form.dataset.key);
@@ -44,12 +44,12 @@ function cardForm() {
         body: "_csrf=" + encodeURIComponent(csrf),
         credentials: "same-origin",
       });
-      if (!started.ok) throw new Error("We could not start saving the card. Please try again.");
+      if (!started.ok) throw new Error(form.dataset.msgNotStarted);
       const { client_secret: secret } = await started.json();
       const result = await stripe.confirmCardSetup(secret, { payment_method: { card: card } });
       if (result.error) {
         key = newKey();
-        throw new Error(result.error.message || "The card was not accepted.");
+        throw new Error(result.error.message || form.dataset.msgRefused);
       }
       form.querySelector("input[name=setup_intent]").value = result.setupIntent.id;
       HTMLFormElement.prototype.submit.call(form);
@@ -123,7 +123,8 @@ function showTrack(track) {
   set("tech-name", track.technician);
   set("tech-rating", track.rating);
   set("eta", track.arrival || "");
-  set("eta-source", track.live ? "(live, from their position)" : "(planned)");
+  const section = document.getElementById("track");
+  if (section) set("eta-source", track.live ? section.dataset.msgLive : section.dataset.msgPlanned);
   const arrival = document.getElementById("arrival");
   if (arrival) arrival.hidden = !track.arrival;
   drawMap(track);
@@ -138,7 +139,7 @@ function liveTracking() {
   const source = new EventSource(next.dataset.live);
   source.addEventListener("ready", () => {
     next.setAttribute("data-connected", "1");
-    if (state) state.textContent = "Live: this card updates by itself.";
+    if (state) state.textContent = next.dataset.msgOn;
   });
   source.addEventListener("track", (event) => {
     const track = JSON.parse(event.data);
@@ -154,7 +155,7 @@ function liveTracking() {
   });
   source.onerror = () => {
     next.removeAttribute("data-connected");
-    if (state) state.textContent = "Reconnecting…";
+    if (state) state.textContent = next.dataset.msgRetry;
   };
 }
 
