@@ -487,3 +487,70 @@ def own_orders(phone: Any) -> list[dict[str, Any]]:
     finally:
         tab.close()
     return [{"id": h.rsplit("/", 1)[1]} for h in hrefs]
+
+
+def card_setup(phone: Any, order_id: str, key: str) -> str:
+    """What the page's script does first: ask for a SetupIntent (CSRF token, Idempotency-Key)."""
+    csrf = phone.locator("#card-form input[name=_csrf]").get_attribute("value")
+    response = phone.request.post(
+        f"/app/orders/{order_id}/card-setup", form={"_csrf": csrf}, headers={"Idempotency-Key": key}
+    )
+    assert response.ok, response.text()
+    return str(response.json()["client_secret"])
+
+
+def test_only_a_confirmed_card_of_ones_own_is_saved(
+    browser: Any,
+    paying_server: tuple[str, Any],
+    smtp_mailbox: Mailbox,  # noqa: F811
+) -> None:
+    base, _app = paying_server
+    agent = staff_headers(base, AGENT)
+    phones = []
+    try:
+        for _ in range(2):
+            order_id = escalate(base, agent, f"c-{uuid.uuid4().hex[:6]}")
+            context = browser.new_context(base_url=base, viewport=PHONE)
+            tab = context.new_page()
+            tab.goto(access_path(base, agent, order_id))
+            tab.wait_for_selector("#card-element input[name=cc-number]")
+            phones.append((tab, order_id))
+        (mine, my_order), (theirs, their_order) = phones
+
+        key = uuid.uuid4().hex
+        secret = card_setup(mine, my_order, key)
+        assert card_setup(mine, my_order, key) == secret  # a retried tap: the same SetupIntent
+        assert card_setup(mine, my_order, uuid.uuid4().hex) != secret
+        csrf = mine.locator("#card-form input[name=_csrf]").get_attribute("value")
+        unconfirmed = secret.split("_secret_")[0]
+        refused = mine.request.post(
+            f"/app/orders/{my_order}/card", form={"_csrf": csrf, "setup_intent": unconfirmed}
+        )
+        assert refused.status == 422 and "did not confirm the card" in refused.text()
+
+        # someone else's SetupIntent, even confirmed, is not ours to save
+        other = card_setup(theirs, their_order, uuid.uuid4().hex)
+        confirmed = theirs.evaluate(
+            """async (secret) => {
+                 const stripe = Stripe(document.getElementById('card-form').dataset.key);
+                 const card = stripe.elements().create('card');
+                 card.mount(document.createElement('div'));
+                 card.inputs.number.value = '4242424242424242';
+                 card.inputs.exp.value = '12/34';
+                 card.inputs.cvc.value = '123';
+                 const result = await stripe.confirmCardSetup(secret, {payment_method: {card}});
+                 return result.setupIntent.status;
+               }""",
+            other,
+        )
+        assert confirmed == "succeeded"
+        stolen = mine.request.post(
+            f"/app/orders/{my_order}/card",
+            form={"_csrf": csrf, "setup_intent": other.split("_secret_")[0]},
+        )
+        assert stolen.status == 404
+        mine.reload()
+        assert mine.locator("#card-saved").count() == 0  # nothing was saved for this customer
+    finally:
+        for tab, _ in phones:
+            tab.context.close()
