@@ -499,11 +499,7 @@ def card_setup(phone: Any, order_id: str, key: str) -> str:
     return str(response.json()["client_secret"])
 
 
-def test_only_a_confirmed_card_of_ones_own_is_saved(
-    browser: Any,
-    paying_server: tuple[str, Any],
-    smtp_mailbox: Mailbox,  # noqa: F811
-) -> None:
+def test_only_a_confirmed_card_of_ones_own_is_saved(browser: Any, paying_server: tuple[str, Any]) -> None:
     base, _app = paying_server
     agent = staff_headers(base, AGENT)
     phones = []
