@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None  # e.g. a local Stripe-compatible server
     stripe_webhook_secret: str | None = None
+    # Stripe.js for the customer app's card form: the publishable key and where the script
+    # is loaded from (a local Stripe-compatible server serves a stand-in in tests).
+    stripe_publishable_key: str | None = None
+    stripe_js_url: str = "https://js.stripe.com/v3/"
     # Where browsers (and Stripe's onboarding redirects) reach this API, e.g.
     # https://api.example.com. Unset: `fieldhand run` uses the address it serves on.
     public_base_url: str | None = None
