@@ -1,7 +1,7 @@
 """region pool versions: a per-region label of technician pool facts, set by triggers
 
-Revision ID: 0019_perf_pool_versions
-Revises: 0018_holds
+Revision ID: 0020_pool_versions
+Revises: 0019_task_context
 Create Date: 2026-12-01
 
 On PostgreSQL, row triggers on technicians (dispatch-relevant columns only: not the last
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0019_perf_pool_versions"
-down_revision: str | Sequence[str] | None = "0018_holds"
+revision: str = "0020_pool_versions"
+down_revision: str | Sequence[str] | None = "0019_task_context"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
