@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ HOME = {Role.DISPATCHER: "/console/map", Role.AGENT: "/console/desk", Role.ADMIN
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATIC = Path(__file__).parent / "static"
 DEFAULT_REGION = "amsterdam"
+DASH = "\u2013"  # en dash, between the two ends of a time range
 
 
 def page(request: Request[Any, Any, Any], settings: Settings, name: str, **context: Any) -> Template:
@@ -67,7 +68,13 @@ def as_json(value: Any) -> str:
 
 
 async def _day(
-    db_session: Any, settings: Settings, region: str, now: datetime, day: date | None = None
+    db_session: Any,
+    settings: Settings,
+    region: str,
+    now: datetime,
+    day: date | None = None,
+    *,
+    with_orders: bool = True,
 ) -> dict[str, Any]:
     """The region's working day (06:00-22:00 in its zone): today unless `day` names another,
     since dispatch plans today and tomorrow."""
@@ -77,7 +84,7 @@ async def _day(
     day_start = datetime.combine(shown, time(6), tzinfo=tz)
     day_end = day_start + timedelta(hours=16)
     rows = await board.board(db_session, region, now=now, day_start=day_start, day_end=day_end)
-    orders = await board.open_orders(db_session, region, now=now)
+    orders = await board.open_orders(db_session, region, now=now) if with_orders else []
     return {
         "region": region,
         "regions": await board.regions(db_session) or [region],
@@ -90,6 +97,31 @@ async def _day(
         "today": today,
         "tomorrow": today + timedelta(days=1),
     }
+
+
+def board_table(rows: list[board.BoardRow], tz: tzinfo) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    """The board as text for its table: technician, shifts, and each visit's (id, status,
+    label). Formatted here once, since a big region has thousands of visits."""
+
+    def hm(at: datetime) -> str:
+        return at.astimezone(tz).strftime("%H:%M")
+
+    return [
+        (
+            r.technician.display_name,
+            " ".join(f"{hm(s.starts_at)}{DASH}{hm(s.ends_at)}" for s in r.shifts),
+            [
+                (
+                    str(v.order.id),
+                    v.order.status,
+                    f"{v.order.summary[:40]} · {hm(v.appointment.window_start)}{DASH}"
+                    f"{hm(v.appointment.window_end)} · {v.order.status}",
+                )
+                for v in r.stops
+            ],
+        )
+        for r in rows
+    ]
 
 
 class ConsolePages(Controller):
@@ -166,11 +198,14 @@ class ConsolePages(Controller):
         ran: str | None = None,
         day: date | None = None,
     ) -> Template:
-        shown = await _day(db_session, settings, region, now, day)
+        shown = await _day(db_session, settings, region, now, day, with_orders=False)
         figure = board_figure(
             shown["rows"], day_start=shown["day_start"], day_end=shown["day_end"], tz=shown["tz"]
         )
-        return page(request, settings, "board.html", figure=as_json(figure), ran=ran, now=now, **shown)
+        table = board_table(shown["rows"], shown["tz"])
+        return page(
+            request, settings, "board.html", figure=as_json(figure), table=table, ran=ran, now=now, **shown
+        )
 
     @get("/queue", guards=[DISPATCH])
     async def queue_page(

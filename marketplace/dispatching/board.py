@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from marketplace.bookings.eta import quick_risk
 from marketplace.bookings.models import Appointment
-from marketplace.dispatching.console import PlanStop, technician_plans
+from marketplace.dispatching.console import PLAN_VIEW, PlanStop, technician_plans
 from marketplace.dispatching.loading import live_appointments
 from marketplace.technicians.models import Shift, Technician
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -69,6 +69,7 @@ async def open_orders(
         (
             await session.execute(
                 select(WorkOrder)
+                .options(*PLAN_VIEW)
                 .where(WorkOrder.region == region, col(WorkOrder.status).in_(OPEN))
                 .order_by(col(WorkOrder.sla_due_at).asc().nulls_last(), col(WorkOrder.created_at))
                 .limit(limit)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
@@ -14,6 +16,15 @@ from marketplace.technicians.models import Technician, TechnicianStatus
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 
 S = WorkOrderStatus
+# What plans and boards never read of an order: its JSON columns (support context, skill
+# needs), which cost a JSON decode each. Deferred with raiseload, so a reader that starts
+# needing one fails loudly instead of loading it row by row.
+JSON_COLUMNS: tuple[Any, ...] = (
+    WorkOrder.context,
+    WorkOrder.required_skills,
+    WorkOrder.required_certifications,
+)
+PLAN_VIEW = tuple(defer(column, raiseload=True) for column in JSON_COLUMNS)
 ALERT_KINDS = ("sla.at_risk", "sla.breached", "dispatch.escalated", "work_order.offers_exhausted")
 ON_PLAN = (S.SCHEDULED, S.OFFERED, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE)
 
@@ -50,6 +61,7 @@ async def technician_plans(
     rows = await session.execute(
         select(Appointment, WorkOrder)
         .join(WorkOrder, col(WorkOrder.id) == col(Appointment.work_order_id))
+        .options(*PLAN_VIEW)
         .where(
             Appointment.status == AppointmentStatus.BOOKED,
             col(Appointment.technician_id).in_(list(plans)),
