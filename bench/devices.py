@@ -2,9 +2,10 @@
 
     python bench/devices.py intake --devices 10000 --per-batch 30 --seconds 120 \
         --out bench/results/devices_intake.json
+    python bench/devices.py intake-cpu --requests 2000 --out bench/results/devices_intake_cpu.json
     python bench/devices.py layout --rows 2000000 --out bench/results/devices_layout.json
 
-`intake` starts the real app (uvicorn, one process, in-process task queue, PostgreSQL) on a
+`intake` starts the real app (uvicorn, `--server-workers` processes, in-process task queue, PostgreSQL) on a
 fresh database, registers the devices, and replays them open-loop: each device posts one
 batch a minute at its own offset, whatever the server's latency. A few devices post a
 reading below a threshold rule; the generator polls for their work orders to measure the
@@ -129,7 +130,7 @@ def start_server(db_url: str, port: int, workers: int) -> subprocess.Popen[bytes
         **os.environ,
         "FIELDHAND_DATABASE_URL": db_url,
         "FIELDHAND_RUN_PERIODIC_JOBS": "false",
-        "FIELDHAND_DATABASE_POOL_SIZE": "20",
+        "FIELDHAND_DATABASE_POOL_SIZE": "10",  # 2 processes x (10 + 10 overflow): PostgreSQL is shared
     }
     env.pop("FIELDHAND_REDIS_URL", None)
     return subprocess.Popen(
@@ -164,38 +165,55 @@ class RawClient:
         self.gate = asyncio.Semaphore(size)
 
     async def post(self, path: str, body: bytes, authorization: str) -> int:
+        """The answer's status. A kept-alive connection the server has closed meanwhile
+        (its idle timeout) is replaced and the batch sent again, as HTTP clients do; a
+        resent batch is safe, intake stores readings once."""
         async with self.gate:
-            conn = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-            reader, writer = conn
-            try:
-                writer.write(
-                    (
-                        f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {authorization}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-                    ).encode("latin-1")
-                    + body
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                keep = True
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    name = name.strip().lower()
-                    if name == b"content-length":
-                        length = int(value)
-                    elif name == b"connection" and value.strip().lower() == b"close":
-                        keep = False
-                if length:
-                    await reader.readexactly(length)
-            except BaseException:
-                writer.close()
-                raise
-            if keep:
-                self.idle.append(conn)
-            else:
-                writer.close()
-            return status
+            if self.idle:
+                try:
+                    return await self._exchange(self.idle.pop(), path, body, authorization)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    pass
+            conn = await asyncio.open_connection(self.host, self.port)
+            return await self._exchange(conn, path, body, authorization)
+
+    async def _exchange(
+        self,
+        conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        path: str,
+        body: bytes,
+        authorization: str,
+    ) -> int:
+        reader, writer = conn
+        try:
+            writer.write(
+                (
+                    f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {authorization}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode("latin-1")
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            keep = True
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    keep = False
+            if length:
+                await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append(conn)
+        else:
+            writer.close()
+        return status
 
     def close(self) -> None:
         for _, writer in self.idle:
