@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from api.console.router import TEMPLATES as CONSOLE_TEMPLATES
 from api.console.router import build_console_router
@@ -42,6 +43,7 @@ from marketplace.db import make_engine, make_session_factory
 from marketplace.metrics import mark_process_dead
 from marketplace.sessions import suspended_technicians_read_history_only
 from marketplace.settings import Settings
+from marketplace.tracing import configure_tracing
 from mobile_api.router import build_mobile_router
 from workers.context import TaskContext
 from workers.crons import InProcessScheduler
@@ -136,10 +138,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=1_000_000,
         before_request=reject_nul_characters,
+        plugins=tracing_plugins(settings),
         debug=False,
     )
     document_problems(app)
     return app
+
+
+def tracing_plugins(settings: Settings) -> list[OpenTelemetryPlugin]:
+    """A span per request when tracing is on (marketplace/tracing.py)."""
+    if not configure_tracing(settings.tracing, "fieldhand-api"):
+        return []
+    return [OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/metrics", "/healthz"]))]
 
 
 def create_app_from_env() -> Litestar:

@@ -2,7 +2,9 @@
 
     python -m bench.api_load slots   # listSlots latency under concurrency (p50/p99)
     python -m bench.api_load book    # bookAppointment throughput with Idempotency-Key
-    python -m bench.api_load all
+    python -m bench.api_load offers  # escalation -> offer on the technician's listOffers (arq worker)
+    python -m bench.api_load all     # the three above
+    python -m bench.api_load soak --minutes 30 --rate 20   # steady mix: errors, latency drift, RSS
 
 Each run makes a fresh database (250 technicians, 2,000 open orders), serves the API with
 `--processes` uvicorn workers (multiprocess metrics on), serves `bench.bare_app` the same
@@ -190,6 +192,7 @@ async def drive(
     return {
         "n": len(latencies),
         "p50_ms": pct(latencies, 0.5),
+        "p95_ms": pct(latencies, 0.95),
         "p99_ms": pct(latencies, 0.99),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
         "per_s": round(len(latencies) / wall, 1),
@@ -217,9 +220,16 @@ async def offered_windows(base: str, orders: list[tuple[str, str]]) -> dict[str,
 
 
 async def staff_tokens(settings: Settings) -> tuple[str, dict[str, str]]:
-    """An agent's token, and a token per technician id."""
+    """An agent's token, and a token per technician id.
+
+    The demo city gives only its first technician a login; every technician gets one here
+    (one password hash shared by all, to keep the set-up fast), so whoever an offer goes to
+    can read it on their phone's listOffers.
+    """
     from sqlmodel import col, select
 
+    from marketplace.auth import hash_password
+    from marketplace.technicians.models import Technician
     from marketplace.users.models import User
 
     now = datetime.now(UTC)
@@ -233,6 +243,22 @@ async def staff_tokens(settings: Settings) -> tuple[str, dict[str, str]]:
                 role=Role.AGENT,
                 display_name="Agent",
             )
+            has_login = select(User.technician_id).where(col(User.technician_id).is_not(None))
+            missing = (
+                await s.execute(select(Technician).where(col(Technician.id).not_in(has_login)))
+            ).scalars()
+            password_hash = hash_password("bench-pw-1")
+            for tech in missing:
+                s.add(
+                    User(
+                        email=f"bench-tech-{tech.id.hex[:12]}@example.test",
+                        password_hash=password_hash,
+                        role=Role.TECHNICIAN.value,
+                        display_name=tech.display_name,
+                        technician_id=tech.id,
+                    )
+                )
+            await s.flush()
             techs = (
                 (await s.execute(select(User).where(col(User.technician_id).is_not(None)))).scalars().all()
             )
@@ -243,57 +269,259 @@ async def staff_tokens(settings: Settings) -> tuple[str, dict[str, str]]:
         await engine.dispose()
 
 
-async def escalation_to_offer(api: str, url: str, settings: Settings, count: int) -> dict[str, Any]:
-    """Escalate urgent tickets one at a time; time until the first offer is on a technician's listOffers."""
+def escalation_body(i: int, rng: random.Random, prefix: str = "BENCH") -> dict[str, Any]:
+    return {
+        "helpdesk": "benchdesk",
+        "ticket_id": f"{prefix}-{i}",
+        "customer": {"external_id": f"bench-cust-{i % 50}", "name": "Bench"},
+        "location": {
+            "lat": round(CITY_CENTRE[0] + rng.uniform(-0.04, 0.04), 5),
+            "lng": round(CITY_CENTRE[1] + rng.uniform(-0.06, 0.06), 5),
+            "address": "Amsterdam",
+        },
+        "summary": "Bench ticket: no heat",
+        "category": "no_heat",
+        "priority": 1,
+        "region": "amsterdam",
+    }
+
+
+async def escalation_to_offer(
+    api: str, url: str, settings: Settings, count: int, *, offer_wait_s: float = 15, listed_wait_s: float = 30
+) -> dict[str, Any]:
+    """Escalate urgent tickets one at a time; time from the POST until the offer shows on the
+    offered technician's own listOffers (the harness asks the database only *who* was offered,
+    then polls that technician's phone API every 20 ms).
+
+    An escalation nobody qualified for gets no offer at all (the order waits for a callback):
+    counted as `no_offer`, apart from offers that existed but never showed (`not_listed`).
+    """
     agent, techs = await staff_tokens(settings)
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     rng = random.Random(2)
     latencies: list[float] = []
-    missed = 0
+    offer_written: list[float] = []
+    no_offer = not_listed = 0
     try:
         async with httpx.AsyncClient(base_url=api, timeout=60) as http:
             for i in range(count):
-                body = {
-                    "helpdesk": "benchdesk",
-                    "ticket_id": f"BENCH-{i}",
-                    "customer": {"external_id": f"bench-cust-{i % 50}", "name": "Bench"},
-                    "location": {
-                        "lat": round(CITY_CENTRE[0] + rng.uniform(-0.04, 0.04), 5),
-                        "lng": round(CITY_CENTRE[1] + rng.uniform(-0.06, 0.06), 5),
-                        "address": "Amsterdam",
-                    },
-                    "summary": "Bench ticket: no heat",
-                    "category": "no_heat",
-                    "priority": 1,
-                    "region": "amsterdam",
-                }
                 t0 = time.perf_counter()
-                r = await http.post("/escalations", json=body, headers={"Authorization": f"Bearer {agent}"})
+                r = await http.post(
+                    "/escalations", json=escalation_body(i, rng), headers={"Authorization": f"Bearer {agent}"}
+                )
                 order = r.json()["work_order"]["id"]
-                seen = False
-                while time.perf_counter() - t0 < 30 and not seen:
+                tech = None
+                while tech is None and time.perf_counter() - t0 < offer_wait_s:
                     tech = await conn.fetchval(
-                        "SELECT technician_id FROM offers WHERE work_order_id = $1 LIMIT 1", uuid.UUID(order)
+                        "SELECT technician_id FROM offers WHERE work_order_id = $1"
+                        " ORDER BY created_at LIMIT 1",
+                        uuid.UUID(order),
                     )
-                    if tech is not None and str(tech) in techs:
-                        listed = await http.get(
-                            "/mobile/v1/offers", headers={"Authorization": f"Bearer {techs[str(tech)]}"}
-                        )
-                        seen = order in listed.text
+                    if tech is None:
+                        await asyncio.sleep(0.02)
+                if tech is None:
+                    no_offer += 1
+                    continue
+                offer_written.append(time.perf_counter() - t0)
+                seen = False
+                headers = {"Authorization": f"Bearer {techs[str(tech)]}"}
+                while not seen and time.perf_counter() - t0 < listed_wait_s:
+                    listed = await http.get("/mobile/v1/offers?status=pending", headers=headers)
+                    seen = any(o["job"]["work_order_id"] == order for o in listed.json()["items"])
                     if not seen:
                         await asyncio.sleep(0.02)
                 if seen:
                     latencies.append(time.perf_counter() - t0)
                 else:
-                    missed += 1
+                    not_listed += 1
     finally:
         await conn.close()
     return {
         "n": len(latencies),
-        "missed_30s": missed,
+        "escalations": count,
+        "no_offer": no_offer,
+        "not_listed": not_listed,
         "p50_ms": pct(latencies, 0.5),
         "p95_ms": pct(latencies, 0.95),
         "max_ms": pct(latencies, 1.0),
+        "offer_row_p50_ms": pct(offer_written, 0.5),
+    }
+
+
+def rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (uvicorn's workers), in MiB."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        stack.extend(int(c) for c in children)
+    return round(total / 1024, 1)
+
+
+SOAK_MIX = (  # share of requests; a booking is its slot list (counted as listSlots) then the POST
+    ("listSlots", 0.75),
+    ("listOffers", 0.08),
+    ("book", 0.12),
+    ("cancel", 0.04),
+    ("escalate", 0.01),
+)
+EXPECTED = {
+    "listSlots": {200},
+    "listOffers": {200},
+    "bookAppointment": {201, 409},  # 409: the window went to someone else meanwhile
+    "cancelAppointment": {200},
+    "escalate": {201},
+}
+
+
+def _window_stats(events: list[tuple[float, str, int, float]], lo: float, hi: float) -> dict[str, Any]:
+    picked = [e for e in events if lo <= e[0] < hi]
+    slots = [e[3] for e in picked if e[1] == "listSlots"]
+    return {
+        "requests": len(picked),
+        "errors": sum(1 for e in picked if e[2] not in EXPECTED[e[1]]),
+        "listSlots_p50_ms": pct(slots, 0.5),
+        "listSlots_p99_ms": pct(slots, 0.99),
+        "all_p99_ms": pct([e[3] for e in picked], 0.99),
+    }
+
+
+async def soak(
+    api: str,
+    settings: Settings,
+    orders: list[tuple[str, str]],
+    args: argparse.Namespace,
+    pids: dict[str, int],
+) -> dict[str, Any]:
+    """A steady open-loop mix at `args.rate` requests/s for `args.minutes`: per-minute counts,
+    errors and latency, and the RSS of the API (all uvicorn processes) and the arq worker."""
+    agent, techs = await staff_tokens(settings)
+    tech_tokens = list(techs.values())
+    rng = random.Random(3)
+    fresh = list(reversed(orders))  # orders not booked yet
+    booked: list[tuple[str, str]] = []
+    events: list[tuple[float, str, int, float]] = []
+    samples: list[dict[str, Any]] = []
+    in_flight: set[asyncio.Task[None]] = set()
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=api, limits=limits, timeout=60) as http:
+        start = time.perf_counter()
+
+        async def call(op: str, method: str, path: str, token: str, **kw: Any) -> httpx.Response | None:
+            t0 = time.perf_counter()
+            try:
+                r = await http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kw)
+            except httpx.HTTPError:
+                events.append((t0 - start, op, 0, time.perf_counter() - t0))
+                return None
+            events.append((t0 - start, op, r.status_code, time.perf_counter() - t0))
+            return r
+
+        async def book() -> None:
+            if not fresh:
+                return
+            order, token = fresh.pop()
+            r = await call("listSlots", "GET", f"/work-orders/{order}/slots?days=2", token)
+            got = (r.json().get("slots") or []) if r is not None and r.status_code == 200 else []
+            if not got:
+                return
+            pick = rng.choice(got)
+            r = await call(
+                "bookAppointment",
+                "POST",
+                f"/work-orders/{order}/appointment",
+                token,
+                json={"window_start": pick["start"], "window_end": pick["end"]},
+            )
+            if r is not None and r.status_code == 201:
+                booked.append((order, token))
+
+        async def one(kind: str, i: int) -> None:
+            if kind == "listSlots":
+                order, token = orders[rng.randrange(len(orders))]
+                await call("listSlots", "GET", f"/work-orders/{order}/slots?days=2", token)
+            elif kind == "listOffers":
+                await call("listOffers", "GET", "/mobile/v1/offers", rng.choice(tech_tokens))
+            elif kind == "book":
+                await book()
+            elif kind == "cancel" and booked:
+                order, token = booked.pop(0)
+                await call(
+                    "cancelAppointment", "POST", f"/work-orders/{order}/appointment/cancel", token, json={}
+                )
+            elif kind == "escalate":
+                await call("escalate", "POST", "/escalations", agent, json=escalation_body(i, rng, "SOAK"))
+
+        kinds = [k for k, _ in SOAK_MIX]
+        weights = [w for _, w in SOAK_MIX]
+        total = int(args.minutes * 60 * args.rate)
+        next_sample = 0.0
+        for i in range(total):
+            due = start + i / args.rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = time.perf_counter() - start
+            if now >= next_sample:
+                samples.append(
+                    {
+                        "t_s": round(now, 1),
+                        "api_rss_mb": rss_mb(pids["api"]),
+                        "worker_rss_mb": rss_mb(pids["worker"]),
+                        "in_flight": len(in_flight),
+                        "load": os.getloadavg()[0],
+                    }
+                )
+                next_sample += args.sample_s
+            task = asyncio.create_task(one(rng.choices(kinds, weights)[0], i))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        await asyncio.gather(*in_flight)
+        wall = time.perf_counter() - start
+    samples.append(
+        {
+            "t_s": round(wall, 1),
+            "api_rss_mb": rss_mb(pids["api"]),
+            "worker_rss_mb": rss_mb(pids["worker"]),
+            "in_flight": 0,
+            "load": os.getloadavg()[0],
+        }
+    )
+    minutes = [_window_stats(events, m * 60, (m + 1) * 60) for m in range(int(wall // 60) + 1)]
+    fifth = wall / 5
+    warm = next((x for x in samples if x["t_s"] >= 60), samples[0])
+    by_op: dict[str, Any] = {}
+    for op in EXPECTED:
+        lat = [e[3] for e in events if e[1] == op]
+        codes: dict[str, int] = {}
+        for e in events:
+            if e[1] == op:
+                codes[str(e[2])] = codes.get(str(e[2]), 0) + 1
+        by_op[op] = {"n": len(lat), "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "codes": codes}
+    return {
+        "minutes": round(wall / 60, 1),
+        "target_rate": args.rate,
+        "achieved_rate": round(len(events) / wall, 1),
+        "errors": sum(1 for e in events if e[2] not in EXPECTED[e[1]]),
+        "by_operation": by_op,
+        "first_fifth": _window_stats(events, 0, fifth),
+        "last_fifth": _window_stats(events, wall - fifth, wall + 1),
+        "rss_after_first_minute": {"api_mb": warm["api_rss_mb"], "worker_mb": warm["worker_rss_mb"]},
+        "rss_at_end": {"api_mb": samples[-1]["api_rss_mb"], "worker_mb": samples[-1]["worker_rss_mb"]},
+        "rss_change_pct": {
+            key: round(
+                100 * (samples[-1][f"{key}_rss_mb"] - warm[f"{key}_rss_mb"]) / warm[f"{key}_rss_mb"], 1
+            )
+            for key in ("api", "worker")
+            if warm[f"{key}_rss_mb"]
+        },
+        "per_minute": minutes,
+        "samples": samples,
     }
 
 
@@ -367,7 +595,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["bookAppointment"]["rate_ratio_to_bare"] = round(
                 result["bookAppointment"]["per_s"] / max(result["bare_for_book"]["per_s"], 0.01), 3
             )
-        if args.which in ("offers", "all"):
+        if args.which in ("offers", "all", "soak"):
             procs.append(
                 subprocess.Popen(  # noqa: ASYNC220
                     [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
@@ -377,10 +605,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     stderr=subprocess.DEVNULL,
                 )
             )
+        if args.which == "soak":
+            result["bare"] = await drive(bare, [("GET", "/bare", None, {})] * 500, args.concurrency)
+            result["soak"] = await soak(
+                api, settings, orders, args, {"api": procs[0].pid, "worker": procs[-1].pid}
+            )
+            result["soak"]["listSlots_p99_ratio_to_bare"] = round(
+                result["soak"]["by_operation"]["listSlots"]["p99_ms"] / max(result["bare"]["p99_ms"], 0.01), 1
+            )
+        if args.which in ("offers", "all"):
             result["escalation_to_offer"] = await escalation_to_offer(api, url, settings, args.escalations)
             result["bare_for_offers"] = await drive(bare, [("GET", "/bare", None, {})] * 200, 1)
             result["escalation_to_offer"]["p95_ratio_to_bare"] = round(
-                result["escalation_to_offer"]["p95_ms"] / max(result["bare_for_offers"]["p99_ms"], 0.01), 1
+                result["escalation_to_offer"]["p95_ms"] / max(result["bare_for_offers"]["p95_ms"], 0.01), 1
             )
         result["load_after"] = os.getloadavg()
         return result
@@ -397,7 +634,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.api_load")
-    parser.add_argument("which", choices=["slots", "book", "offers", "all"])
+    parser.add_argument("which", choices=["slots", "book", "offers", "all", "soak"])
+    parser.add_argument("--minutes", type=float, default=30, help="soak: how long")
+    parser.add_argument("--rate", type=float, default=20, help="soak: requests per second, steady")
+    parser.add_argument("--sample-s", type=float, default=15, help="soak: RSS sampling period")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=1000)

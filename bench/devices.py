@@ -152,6 +152,60 @@ def start_server(db_url: str, port: int, workers: int) -> subprocess.Popen[bytes
     )
 
 
+class RawClient:
+    """A lean HTTP/1.1 keep-alive client for the load generator: it shares the machine's
+    two cores with the server and PostgreSQL, and httpx costs about a millisecond of CPU
+    per request, a large part of the budget at 167 requests/s. Bodies are pre-encoded
+    bytes; only the status line and Content-Length of the answer are parsed."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.gate = asyncio.Semaphore(size)
+
+    async def post(self, path: str, body: bytes, authorization: str) -> int:
+        async with self.gate:
+            conn = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+            reader, writer = conn
+            try:
+                writer.write(
+                    (
+                        f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {authorization}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                    ).encode("latin-1")
+                    + body
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                keep = True
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"connection" and value.strip().lower() == b"close":
+                        keep = False
+                if length:
+                    await reader.readexactly(length)
+            except BaseException:
+                writer.close()
+                raise
+            if keep:
+                self.idle.append(conn)
+            else:
+                writer.close()
+            return status
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+def encoded_batch(per_batch: int, now: datetime, rng: random.Random, failing: bool) -> bytes:
+    return json.dumps(batch(per_batch, now, rng, failing), separators=(",", ":")).encode()
+
+
 def batch(per_batch: int, now: datetime, rng: random.Random, failing: bool) -> dict[str, Any]:
     readings = []
     per_metric = per_batch // len(METRICS)
@@ -251,7 +305,7 @@ async def drive(
 
     reporter = asyncio.create_task(progress())
 
-    gate = asyncio.Semaphore(args.connections)
+    raw = RawClient(client.base_url.host, client.base_url.port or 80, args.connections)
 
     async def post(device_id: str, secret: str, failing: bool) -> None:
         """Latency counts from the scheduled send time, so time spent waiting for a free
@@ -259,14 +313,11 @@ async def drive(
         started = time.perf_counter()
         if failing:
             sent_failing.setdefault(device_id, started)
-        body = batch(args.per_batch, datetime.now(UTC), rng, failing)
+        body = encoded_batch(args.per_batch, datetime.now(UTC), rng, failing)
         try:
-            async with gate:
-                response = await client.post(
-                    "/telemetry", json=body, headers={"Authorization": f"Device {device_id}.{secret}"}
-                )
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        except httpx.HTTPError as exc:
+            status = await raw.post("/telemetry", body, f"Device {device_id}.{secret}")
+            statuses[status] = statuses.get(status, 0) + 1
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             statuses[0] = statuses.get(0, 0) + 1
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             return
@@ -294,6 +345,7 @@ async def drive(
         i += 1
     send_end = time.perf_counter()
     await asyncio.gather(*tasks)
+    raw.close()
     reporter.cancel()
     elapsed = time.perf_counter() - wall0
     sending = False
@@ -333,6 +385,86 @@ async def drive(
         "load_average_at_end": os.getloadavg(),
         "cpus": os.cpu_count(),
     }
+
+
+async def intake_cpu(args: argparse.Namespace) -> dict[str, Any]:
+    """Server CPU per telemetry request, in one process: the app is called as an ASGI
+    callable (no sockets, no HTTP client), one request at a time, and the process's CPU time
+    (user + system, which includes nothing of PostgreSQL's) is divided by the requests.
+    CPU time rather than wall time, so other load on the machine changes it little."""
+    from api.app import create_app
+    from marketplace.settings import Settings
+
+    name = await fresh_database("fieldhand_bench_devices_cpu")
+    db_url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    try:
+        await asyncio.to_thread(migrations.upgrade, db_url)
+        creds = await seed(f"{PG}/{name}", args.devices, 0)
+        app = create_app(Settings(database_url=db_url, run_periodic_jobs=False, redis_url=None))
+        rng = random.Random(1)
+        statuses: dict[int, int] = {}
+
+        async def call(device_id: str, secret: str, body: bytes) -> None:
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/telemetry",
+                "raw_path": b"/telemetry",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [
+                    (b"host", b"bench"),
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"authorization", f"Device {device_id}.{secret}".encode()),
+                ],
+                "client": ("127.0.0.1", 1),
+                "server": ("bench", 80),
+                "state": {},
+            }
+            sent = False
+
+            async def receive() -> dict[str, Any]:
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses[message["status"]] = statuses.get(message["status"], 0) + 1
+
+            await app(scope, receive, send)  # type: ignore[arg-type]
+
+        async with app.lifespan():
+            now = datetime.now(UTC)
+            bodies = [
+                encoded_batch(args.per_batch, now - timedelta(minutes=i), rng, False) for i in range(60)
+            ]
+            for i in range(min(100, len(creds))):  # warm up: connections, statement caches
+                await call(*creds[i], bodies[0])
+            statuses.clear()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            for i in range(args.requests):
+                device_id, secret = creds[i % len(creds)]
+                await call(device_id, secret, bodies[1 + (i // len(creds)) % (len(bodies) - 1)])
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        return {
+            "requests": args.requests,
+            "per_batch": args.per_batch,
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "server_cpu_ms_per_request": round(cpu / args.requests * 1000, 2),
+            "wall_ms_per_request": round(wall / args.requests * 1000, 2),
+            "requests_per_cpu_second": round(args.requests / cpu, 1),
+            "load_average_at_end": os.getloadavg(),
+            "cpus": os.cpu_count(),
+        }
+    finally:
+        await drop_database(name)
 
 
 LAYOUTS = {
@@ -432,12 +564,18 @@ def main() -> None:
     p.add_argument("--server-workers", type=int, default=2)
     p.add_argument("--keep", action="store_true")
     p.add_argument("--out", type=Path)
+    c = sub.add_parser("intake-cpu")
+    c.add_argument("--devices", type=int, default=1_000)
+    c.add_argument("--per-batch", type=int, default=30)
+    c.add_argument("--requests", type=int, default=2_000)
+    c.add_argument("--out", type=Path)
     q = sub.add_parser("layout")
     q.add_argument("--rows", type=int, default=1_000_000)
     q.add_argument("--layout-devices", type=int, default=500)
     q.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = asyncio.run(intake(args) if args.command == "intake" else layout(args))
+    commands = {"intake": intake, "intake-cpu": intake_cpu, "layout": layout}
+    result = asyncio.run(commands[args.command](args))
     result = {
         "command": " ".join(["python", "bench/devices.py", *sys.argv[1:]]),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

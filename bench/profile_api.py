@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import uuid
 from pathlib import Path
 
@@ -72,4 +73,5 @@ async def main(requests: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.profile_api")
     parser.add_argument("--requests", type=int, default=200)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     asyncio.run(main(parser.parse_args().requests))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -188,6 +188,37 @@ def build_pool(technicians: Sequence[Technician], cell_km: float = 5.0) -> Techn
     )
 
 
+def with_availability(pool: TechnicianPool, technicians: Sequence[Technician]) -> TechnicianPool:
+    """`pool` for the same technicians (row-aligned) with new shifts and last known positions.
+
+    Skills, certifications, homes, radii, ratings and the coverage index do not depend on
+    shifts or positions, so they are shared with `pool` (taken from it, not from
+    `technicians`): this costs one pass over the shifts instead of a rebuild, and equals
+    `build_pool(technicians)` when only shifts and positions differ from `pool`'s.
+    """
+    techs = tuple(technicians)
+    n = len(pool)
+    if len(techs) != n or any(t.id != tid for t, tid in zip(techs, pool.ids, strict=True)):
+        raise ValueError("technicians must be row-aligned with the pool")
+    max_shifts = max((len(t.shifts) for t in techs), default=0)
+    shift_start = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
+    shift_end = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
+    for i, t in enumerate(techs):
+        for k, shift in enumerate(t.shifts):
+            shift_start[i, k] = shift.start
+            shift_end[i, k] = shift.end
+    position = coordinates([t.position for t in techs])
+    return replace(
+        pool,
+        technicians=techs,
+        position=position,
+        has_location=np.array([t.location is not None and t.location != t.home for t in techs], dtype=bool),
+        position_reduced=reduce_points(position),
+        shift_start=shift_start,
+        shift_end=shift_end,
+    )
+
+
 def _coverage_index(
     home: FloatArray, radius_m: FloatArray, skill_levels: IntArray, cell_deg: float
 ) -> dict[tuple[int, int, int, int], IntArray]:
@@ -219,6 +250,8 @@ def _coverage_index(
 
     # one entry per (technician, skill, level l <= their level): "has this skill at >= l"
     pair_row, pair_skill = np.nonzero(skill_levels > 0)
+    if not len(pair_row):  # nobody holds any skill yet
+        return {}
     item, offset = expand(skill_levels[pair_row, pair_skill])
     t_row, t_skill, t_level = pair_row[item], pair_skill[item], offset + 1
     # ... times every cell of the technician's bounding box

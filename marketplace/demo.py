@@ -18,6 +18,7 @@ from marketplace.auth import create_user
 from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
 from marketplace.customers.models import Customer
 from marketplace.demo_orders import seed_demo_orders
+from marketplace.devices.fleet import seed_demo_boiler
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role, User
 
@@ -251,4 +252,12 @@ async def seed_demo_city(
     )
     if customer_orders:
         await seed_demo_orders(session, demo_customer, first_tech, now=now, tz=CITY_TZ)
+        await seed_demo_boiler(
+            session,
+            demo_customer.id,
+            lat=52.3752,
+            lng=4.8840,
+            address="Prinsengracht 263, Amsterdam",
+            now=now,
+        )
     return True

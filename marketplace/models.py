@@ -18,6 +18,7 @@ from marketplace.support.models import CallbackRequest
 from marketplace.technicians.models import (
     Certification,
     LocationPing,
+    RegionPoolVersion,
     Shift,
     ShiftTemplate,
     Technician,
@@ -45,6 +46,7 @@ __all__ = [
     "OutboxTask",
     "Payment",
     "Payout",
+    "RegionPoolVersion",
     "Review",
     "RevokedToken",
     "ServiceCategory",

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 
 from marketplace.db import created_at_field, id_field, json_field, time_field
+from marketplace.logs import request_id_var
+from marketplace.tracing import current_trace_context
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ class OutboxTask(SQLModel, table=True):
     pushed_at: datetime | None = time_field()
     done_at: datetime | None = time_field()
     last_error: str | None = Field(default=None, max_length=2000)
+    # Where the task came from, so its logs and trace continue the request's.
+    request_id: str | None = Field(default=None, max_length=100)
+    trace_context: str | None = Field(default=None, max_length=200)
 
 
 class TaskQueue(Protocol):
@@ -77,7 +82,13 @@ async def enqueue(
         if existing is not None:
             return existing
     task = OutboxTask(
-        name=name, args=args or {}, dedupe_key=dedupe_key, available_at=run_at or now, created_at=now
+        name=name,
+        args=args or {},
+        dedupe_key=dedupe_key,
+        available_at=run_at or now,
+        created_at=now,
+        request_id=request_id_var.get(),
+        trace_context=current_trace_context(),
     )
     session.add(task)
     await session.flush()

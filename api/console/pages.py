@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,6 @@ from api.console.session import (
 from api.deps import AppSettings, DbSession, Now
 from marketplace import sessions
 from marketplace.auth import authenticate, issue_token
-from marketplace.bookings.eta import estimate
-from marketplace.bookings.service import live_appointment
 from marketplace.dispatching import batch, board
 from marketplace.dispatching.config import load_config
 from marketplace.dispatching.console import sla_alerts
@@ -42,6 +39,7 @@ from marketplace.work_orders.service import CustomerRef, Escalation, TicketConte
 DISPATCH = console_requires(Role.DISPATCHER, Role.ADMIN)
 AGENT = console_requires(Role.AGENT)
 ADMIN = console_requires(Role.ADMIN)
+AGENT_OR_ADMIN = console_requires(Role.AGENT, Role.ADMIN)
 STAFF = console_requires(*STAFF_ROLES)
 HOME = {Role.DISPATCHER: "/console/map", Role.AGENT: "/console/desk", Role.ADMIN: "/console/admin"}
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -219,25 +217,6 @@ class ConsolePages(Controller):
             f"{summary.auto_assigned} assigned, {summary.offered} offered, {summary.unplaced} unplaced"
         )
         return Redirect(path="/console/board", query_params={"region": region, "ran": ran}, status_code=303)
-
-    @get("/work-orders/{work_order_id:uuid}", guards=[STAFF])
-    async def work_order_page(
-        self,
-        request: Request[Any, Any, Any],
-        work_order_id: uuid.UUID,
-        now: Now,
-        db_session: DbSession,
-        settings: AppSettings,
-    ) -> Template:
-        principal = console_principal(request)
-        assert principal is not None
-        order = await service.visible_order(db_session, principal, work_order_id)
-        appointment = await live_appointment(db_session, order.id)
-        eta = await estimate(db_session, order, appointment, now=now)
-        events = await service.events_of(db_session, order.id)
-        return page(
-            request, settings, "work_order.html", order=order, appointment=appointment, eta=eta, events=events
-        )
 
     @get("/desk", guards=[AGENT])
     async def desk(self, request: Request[Any, Any, Any], settings: AppSettings) -> Template:

@@ -13,9 +13,11 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.response import Redirect
 
 from api.web import session as web
 from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal
+from marketplace.errors import InvalidInput
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 
@@ -38,6 +40,14 @@ console_session_middleware = web.cookie_session_middleware(SESSION_COOKIE)
 
 def console_principal(request: Request[Any, Any, Any]) -> Principal | None:
     return web.page_principal(request)
+
+
+def signed_in_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The principal of a page behind a console guard (anonymous never gets this far)."""
+    principal = web.page_principal(request)
+    if principal is None:
+        raise SignInRequired()
+    return principal
 
 
 def console_requires(*roles: Role) -> Any:
@@ -105,3 +115,16 @@ async def checked_form(request: Request[Any, Any, Any], settings: Settings) -> d
     if data is None:
         raise ConsoleForbidden("The form's security token is missing or out of date. Reload and try again.")
     return data
+
+
+def required_text(form: dict[str, str], field: str, *, missing: str, max_length: int) -> str:
+    """A free-text field the action cannot do without (422 page with `missing` when blank)."""
+    value = form.get(field, "").strip()
+    if not value:
+        raise InvalidInput(missing)
+    return value[:max_length]
+
+
+def redirect_with_note(path: str, note: str) -> Redirect:
+    """After an action: back to `path`, which shows the note named `note`."""
+    return Redirect(path=path, query_params={"note": note}, status_code=303)

@@ -6,8 +6,11 @@ from pathlib import Path
 
 from litestar import Router
 
+from api.customer_app.ask import AskPages
 from api.customer_app.pages import CustomerPages, error_page
+from api.customer_app.pay import CardPages
 from api.customer_app.session import LinkRequired, PageForbidden, app_session_middleware
+from api.customer_app.track import TrackPages
 from marketplace.access.errors import AccessLinkGone, AccessLinkInvalid
 from marketplace.errors import DomainError, Forbidden, NotFound
 
@@ -17,16 +20,16 @@ TEMPLATES = Path(__file__).parent / "templates"
 def build_customer_router() -> Router:
     return Router(
         path="/app",
-        route_handlers=[CustomerPages],
+        route_handlers=[CustomerPages, CardPages, TrackPages, AskPages],
         middleware=[app_session_middleware],
         exception_handlers={
-            LinkRequired: error_page(401, "Open the link from your message"),
-            AccessLinkInvalid: error_page(401, "This link does not work"),
-            AccessLinkGone: error_page(410, "This link can no longer be used"),
-            PageForbidden: error_page(403, "Not allowed here"),
-            Forbidden: error_page(403, "Not allowed here"),
-            NotFound: error_page(404, "Not found"),
-            DomainError: error_page(400, "That didn't work"),
+            LinkRequired: error_page(401, "error.link_needed"),
+            AccessLinkInvalid: error_page(401, "error.link_broken"),
+            AccessLinkGone: error_page(410, "error.link_gone"),
+            PageForbidden: error_page(403, "error.forbidden"),
+            Forbidden: error_page(403, "error.forbidden"),
+            NotFound: error_page(404, "error.not_found"),
+            DomainError: error_page(400, "error.failed"),
         },
         include_in_schema=False,
     )

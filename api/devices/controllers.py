@@ -29,7 +29,7 @@ from marketplace.auth import requires, signed_in
 from marketplace.devices import intake, service
 from marketplace.devices import repository as repo
 from marketplace.devices.errors import DeviceCredentialInvalid
-from marketplace.errors import InvalidInput
+from marketplace.errors import DomainError, InvalidInput
 from marketplace.users.models import Role
 
 DeviceId = Annotated[uuid.UUID, PathParameter(description="Device id")]
@@ -155,7 +155,11 @@ class DeviceController(Controller):
         duplicates, never stored twice, so resending is safe. Problems: 401
         `device-credential-invalid`; 413 `too-many-readings`; 422 `unknown-metric`,
         `reading-unit-mismatch`, `reading-not-finite`, `reading-in-future`."""
-        device = await service.authenticate_device(db_session, device_credential(request))
-        batch = parse_batch(await request.body())
-        result = await intake.ingest(db_session, device, batch.to_domain(), now=now)
-        return accepted_out(result)
+        credential = device_credential(request)
+        try:
+            readings = parse_batch(await request.body()).to_domain()
+            intake.validate(readings, now=now)
+        except DomainError:
+            await service.authenticate_device(db_session, credential)  # a bad credential is 401 first
+            raise
+        return accepted_out(await intake.receive(db_session, credential, readings, now=now))

@@ -34,6 +34,7 @@ class RunSummaryOut(msgspec.Struct):
     solve_seconds: float
     planned_travel_m: int
     decisions: list[RunDecisionOut]
+    travel: str = ""  # the travel model that answered; "straight (… failed: why)" after a fallback
 
 
 class PlanStopOut(msgspec.Struct):

@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -35,6 +36,8 @@ from api.simulation.setup import PASSWORD, SCALES, SimPeople, seed_sim_region
 from marketplace.clock import utcnow
 from marketplace.db import make_engine, make_session_factory, unit_of_work
 from marketplace.demo import CATEGORIES, STAFF, seed_demo_city
+from marketplace.devices.fleet import READING_EVERY, repaired_boiler
+from marketplace.notifications.models import Notification
 from marketplace.offers.models import Offer
 from marketplace.payouts.models import Payout
 from marketplace.settings import Settings
@@ -70,6 +73,7 @@ class Day:
     cancellations: int = 0
     reviews: int = 0
     dispatch_runs: int = 0
+    readings_posted: int = 0
 
 
 def _progress(i: int, n: int, day: Day) -> None:
@@ -84,12 +88,24 @@ def _progress(i: int, n: int, day: Day) -> None:
 
 class Sim:
     def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, people: SimPeople, rng: random.Random
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        people: SimPeople,
+        rng: random.Random,
+        *,
+        demand_rng: random.Random | None = None,
+        urgent_share: float = 0.15,
+        steps_per_tick: int = 1,
     ) -> None:
         self.http = http
         self.settings = settings
         self.people = people
-        self.rng = rng
+        self.rng = rng  # technicians' and customers' behaviour
+        self.demand_rng = demand_rng or rng  # the tickets: who, where, what, how urgent
+        self.urgent_share = urgent_share
+        self.steps_per_tick = steps_per_tick  # visit steps a technician gets through per tick
+        self.reported: dict[uuid.UUID, datetime] = {}  # device -> time of its last report
         self.tokens: dict[str, dict[str, str]] = {}
         self.day = Day()
         self.categories = [c[0] for c in CATEGORIES if not c[5]]
@@ -103,17 +119,18 @@ class Sim:
 
     async def escalate(self, tick: int, n: int) -> None:
         agent = await self.login(STAFF[1][1], STAFF[1][2])
+        demand = self.demand_rng
         for _ in range(n):
-            _, email, ref = self.rng.choice(self.people.customers)
-            urgent = self.rng.random() < 0.15
-            lat, lng = 52.3676 + self.rng.uniform(-0.05, 0.05), 4.9041 + self.rng.uniform(-0.08, 0.08)
+            _, email, ref = demand.choice(self.people.customers)
+            urgent = demand.random() < self.urgent_share
+            lat, lng = 52.3676 + demand.uniform(-0.05, 0.05), 4.9041 + demand.uniform(-0.08, 0.08)
             body = {
                 "helpdesk": "simdesk",
-                "ticket_id": f"{ref}-{tick}-{self.rng.randrange(10**6)}",
+                "ticket_id": f"{ref}-{tick}-{demand.randrange(10**6)}",
                 "customer": {"external_id": ref, "name": f"Sim {ref}"},
                 "location": {"lat": round(lat, 5), "lng": round(lng, 5), "address": "Amsterdam"},
                 "summary": "Simulated ticket",
-                "category": self.rng.choice(self.categories),
+                "category": demand.choice(self.categories),
                 "priority": 1 if urgent else 3,
                 "region": self.people.region,
             }
@@ -177,23 +194,71 @@ class Sim:
             for visit in visits.get("items", [])[:1]:  # one job at a time
                 oid = visit.get("work_order_id") or visit.get("id")
                 tracked = self.day.orders.get(oid)
-                status = visit.get("status")
                 if tracked and tracked.assigned_tick is None:
                     tracked.assigned_tick = tick
-                nxt = {"assigned": "en_route", "en_route": "on_site", "on_site": "completed"}.get(
-                    status or ""
-                )
-                if nxt is None:
-                    continue
-                body: dict[str, Any] = {"status": nxt}
-                if nxt == "completed":
-                    body.update(
-                        notes="done (simulated)", time_spent_s=tracked.duration_s if tracked else 3600
-                    )
-                r = await self.http.post(f"{M}/visits/{oid}/status", json=body, headers=headers)
-                if r.status_code == 200 and nxt == "completed" and tracked:
-                    tracked.done_tick = tick
-                    await self.review(oid)
+                status = visit.get("status")
+                for _ in range(self.steps_per_tick):
+                    status = await self.advance(oid, status, tracked, tick, headers)
+                    if status is None:
+                        break
+
+    async def advance(
+        self, oid: str, status: str | None, tracked: Tracked | None, tick: int, headers: dict[str, str]
+    ) -> str | None:
+        """One step of a visit (en route, on site, completed); the new status, or None."""
+        nxt = {"assigned": "en_route", "en_route": "on_site", "on_site": "completed"}.get(status or "")
+        if nxt is None:
+            return None
+        body: dict[str, Any] = {"status": nxt}
+        if nxt == "completed":
+            body.update(notes="done (simulated)", time_spent_s=tracked.duration_s if tracked else 3600)
+        r = await self.http.post(f"{M}/visits/{oid}/status", json=body, headers=headers)
+        if r.status_code != 200:
+            return None
+        if nxt == "completed" and tracked:
+            tracked.done_tick = tick
+            await self.review(oid)
+        return nxt
+
+    async def devices_report(self) -> None:
+        """Every device of the fleet posts its readings since its last report (the first
+        report carries its recent history), authenticated with its own credential. A boiler
+        whose proactive visit was completed has been repaired: it reads healthy again."""
+        now = utcnow()
+        repaired = await self.repaired_devices()
+        for index, boiler in enumerate(self.people.boilers):
+            if boiler.device_id in repaired and boiler.drift_per_h:
+                boiler = self.people.boilers[index] = repaired_boiler(boiler, now)
+            since = self.reported.get(boiler.device_id, boiler.origin - READING_EVERY)
+            readings = boiler.readings(since, now)
+            if not readings:
+                continue
+            body = {
+                "readings": [
+                    {"metric": r.metric, "value": r.value, "at": r.at.isoformat(), "unit": r.unit}
+                    for r in readings
+                ]
+            }
+            r = await self.http.post(
+                "/telemetry", json=body, headers={"Authorization": f"Device {boiler.credential}"}
+            )
+            if r.status_code == 200:
+                self.reported[boiler.device_id] = now
+                self.day.readings_posted += len(readings)
+
+    async def repaired_devices(self) -> set[uuid.UUID]:
+        if not self.people.boilers:
+            return set()
+        agent = await self.login(STAFF[1][1], STAFF[1][2])
+        r = await self.http.get(
+            "/work-orders",
+            params={"source": "device_alert", "status": "completed", "limit": 100},
+            headers=agent,
+        )
+        refs = (
+            [o.get("external_ref") or "" for o in r.json().get("items", [])] if r.status_code == 200 else []
+        )
+        return {uuid.UUID(ref.split(":")[1]) for ref in refs if ref.count(":") >= 3}
 
     async def review(self, order_id: str) -> None:
         tracked = self.day.orders[order_id]
@@ -217,8 +282,6 @@ class Sim:
 
 
 def _dt(value: str) -> Any:
-    from datetime import datetime
-
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -241,7 +304,19 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
         async with make_session_factory(engine)() as s:
             ids = [uuid.UUID(str(order_id)) for order_id in day.orders]  # SQLite needs real UUIDs
             orders = list(
-                (await s.execute(select(WorkOrder).where(col(WorkOrder.region) == people.region))).scalars()
+                (
+                    await s.execute(
+                        select(WorkOrder).where(
+                            sa.or_(
+                                col(WorkOrder.region) == people.region,
+                                sa.and_(
+                                    col(WorkOrder.source) == "device_alert",
+                                    col(WorkOrder.customer_id).in_(people.device_owners()),
+                                ),
+                            )
+                        )
+                    )
+                ).scalars()
             )
             accepted = (
                 list(
@@ -261,6 +336,24 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
                         select(Payout).where(col(Payout.technician_id).in_(tech_ids), Payout.status == "paid")
                     )
                 ).scalars()
+            )
+            device_orders = [o for o in orders if o.source == "device_alert"]
+            device_ids = [o.id for o in device_orders]
+            customers_told = (
+                int(
+                    (
+                        await s.execute(
+                            select(sa.func.count())
+                            .select_from(Notification)
+                            .where(
+                                col(Notification.work_order_id).in_(device_ids),
+                                Notification.kind == "device.visit_proposed",
+                            )
+                        )
+                    ).scalar_one()
+                )
+                if device_ids
+                else 0
             )
             callbacks = (
                 int(
@@ -302,6 +395,14 @@ async def metrics(settings: Settings, people: SimPeople, day: Day, hours: float)
         "callbacks": needs_callback + callbacks,
         "payouts_made": len(payouts),
         "payouts_total_eur": round(sum(p.amount_minor for p in payouts) / 100, 2),
+        "device_readings_posted": day.readings_posted,
+        "device_alert_orders": len(device_orders),
+        "device_alerts_with_predicted_failure": sum(
+            1
+            for o in device_orders
+            if any((e.get("device") or {}).get("predicted_failure_at") for e in o.context.get("entries", []))
+        ),
+        "device_alert_customers_told": customers_told,
     }
 
 
@@ -356,6 +457,7 @@ async def simulate(
                 _progress(min(tick, ticks), ticks, sim.day)
                 if tick < ticks:
                     await sim.escalate(tick, per_tick)
+                await sim.devices_report()
                 await sim.dispatch()
                 await run_periodic(ctx)
                 await sim.technicians_act(tick)

@@ -7,12 +7,14 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.auth import create_user
 from marketplace.customers.models import Customer
 from marketplace.demo import CATEGORIES, CITY_CENTRE, CITY_TZ
+from marketplace.devices.fleet import Boiler, add_boiler, ensure_fleet_rules
 from marketplace.payments.models import BillingProfile
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role
@@ -26,6 +28,11 @@ class SimPeople:
     region: str
     technicians: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # id, email
     customers: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # id, email, external ref
+    boilers: list[Boiler] = field(default_factory=list)  # connected devices; some drift toward failure
+    owners: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # device id -> customer id
+
+    def device_owners(self) -> list[uuid.UUID]:
+        return sorted(set(self.owners.values()))
 
 
 def _spot(rng: random.Random, km: float) -> tuple[float, float]:
@@ -35,9 +42,36 @@ def _spot(rng: random.Random, km: float) -> tuple[float, float]:
     )
 
 
+def _shifts(
+    now: datetime, hours: float, days: int, day_hours: tuple[int, int]
+) -> list[tuple[datetime, datetime]]:
+    if not days:
+        return [(now - timedelta(minutes=5), now + timedelta(hours=hours + 10))]
+    first = now.astimezone(ZoneInfo(CITY_TZ)).replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    for d in range(days):
+        day = (first + timedelta(days=d)).replace(tzinfo=None)
+        out.append(
+            (
+                day.replace(hour=day_hours[0]).replace(tzinfo=ZoneInfo(CITY_TZ)),
+                day.replace(hour=day_hours[1]).replace(tzinfo=ZoneInfo(CITY_TZ)),
+            )
+        )
+    return out
+
+
 async def seed_sim_region(
-    session: AsyncSession, *, scale: str, now: datetime, hours: float, seed: int
+    session: AsyncSession,
+    *,
+    scale: str,
+    now: datetime,
+    hours: float,
+    seed: int,
+    days: int = 0,
+    day_hours: tuple[int, int] = (8, 18),
 ) -> SimPeople:
+    """With `days`, every technician works `day_hours` (local) on each of the `days` days
+    from `now`'s date; otherwise one shift from now for `hours` (and some slack)."""
     n_techs, n_customers, _ = SCALES[scale]
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:6]
@@ -76,13 +110,8 @@ async def seed_sim_region(
                         expires_at=now + timedelta(days=365),
                     )
                 )
-        session.add(
-            Shift(
-                technician_id=tech.id,
-                starts_at=now - timedelta(minutes=5),
-                ends_at=now + timedelta(hours=hours + 10),
-            )
-        )
+        for starts_at, ends_at in _shifts(now, hours, days, day_hours):
+            session.add(Shift(technician_id=tech.id, starts_at=starts_at, ends_at=ends_at))
         email = f"sim-tech-{run}-{i}@example.test"
         await create_user(
             session,
@@ -117,4 +146,19 @@ async def seed_sim_region(
         )
         people.customers.append((customer.id, email, ref))
     await session.flush()
+    await _seed_fleet(session, people, rng, now=now)
     return people
+
+
+async def _seed_fleet(session: AsyncSession, people: SimPeople, rng: random.Random, *, now: datetime) -> None:
+    """One connected boiler per ten customers (at least four); every other one loses
+    pressure fast enough that its trend crosses the threshold within a day."""
+    await ensure_fleet_rules(session, now=now)
+    for i, (customer_id, _, _) in enumerate(people.customers[: max(4, len(people.customers) // 10)]):
+        lat, lng = _spot(rng, 6)
+        drift = -rng.uniform(0.03, 0.05) if i % 2 == 0 else 0.0
+        device, boiler = await add_boiler(
+            session, customer_id, name=f"Sim boiler {i + 1}", lat=lat, lng=lng, drift_per_h=drift, now=now
+        )
+        people.boilers.append(boiler)
+        people.owners[device.id] = customer_id

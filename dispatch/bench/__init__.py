@@ -10,4 +10,5 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "dispatch.bench.geo",
     "dispatch.bench.solomon",
     "dispatch.bench.metro",
+    "dispatch.bench.replan",
 )

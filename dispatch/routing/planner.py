@@ -13,6 +13,7 @@ from dispatch.routing.greedy import greedy_sequences
 from dispatch.routing.improve import objective, solve_large_day
 from dispatch.routing.leftovers import place_leftovers
 from dispatch.routing.ortools_engine import solve_ortools
+from dispatch.routing.pyvrp_engine import solve_pyvrp, unsupported_reason
 from dispatch.routing.schedule import repair, to_plan
 from dispatch.routing.travel import TravelSource
 
@@ -57,8 +58,6 @@ def plan_day(
     build_s = time.perf_counter() - started
     deadline = started + cfg.time_limit_s
     if engine == "pyvrp":
-        from dispatch.routing.pyvrp_engine import solve_pyvrp
-
         sequences, stats = solve_pyvrp(data, cfg, deadline, cfg.seed, initial)
     else:
         big = cfg.greedy_start_from_visits is not None and data.n_visits >= cfg.greedy_start_from_visits
@@ -108,18 +107,12 @@ def _polish(
 def choose_engine(data: RoutingData, config: PlannerConfig) -> str:
     if config.engine in ("ortools", "pyvrp"):
         if config.engine == "pyvrp":
-            from dispatch.routing.pyvrp_engine import unsupported_reason
-
             reason = unsupported_reason(data, config, strict=True)
             if reason is not None:
                 raise ValueError(f"PyVRP cannot express this problem: {reason}")
         return config.engine
     if config.engine != "auto":
         raise ValueError(f"unknown engine {config.engine!r}")
-    try:
-        from dispatch.routing.pyvrp_engine import unsupported_reason
-    except ImportError:  # pyvrp is optional
-        return "ortools"
     return "pyvrp" if unsupported_reason(data, config) is None else "ortools"
 
 

@@ -1,9 +1,9 @@
-"""PyVRP engine (optional dependency): RoutingData -> visit sequences.
+"""PyVRP engine: RoutingData -> visit sequences.
 
 PyVRP (hybrid genetic search) closes the last percent on Solomon-type problems that
 OR-Tools' local search leaves open (see ``bench/BENCHMARKS.md``), so the planner uses it for
-the problems it can express and OR-Tools for the rest. Importing this module fails with
-ImportError when pyvrp is not installed; the planner then silently uses OR-Tools.
+the problems it can express and OR-Tools for the rest. pyvrp is a runtime dependency, so
+a production install chooses engines exactly as the tests do.
 
 Mapping:
 * locations = our nodes (visits, then depot points); clients are the visits, depots the

@@ -1,9 +1,9 @@
 """Arrival windows a qualified technician can actually make, via `dispatch/` feasibility.
 
-A window is offered only when `dispatch.candidates.find_candidates` finds at least one
+A window is offered only when `dispatch.candidates` feasibility finds at least one
 technician with the skills, valid certifications and service area who can travel there,
-arrive inside the window and finish before their free time ends (see
-`dispatch_adapter` for how bookings and time off shrink free time). Nothing here counts
+arrive inside the window and finish before their free time ends (see `region_pool` for
+how bookings and time off shrink free time, and what is cached). Nothing here counts
 heads per window: two windows may well be served by the same person.
 """
 
@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.candidates import callback_option, find_candidates
+from dispatch.candidates import callback_option, evaluate_pairs, prefilter
 from dispatch.geo import DEFAULT_TRAVEL_MODEL
 from dispatch.matching import rank_candidates
-from dispatch.pool import TechnicianPool, build_pool
+from dispatch.pool import TechnicianPool
+from dispatch.visit_columns import visit_columns
 from marketplace.bookings.availability import Interval, window_grid
-from marketplace.bookings.dispatch_adapter import load_technicians, visit_for
+from marketplace.bookings.dispatch_adapter import visit_for
+from marketplace.bookings.region_pool import region_pool
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder
 
@@ -76,25 +79,32 @@ def _meets(order: WorkOrder, arrival: int) -> bool:
 async def load_pool(
     session: AsyncSession, order: WorkOrder, now: datetime, days: int
 ) -> TechnicianPool | None:
-    techs = await load_technicians(session, order, start=now, end=now + timedelta(days=days + 1))
-    return build_pool(techs) if techs else None
+    """The order's region with everyone's free time from `now` for `days` (+1) days."""
+    return await region_pool(session, order.region, start=now, end=now + timedelta(days=days + 1))
 
 
 def evaluate_windows(
     pool: TechnicianPool | None, order: WorkOrder, windows: list[Interval], *, tier: str, now: int
 ) -> list[SlotOption]:
-    if pool is None:
+    """Every window at once: the visit differs only in its window, so the technicians near
+    it with the skills (`prefilter`) are the same rows for all, and one vectorised pass
+    over (window, technician) pairs answers what a `find_candidates` per window would."""
+    if pool is None or not windows:
         return []
+    visits = [visit_for(order, window, tier=tier) for window in windows]
+    cols = visit_columns(pool, visits)
+    rows = prefilter(pool, visits[0])
+    vis = np.repeat(np.arange(len(visits), dtype=np.int64), len(rows))
+    evaluated = evaluate_pairs(pool, cols, now, DEFAULT_TRAVEL_MODEL, vis, np.tile(rows, len(visits)))
+    feasible = evaluated.feasible
+    counts = np.bincount(feasible.vis, minlength=len(visits))
+    earliest = np.full(len(visits), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, feasible.vis, feasible.arrival)
     out: list[SlotOption] = []
-    for window in windows:
-        feasible = find_candidates(
-            pool, visit_for(order, window, tier=tier), now, DEFAULT_TRAVEL_MODEL
-        ).feasible
-        if len(feasible.rows):
-            earliest = int(feasible.arrival.min())
-            out.append(
-                SlotOption(window[0], window[1], earliest, len(feasible.rows), _meets(order, earliest))
-            )
+    for k, window in enumerate(windows):
+        if counts[k]:
+            first = int(earliest[k])
+            out.append(SlotOption(window[0], window[1], first, int(counts[k]), _meets(order, first)))
     return out
 
 

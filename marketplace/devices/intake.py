@@ -13,6 +13,7 @@ periodic sweep evaluates everything else, trends included.
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import outbox
 from marketplace.devices import repository as repo
 from marketplace.devices.errors import (
+    DeviceCredentialInvalid,
     NonFiniteReading,
     ReadingInFuture,
     TooManyReadings,
@@ -30,6 +32,7 @@ from marketplace.devices.errors import (
 from marketplace.devices.metrics import METRICS
 from marketplace.devices.models import Device
 from marketplace.devices.rules import Comparison, beyond
+from marketplace.devices.service import authenticate_device, credential_digest
 
 MAX_READINGS = 1000
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -100,25 +103,55 @@ def crosses_a_threshold(readings: list[ReadingIn], thresholds: list[tuple[str, s
     )
 
 
+def _rows(readings: list[ReadingIn]) -> list[tuple[int, datetime, float]]:
+    unique = {(METRICS[r.metric].id, r.at): r.value for r in readings}  # a batch may repeat itself
+    return [(metric_id, at, value) for (metric_id, at), value in unique.items()]
+
+
+async def receive(
+    session: AsyncSession, credential: str, readings: list[ReadingIn], *, now: datetime
+) -> IntakeResult:
+    """Authenticate the device by its credential and store its validated batch.
+
+    On PostgreSQL this is one statement (`repository.receive_readings`): no ORM load of the
+    device, and the threshold rules come back with it, so they are never stale. Elsewhere
+    (SQLite for `make run`) the device is loaded and the steps run one by one."""
+    validate(readings, now=now)
+    if not repo.on_postgresql(session):
+        return await ingest(session, await authenticate_device(session, credential), readings, now=now)
+    device_id, digest = credential_digest(credential)
+    newest = max((r.at for r in readings), default=None)
+    got = await repo.receive_readings(session, device_id, digest, _rows(readings), newest=newest, now=now)
+    if got is None:
+        raise DeviceCredentialInvalid("The device credential is not valid")
+    queued = bool(got.stored) and crosses_a_threshold(readings, got.thresholds)
+    if queued:
+        await _queue_evaluation(session, device_id, now=now)
+    return IntakeResult(received=len(readings), stored=got.stored, evaluation_queued=queued)
+
+
 async def ingest(
     session: AsyncSession, device: Device, readings: list[ReadingIn], *, now: datetime
 ) -> IntakeResult:
-    """Store a validated batch for an authenticated device."""
+    """Store a validated batch for an authenticated device, statement by statement."""
     validate(readings, now=now)
-    unique = {(METRICS[r.metric].id, r.at): r.value for r in readings}  # a batch may repeat itself
-    rows = [(metric_id, at, value) for (metric_id, at), value in unique.items()]
-    stored = await repo.insert_readings(session, device.id, rows)
+    stored = await repo.insert_readings(session, device.id, _rows(readings))
     queued = False
     if readings:
         await repo.mark_received(session, device.id, newest=max(r.at for r in readings), now=now)
         if stored and crosses_a_threshold(readings, await repo.threshold_rules(session, device.model)):
-            minute = now.replace(second=0, microsecond=0)
-            await outbox.enqueue(
-                session,
-                EVALUATE_TASK,
-                {"device_id": str(device.id)},
-                dedupe_key=f"device-evaluate:{device.id}:{minute.isoformat()}",
-                now=now,
-            )
+            await _queue_evaluation(session, device.id, now=now)
             queued = True
     return IntakeResult(received=len(readings), stored=stored, evaluation_queued=queued)
+
+
+async def _queue_evaluation(session: AsyncSession, device_id: uuid.UUID, *, now: datetime) -> None:
+    """At most one evaluation task per device per minute."""
+    minute = now.replace(second=0, microsecond=0)
+    await outbox.enqueue(
+        session,
+        EVALUATE_TASK,
+        {"device_id": str(device_id)},
+        dedupe_key=f"device-evaluate:{device_id}:{minute.isoformat()}",
+        now=now,
+    )

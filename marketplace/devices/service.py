@@ -72,12 +72,20 @@ async def register_device(
     only now)."""
     if principal.role is not Role.CUSTOMER or principal.customer_id is None:
         raise Forbidden("Only a customer registers their own devices")
+    return await add_device(session, principal.customer_id, spec, now=now)
+
+
+async def add_device(
+    session: AsyncSession, customer_id: uuid.UUID, spec: NewDevice, *, now: datetime
+) -> tuple[Device, str]:
+    """A device of `customer_id` and its credential (for callers that vouch for the owner:
+    the customer's own request, or seeding the demo city)."""
     if spec.kind not in {k.value for k in DeviceKind}:
         raise InvalidInput(f"Unknown device kind {spec.kind!r}", kind=spec.kind)
     if await session.get(ServiceCategory, spec.category) is None:
         raise InvalidInput(f"Unknown category {spec.category!r}", category=spec.category)
     device = Device(
-        customer_id=principal.customer_id,
+        customer_id=customer_id,
         kind=spec.kind,
         model=spec.model,
         category_code=spec.category,
@@ -135,20 +143,28 @@ async def list_devices(
     raise Forbidden("Only customers and staff see devices")
 
 
-async def authenticate_device(session: AsyncSession, credential: str) -> Device:
-    """The active device whose credential this is; anything else is one 401."""
+def credential_digest(credential: str) -> tuple[uuid.UUID, str]:
+    """The device id and the SHA-256 of the secret in `<device id>.<secret>`; a credential
+    of another shape is the same 401 as a wrong one."""
     raw_id, _, secret = credential.strip().partition(".")
     try:
         device_id = uuid.UUID(raw_id)
     except ValueError:
         raise DeviceCredentialInvalid("Send Authorization: Device <device id>.<secret>") from None
+    if not secret:
+        raise DeviceCredentialInvalid("The device credential is not valid")
+    return device_id, _hash(secret)
+
+
+async def authenticate_device(session: AsyncSession, credential: str) -> Device:
+    """The active device whose credential this is; anything else is one 401."""
+    device_id, digest = credential_digest(credential)
     device = await repo.device(session, device_id)
     if (
         device is None
         or device.status != DeviceStatus.ACTIVE
         or device.credential_hash is None
-        or not secret
-        or not hmac.compare_digest(device.credential_hash, _hash(secret))
+        or not hmac.compare_digest(device.credential_hash, digest)
     ):
         raise DeviceCredentialInvalid("The device credential is not valid")
     return device

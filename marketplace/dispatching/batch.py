@@ -19,6 +19,7 @@ not open any more).
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -42,6 +43,7 @@ from marketplace.dispatching.replan import apply_eta, released_technicians, solv
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import to_epoch
+from marketplace.travel.choice import planning_travel
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event
 
@@ -66,6 +68,7 @@ class RunSummary:
     solver: str = ""
     solve_seconds: float = 0.0
     planned_travel_m: int = 0
+    travel: str = ""
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -151,7 +154,9 @@ async def run_region(
     now_s = to_epoch(now)
     started = time.perf_counter()
     try:
-        plan = await solve(day.technicians, day.visits, now, day.horizon_end, settings)
+        travel = await asyncio.to_thread(planning_travel, settings)
+        plan = await solve(day.technicians, day.visits, now, day.horizon_end, settings, travel=travel)
+        summary.travel = travel.used
         placed = _routes(plan)
         summary.solver = plan.solver or "planner"
         summary.planned_travel_m = sum(r.travel_m for r in plan.routes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,9 @@ class DispatchConfig(BaseSettings):
     region_timezones: dict[str, str] = {}
     # reminders
     reminder_before_s: int = 2 * 3600
+    # cost points per percentage point of the region's recent earnings a technician already
+    # had (`marketplace.fairness.recent_work`); 0 ranks on travel, rating and SLA alone
+    fairness_per_pct: float = Field(default=0.5, ge=0)
     # counter-offers (FIELDHAND_DISPATCH_COUNTER_*): a counter's total cost to the plan
     # (pay + dispatch cost in money) against the best alternative (next candidate or dropping)
     counter_minor_per_point: int = 50  # money value of one dispatch-cost point (a travel minute)

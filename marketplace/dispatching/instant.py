@@ -33,6 +33,7 @@ from marketplace.customers.models import Customer
 from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.dispatching.offering import OFFERABLE, offer_to, offers_of, open_offer_count
+from marketplace.fairness.weights import score_weights
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.offers.service import create_offers_for_work_order, earnings_for
@@ -149,7 +150,7 @@ async def _widened(
         for t in widened
         if rows[t.id].price_floor_minor is None or earnings_for(order) >= (rows[t.id].price_floor_minor or 0)
     ]
-    ranking = rank_candidates(visit, widened, to_epoch(now), limit=1)
+    ranking = rank_candidates(visit, widened, to_epoch(now), weights=score_weights(config), limit=1)
     if not ranking.candidates:
         earliest = from_epoch(ranking.earliest_option.arrival) if ranking.earliest_option else None
         return await _escalate(

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.geo import DEFAULT_TRAVEL_MODEL
 from dispatch.problem import Plan, TimeWindow
 from dispatch.routing import plan_day
 from marketplace import outbox
@@ -44,6 +43,7 @@ from marketplace.offers.models import Offer, OfferStatus
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch, to_epoch
+from marketplace.travel.choice import FallbackTravelModel, planning_travel
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event, transition
 
@@ -71,16 +71,20 @@ async def solve(
     horizon_end: datetime,
     settings: Settings,
     time_limit_s: float | None = None,
+    travel: FallbackTravelModel | None = None,
 ) -> Plan:  # type: ignore[type-arg]
-    """The day planner off the event loop (CPU-bound), with the configured limit and seed."""
+    """The day planner off the event loop (CPU-bound), with the configured limit, seed and
+    travel model (`travel.used` afterwards says which model answered)."""
     day = TimeWindow(to_epoch(now), to_epoch(horizon_end))
     limit = time_limit_s if time_limit_s is not None else settings.solver_time_limit_s
+    if travel is None:
+        travel = await asyncio.to_thread(planning_travel, settings)
     return await asyncio.to_thread(
         plan_day,
         technicians,
         visits,
         day,
-        DEFAULT_TRAVEL_MODEL,
+        travel,
         time_limit_s=limit,
         seed=settings.solver_seed,
         now=to_epoch(now),

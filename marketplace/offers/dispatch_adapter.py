@@ -20,6 +20,7 @@ from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, V
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings.models import Appointment
 from marketplace.customers.models import Customer
+from marketplace.fairness.recent_work import with_recent_work
 from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
     Technician,
@@ -141,4 +142,4 @@ async def load_technicians(
             )
         )
         by_id[str(t.id)] = t
-    return out, by_id
+    return await with_recent_work(session, order.region, out, now=now), by_id

@@ -21,7 +21,6 @@ from sqlmodel import col, select
 from dispatch.candidates import CANNOT_ARRIVE, CERT_EXPIRED, MISSING_CERT, format_reason
 from dispatch.matching import Outcome, rank_candidates
 from dispatch.scoring import (
-    DEFAULT_WEIGHTS,
     RankedCandidate,
     TermValue,
     explain_candidate,
@@ -36,6 +35,7 @@ from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
 from marketplace.errors import NotFound
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind, DispatchDecision
+from marketplace.fairness.weights import score_weights
 from marketplace.messages import notices
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing, compose
@@ -212,7 +212,7 @@ async def create_offers_for_work_order(
     ]
     techs = [t for t in techs if t not in priced_out]
     ranking = rank_candidates(
-        visit, techs, to_epoch(now), weights=DEFAULT_WEIGHTS, limit=max(max_offers, 1) + 20
+        visit, techs, to_epoch(now), weights=score_weights(), limit=max(max_offers, 1) + 20
     )
 
     chosen = ranking.candidates[:max_offers]

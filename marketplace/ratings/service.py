@@ -138,3 +138,12 @@ async def rate_customer(
     )
     await record_event(session, order, "customer_rated", actor=principal, data={"stars": stars}, now=now)
     return review
+
+
+async def customer_review(session: AsyncSession, order_id: uuid.UUID) -> Review | None:
+    """The customer's review of a visit, if they wrote one."""
+    query = sa.select(Review).where(
+        Review.work_order_id == order_id,  # type: ignore[arg-type]
+        Review.author_role == Role.CUSTOMER.value,  # type: ignore[arg-type]
+    )
+    return (await session.execute(query)).scalar_one_or_none()

@@ -134,3 +134,18 @@ class LocationPing(SQLModel, table=True):
     accuracy_m: float | None = None
     recorded_at: datetime = time_field(nullable=False)
     received_at: datetime = created_at_field()
+
+
+class RegionPoolVersion(SQLModel, table=True):
+    """A label for the current state of a region's technician pool facts.
+
+    Written only by database triggers (PostgreSQL, migration 0019): any insert, update or
+    delete of a technician's dispatch-relevant columns, skills, certifications, shifts or
+    time off sets it to the writing transaction's id, in that same transaction. Readers
+    compare it with the label of what they cached (`marketplace.bookings.region_pool`).
+    """
+
+    __tablename__ = "region_pool_versions"
+
+    region: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))

@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -85,3 +86,18 @@ def sign_in(page: object, email: str, password: str) -> None:
     page.fill("#password", password)  # type: ignore[attr-defined]
     page.click("button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
+def post_form(page: Any, url: str, **fields: str) -> int | str:
+    """POST a form with the page's own CSRF token, as a hand-made request would: the status,
+    or "redirect" for a redirect (which fetch does not follow here nor let us read)."""
+    token = page.locator("input[name=_csrf]").first.input_value()
+    result: int | str = page.evaluate(
+        """async ([url, body]) => {
+            const r = await fetch(url, {method: 'POST', redirect: 'manual',
+                headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                body: new URLSearchParams(body).toString()});
+            return r.type === 'opaqueredirect' ? 'redirect' : r.status; }""",
+        [url, {"_csrf": token, **fields}],
+    )
+    return result

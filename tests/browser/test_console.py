@@ -28,7 +28,13 @@ pytestmark = pytest.mark.usefixtures("demo_city")
 ADMIN, AGENT, DISPATCHER = ((email, pw) for _role, email, pw, _name in STAFF)
 
 
-def escalate(page: Any, ticket: str, summary: str) -> str:
+def escalate(
+    page: Any,
+    ticket: str,
+    summary: str,
+    priority: str | None = None,
+    where: tuple[float, float] | None = None,
+) -> str:
     sign_in(page, *AGENT)
     page.goto("/console/desk")
     page.fill("#ticket_id", ticket)
@@ -36,6 +42,11 @@ def escalate(page: Any, ticket: str, summary: str) -> str:
     page.fill("#customer_name", "Noor de Vries")
     page.fill("#summary", summary)
     page.fill("#category", "leak")
+    if priority is not None:
+        page.select_option("#priority", priority)
+    if where is not None:
+        page.fill("#lat", str(where[0]))
+        page.fill("#lng", str(where[1]))
     page.fill("#transcript", "Customer: water is dripping through the kitchen ceiling.")
     page.fill("#steps_tried", "Closed the main valve\nMoved the furniture")
     page.click("text=Create work order")
@@ -69,7 +80,7 @@ def test_escalation_creates_a_work_order_whose_page_shows_context_and_timeline(p
     assert "Closed the main valve" in context
     timeline = page.locator("#timeline li")
     assert timeline.count() >= 1
-    assert "by agent" in timeline.first.inner_text()
+    assert "by Sam Support (agent)" in timeline.first.inner_text()
 
 
 def book_first_window(browser: Any, live_server: str, order_id: str) -> None:

@@ -11,6 +11,9 @@ refunds and signed webhook delivery. This package adds what it lacks:
   `idempotency_error`; same key while the first is running -> 409;
 - request parameters checked against the stripe SDK's own TypedDicts (`params.py`), so a
   misspelt or missing parameter is a 400 `parameter_unknown` / `parameter_missing`, as at Stripe;
+- a stand-in for Stripe.js at `/js.stripe.com/v3/` (`stripe_js.js`, ours): `Stripe(pk)`,
+  `elements().create("card").mount(...)`, `confirmCardSetup` / `confirmSetup` against this
+  server's SetupIntent confirm endpoint, so a browser test can save a card;
 - test controls under `/_config/fieldhand/...` (no API key needed): finish a connected account's
   onboarding, read webhook deliveries captured by a built-in sink, count objects.
 """

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,20 @@ from tests.stripe_server.connect import Account, Transfer, create_account_link, 
 
 log = logging.getLogger("stripe_server")
 _webhooks: list[dict[str, Any]] = []
+STRIPE_JS = Path(__file__).with_name("stripe_js.js")
+STRIPE_JS_PATH = "/js.stripe.com/v3/"
+
+
+@web.middleware
+async def stripe_js_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Our stand-in Stripe.js instead of the one localstripe ships (see stripe_js.js)."""
+    if request.method == "GET" and request.path == STRIPE_JS_PATH:
+        return web.Response(
+            text=STRIPE_JS.read_text(),
+            content_type="application/javascript",
+            headers={"Cache-Control": "no-cache"},
+        )
+    return await handler(request)
 
 
 def _route_of(request: web.Request) -> str:
@@ -94,6 +109,7 @@ def build_app(port: int, webhook_secret: str | None) -> web.Application:
     app = ls.app
     app.middlewares.insert(0, params_middleware)
     app.middlewares.insert(0, idempotency.idempotency_middleware)
+    app.middlewares.insert(0, stripe_js_middleware)
     for method, url, handler in (
         ("POST", "/v1/accounts", ls.api_create(Account, "/v1/accounts")),
         ("GET", "/v1/accounts/{id}", ls.api_retrieve(Account, "/v1/accounts/{id}")),

@@ -16,6 +16,7 @@ from stripe.params import (
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
     RefundCreateParams,
+    SetupIntentCreateParams,
     TransferCreateParams,
 )
 
@@ -27,6 +28,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/payment_intents/{id}/cancel"): PaymentIntentCancelParams,
     ("POST", "/v1/payment_intents/{id}/confirm"): PaymentIntentConfirmParams,
     ("POST", "/v1/refunds"): RefundCreateParams,
+    ("POST", "/v1/setup_intents"): SetupIntentCreateParams,
     ("POST", "/v1/accounts"): AccountCreateParams,
     ("POST", "/v1/account_links"): AccountLinkCreateParams,
     ("POST", "/v1/transfers"): TransferCreateParams,

@@ -1,5 +1,5 @@
 // Offline shell: the app's own assets are cached; a page that cannot be fetched shows /app/offline.
-const CACHE = "fieldhand-app-v1";
+const CACHE = "fieldhand-app-v2";
 const SHELL = ["/app/offline", "/app/static/app.css", "/app/static/app.js", "/app/static/icon.svg", "/app/manifest.json"];
 
 self.addEventListener("install", (event) => {

@@ -298,8 +298,7 @@ def test_validator_catches_broken_plans() -> None:
     assert check.travel_m == 200
 
 
-def test_pyvrp_engine_when_installed() -> None:
-    pytest.importorskip("pyvrp")
+def test_pyvrp_engine() -> None:
     techs = [tech(f"t{k}", 500 * k, 0, skills=(("a", 1),) if k else ()) for k in range(3)]
     visits = [
         visit(
@@ -333,3 +332,16 @@ def test_unknown_engine_is_rejected() -> None:
 def test_duplicate_visit_ids_are_rejected() -> None:
     with pytest.raises(ValueError):
         plan_day([tech("t")], [visit("v", 1, 1), visit("v", 2, 2)], DAY, TRAVEL, time_limit_s=0.1)
+
+
+def test_the_engines_the_planner_chooses_are_installed_in_production() -> None:
+    """`auto` picks PyVRP when it can express the day, so PyVRP must be a runtime dependency:
+    otherwise a production install would plan with another engine than the tests."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]
+    runtime = {
+        dep.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip() for dep in project["dependencies"]
+    }
+    assert {"ortools", "pyvrp"} <= runtime

@@ -1,0 +1,121 @@
+"""Tracking the visit on /app: who is coming, their rating, the ETA and, once they are on
+the way, their position; kept live with server-sent events.
+
+Like the console's alert feed, the database is the source of truth and the stream reads it
+on a short tick, so every API process sees every position, whichever process received the
+technician's location ping. Each open tracking page re-reads only its own order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.response import File, ServerSentEvent
+from litestar.response.sse import ServerSentEventMessage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.customer_app import wording
+from api.customer_app.session import customer
+from api.deps import AppSettings, DbSession
+from api.web.assets import plotly_js
+from api.web.messages import Messages
+from marketplace.auth import Principal
+from marketplace.bookings import service as bookings
+from marketplace.bookings.eta import estimate
+from marketplace.clock import utcnow
+from marketplace.technicians.models import Technician
+from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.models import WorkOrderStatus as S
+from marketplace.work_orders.service import visible_order
+
+TRACKED = (S.ASSIGNED, S.EN_ROUTE, S.ON_SITE)
+LIVE = (S.SCHEDULED, S.OFFERED, *TRACKED)
+POLL_S = 1.0
+HEARTBEAT_TICKS = 15
+
+
+async def snapshot(
+    session: AsyncSession, order: WorkOrder, *, now: datetime, tz: ZoneInfo, m: Messages
+) -> dict[str, Any]:
+    """What the tracking card shows, as plain JSON (the page renders it, the stream sends it)."""
+    appointment = await bookings.live_appointment(session, order.id)
+    eta = await estimate(session, order, appointment, now=now)
+    tech = await session.get(Technician, uuid.UUID(eta.technician_id)) if eta.technician_id else None
+    status = S(order.status)
+    position = None
+    if status is S.EN_ROUTE and tech is not None and tech.last_lat is not None and tech.last_lng is not None:
+        position = {"lat": tech.last_lat, "lng": tech.last_lng}
+    return {
+        "status": status.value,
+        "status_text": wording.status(status.value, m),
+        "next": wording.next_step(status, eta, None, None, tz, m) if status in TRACKED else None,
+        "technician": tech.display_name if tech is not None else None,
+        "rating": wording.rating(tech.rating_sum, tech.rating_count, m) if tech is not None else None,
+        "arrival": wording.clock(eta.arrival, tz) if eta.arrival else None,
+        "live": eta.source == "live_location",
+        "position": position,
+        "site": {"lat": order.lat, "lng": order.lng},
+    }
+
+
+async def track_stream(
+    factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    order_id: uuid.UUID,
+    tz: ZoneInfo,
+    m: Messages,
+) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """`track` events whenever the snapshot changes; ownership is checked on every tick."""
+    yield ServerSentEventMessage(event="ready", data="{}", retry=3000)
+    last: dict[str, Any] | None = None
+    quiet = 0
+    while True:
+        async with factory() as session:
+            order = await visible_order(session, principal, order_id)
+            current = await snapshot(session, order, now=utcnow(), tz=tz, m=m)
+        if current != last:
+            last, quiet = current, 0
+            yield ServerSentEventMessage(event="track", data=msgspec.json.encode(current).decode())
+        else:
+            quiet += 1
+            if quiet >= HEARTBEAT_TICKS:
+                quiet = 0
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+        await asyncio.sleep(POLL_S)
+
+
+class TrackPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/orders/{order_id:uuid}/live")
+    async def live(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: uuid.UUID,
+        db_session: DbSession,
+        settings: AppSettings,
+    ) -> ServerSentEvent:
+        """Server-sent `track` events for the customer's own order (404 for anyone else's)."""
+        principal = customer(request)
+        await visible_order(db_session, principal, order_id)
+        stream = track_stream(
+            request.app.state.session_factory,
+            principal,
+            order_id,
+            ZoneInfo(settings.default_timezone),
+            wording.messages_for(request),
+        )
+        return ServerSentEvent(stream, headers={"Cache-Control": "no-store"})
+
+    @get("/static/plotly.min.js")
+    async def plotly_js(self) -> File:
+        """plotly.js from the installed `plotly` package (no CDN)."""
+        return plotly_js()
