@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import AppSettings, DbSession, Now, SessionFactory
 from api.tech_app.session import checked_form, csrf_token, signed_in_principal, technician
-from api.web.catalog import Catalog, Translator
+from api.web.messages import Catalog, Messages
 from marketplace.auth import Principal
 from marketplace.idempotency import run_idempotent
 from marketplace.settings import Settings
@@ -27,8 +27,19 @@ CATALOG = Catalog(Path(__file__).parent / "messages")
 IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-def translator(request: Request[Any, Any, Any]) -> Translator:
-    return CATALOG.translator(CATALOG.choose(request.headers.get("accept-language")))
+def translator(request: Request[Any, Any, Any]) -> Messages:
+    return CATALOG.negotiate(request.headers.get("accept-language"))
+
+
+def script_texts(t: Messages) -> dict[str, str]:
+    """The texts the page's script shows (keys starting with `js.`), placeholders left for it."""
+    return {key: t.text(key) for key in CATALOG.default.texts if key.startswith("js.")}
+
+
+def note_text(t: Messages, note: str | None) -> str | None:
+    """The confirmation a redirect asked for with `?note=...`; unknown notes show nothing."""
+    key = f"tech.note.{note}"
+    return t(key) if note and key in CATALOG.default.texts else None
 
 
 def as_json(value: Any) -> str:
@@ -49,8 +60,9 @@ def page(
             "signed_in": signed_in_principal(request) is not None,
             "tab": None,
             "tracking": False,
-            "script_texts": as_json(t.texts("js.")),
+            "script_texts": as_json(script_texts(t)),
             **context,
+            "note_text": note_text(t, context.get("note")),
         },
         status_code=status,
     )

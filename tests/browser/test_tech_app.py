@@ -411,6 +411,25 @@ def test_on_shift_the_position_is_sent_in_batches(browser: Any, trade: Trade, li
         context.close()
 
 
+def test_money_shows_the_payout_onboarding_link_once_it_is_ready(
+    phone_context: Any, trade: Trade, live_server: str
+) -> None:
+    """Without Stripe keys the server's payment gateway is the labelled dry run, whose
+    onboarding link leads back to our own return page; the screen's flow is the same."""
+    mia = trade.technician("mia")
+    tab = signed_in(phone_context, mia)
+    tab.click("nav >> text=Money")
+    assert "Set up your payout account" in tab.locator("#payouts").inner_text()
+    tab.click("button:has-text('Set up payouts')")
+    tab.wait_for_url(re.compile(r"/tech/money\?link="))
+    link = tab.locator("#onboarding-link")
+    link.wait_for()  # the page looks again while the link is being made
+    assert "account=" in (link.get_attribute("href") or "")
+    assert link.bounding_box()["height"] >= 44
+    requested = ok(httpx.get(f"{live_server}{M}/payouts/account", headers=mia.headers))
+    assert requested["has_account"] is True and requested["payouts_enabled"] is False
+
+
 def test_at_360_px_nothing_scrolls_sideways_and_the_app_is_installable(
     browser: Any, trade: Trade, live_server: str
 ) -> None:
