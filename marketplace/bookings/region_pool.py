@@ -8,7 +8,7 @@ The pool has two parts that change at very different rates:
 * the **moment**: time reserved by live bookings and the last known positions. They change
   with every booking and location ping, and are read fresh for every pool.
 
-The label is `region_pool_versions.version`, which database triggers (migration 0019)
+The label is `region_pool_versions.version`, which database triggers (migration 0020_pool_versions)
 set in the same transaction as any write to those facts, whatever code or process made
 it. A process therefore sees another process's change on its next read of the label (one
 primary-key lookup per pool). The label is read *before* the facts it labels: a change

@@ -139,7 +139,7 @@ class LocationPing(SQLModel, table=True):
 class RegionPoolVersion(SQLModel, table=True):
     """A label for the current state of a region's technician pool facts.
 
-    Written only by database triggers (PostgreSQL, migration 0019): any insert, update or
+    Written only by database triggers (PostgreSQL, migration 0020_pool_versions): any insert, update or
     delete of a technician's dispatch-relevant columns, skills, certifications, shifts or
     time off sets it to the writing transaction's id, in that same transaction. Readers
     compare it with the label of what they cached (`marketplace.bookings.region_pool`).
