@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     solver_time_limit_s: float = 5.0
     solver_seed: int = 1
 
-    offer_ttl_s: int = 15 * 60
     idempotency_lock_s: int = 60
     outbox_stuck_after_s: int = 60
 
