@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from marketplace.offers.config import OfferLifetimes
 
 
-class DispatchConfig(BaseSettings):
+class DispatchConfig(OfferLifetimes):
+    """Also carries the offer lifetimes (`instant_offer_ttl_s`, `batch_offer_ttl_s`) of `OfferLifetimes`."""
+
     model_config = SettingsConfigDict(env_prefix="FIELDHAND_DISPATCH_", extra="ignore")
 
     # instant cascade (P1/P2 orders with no booked window)
     urgent_priority: int = 2  # priority <= this is dispatched instantly
-    instant_offer_ttl_s: int = 120
     misses_before_widen: int = 3
     widen_factor: float = 2.0
     max_widened_radius_m: int = 60_000
     misses_before_escalate: int = 5
     # batch runs (they plan the rest of today and tomorrow in the region's zone: horizon.py)
     batch_every_s: int = 600
-    batch_offer_ttl_s: int = 15 * 60
     # re-planning
     eta_change_worth_telling_s: int = 10 * 60
     offline_after_s: int = 20 * 60

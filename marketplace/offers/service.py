@@ -30,6 +30,7 @@ from dispatch.scoring import (
 )
 from marketplace import outbox
 from marketplace.auth import Principal
+from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
 from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
@@ -39,7 +40,9 @@ from marketplace.fairness.models import DecisionKind, DispatchDecision
 from marketplace.messages import notices
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing, compose
-from marketplace.offers.dispatch_adapter import load_technicians, to_visit, visit_window
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
+from marketplace.offers.config import default_offer_ttl_s
+from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken, WorkOrderNotOfferable
 from marketplace.offers.models import MissedOffer, Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
@@ -48,11 +51,9 @@ from marketplace.technicians.errors import TechnicianNotActive
 from marketplace.technicians.models import Technician, TechnicianStatus
 from marketplace.technicians.service import own_technician_id
 from marketplace.timeutil import from_epoch, to_epoch
-from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event, transition
 
-DEFAULT_OFFER_TTL_S = 15 * 60
 OFFERABLE = frozenset({WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED})
 # Exclusions worth telling a technician about: they have the skills and live nearby, but
 # something they can fix (a certificate, their shifts) or timing kept them out.
@@ -164,11 +165,96 @@ async def _record_missed(
             await notices.missed_offer(session, technician_id, order, reason=reason[:500], now=now)
 
 
-async def _user_id_of(session: AsyncSession, technician_id: uuid.UUID) -> uuid.UUID | None:
-    return (await session.execute(select(User.id).where(User.technician_id == technician_id))).scalar()
-
-
 # --------------------------------------------------------------------------- creating offers
+
+
+def offer_window(appointment: Appointment | None, arrival: int) -> tuple[datetime, datetime]:
+    """What an offer promises: the booked window, else an hour from the ranked arrival."""
+    if appointment is not None:
+        return appointment.window_start, appointment.window_end
+    start = from_epoch(arrival)
+    return start, start + timedelta(hours=1)
+
+
+async def write_offers(
+    session: AsyncSession,
+    order: WorkOrder,
+    picks: list[tuple[uuid.UUID, RankedCandidate]],
+    *,
+    round_no: int,
+    appointment: Appointment | None,
+    expires_at: datetime,
+    now: datetime,
+    accepted: bool = False,
+    **explanation: Any,
+) -> list[Offer]:
+    """The one writer of `Offer` rows: one per picked technician, with the ranked explanation,
+    the pay from the order's quote and the fairness ledger's `offered` rows. `accepted` writes
+    an offer already taken (a technician who opted into auto-accept)."""
+    offers: list[Offer] = []
+    for technician_id, cand in picks:
+        window_start, window_end = offer_window(appointment, cand.arrival)
+        offer = Offer(
+            work_order_id=order.id,
+            technician_id=technician_id,
+            round=round_no,
+            score=float(-cand.cost),
+            explanation=offer_explanation(cand, **explanation),
+            window_start=window_start,
+            window_end=window_end,
+            earnings_minor=earnings_for(order),
+            currency=order.currency,
+            expires_at=expires_at,
+        )
+        if accepted:
+            offer.status = OfferStatus.ACCEPTED.value
+            offer.responded_at = now
+        session.add(offer)
+        offers.append(offer)
+    await session.flush()
+    await ledger.offers_made(session, order, offers, now=now)
+    return offers
+
+
+async def announce_offers(
+    session: AsyncSession,
+    order: WorkOrder,
+    offers: list[Offer],
+    *,
+    round_no: int,
+    actor: Principal | None,
+    now: datetime,
+    why: str | None = None,
+) -> None:
+    """A round's offers are out: the order moves to `offered` (or records another round) and
+    each technician hears about their offer."""
+    data: dict[str, Any] = {"round": round_no, "offer_ids": [str(o.id) for o in offers]}
+    if why is not None:
+        data["dispatch"] = why
+    if order.status != WorkOrderStatus.OFFERED:
+        reason = f"offered ({why})" if why else f"offered to {len(offers)} technician(s)"
+        await transition(
+            session, order, WorkOrderStatus.OFFERED, actor=actor, reason=reason, data=data, now=now
+        )
+    else:
+        reason = f"round {round_no} ({why})" if why else f"round {round_no}"
+        await record_event(session, order, "offers_sent", actor=actor, reason=reason, data=data, now=now)
+    for offer in offers:
+        user_id = await technician_user_id(session, offer.technician_id)
+        await DEFAULT_NOTIFIER.send(
+            session,
+            Message(
+                dedupe_key=f"offer-new:{offer.id}",
+                kind="offer.new",
+                subject=f"New job offer: {order.summary[:120]}",
+                recipient_user_id=user_id,
+                work_order_id=order.id,
+                data={"offer_id": str(offer.id)},
+                webhook=False,
+            ),
+            now=now,
+        )
+        await notices.offer_made(session, order, offer, now=now)
 
 
 async def create_offers_for_work_order(
@@ -177,7 +263,7 @@ async def create_offers_for_work_order(
     *,
     now: datetime,
     max_offers: int = 3,
-    ttl_s: int = DEFAULT_OFFER_TTL_S,
+    ttl_s: int | None = None,
     actor: Principal | None = None,
 ) -> OfferRound:
     """Rank technicians for the order with `dispatch` and offer it to the best `max_offers`.
@@ -215,30 +301,15 @@ async def create_offers_for_work_order(
         visit, techs, to_epoch(now), weights=DEFAULT_WEIGHTS, limit=max(max_offers, 1) + 20
     )
 
-    chosen = ranking.candidates[:max_offers]
-    window_start, window_end = visit_window(order, appointment, now)
-    offers: list[Offer] = []
-    for cand in chosen:
-        tech = rows[cand.technician_id]
-        if appointment is None:
-            window_start = from_epoch(cand.arrival)
-            window_end = window_start + timedelta(hours=1)
-        offer = Offer(
-            work_order_id=order.id,
-            technician_id=tech.id,
-            round=round_no,
-            score=float(-cand.cost),
-            explanation=offer_explanation(cand),
-            window_start=window_start,
-            window_end=window_end,
-            earnings_minor=earnings_for(order),
-            currency=order.currency,
-            expires_at=now + timedelta(seconds=ttl_s),
-        )
-        session.add(offer)
-        offers.append(offer)
-    await session.flush()
-    await ledger.offers_made(session, order, offers, now=now)
+    offers = await write_offers(
+        session,
+        order,
+        [(rows[cand.technician_id].id, cand) for cand in ranking.candidates[:max_offers]],
+        round_no=round_no,
+        appointment=appointment,
+        expires_at=now + timedelta(seconds=ttl_s if ttl_s is not None else default_offer_ttl_s()),
+        now=now,
+    )
     if offers:
         await session.execute(
             sa.delete(MissedOffer).where(
@@ -313,42 +384,7 @@ async def create_offers_for_work_order(
         )
 
     if offers:
-        if order.status != WorkOrderStatus.OFFERED:
-            await transition(
-                session,
-                order,
-                WorkOrderStatus.OFFERED,
-                actor=actor,
-                reason=f"offered to {len(offers)} technician(s)",
-                data={"round": round_no, "offer_ids": [str(o.id) for o in offers]},
-                now=now,
-            )
-        else:
-            await record_event(
-                session,
-                order,
-                "offers_sent",
-                actor=actor,
-                reason=f"round {round_no}",
-                data={"round": round_no, "offer_ids": [str(o.id) for o in offers]},
-                now=now,
-            )
-        for offer in offers:
-            user_id = await _user_id_of(session, offer.technician_id)
-            await outbox.enqueue(
-                session,
-                "notifications.send",
-                {
-                    "dedupe_key": f"offer-new:{offer.id}",
-                    "kind": "offer.new",
-                    "subject": f"New job offer: {order.summary[:120]}",
-                    "recipient_user_id": str(user_id) if user_id else None,
-                    "work_order_id": str(order.id),
-                    "data": {"offer_id": str(offer.id)},
-                },
-                now=now,
-            )
-            await notices.offer_made(session, order, offer, now=now)
+        await announce_offers(session, order, offers, round_no=round_no, actor=actor, now=now)
     earliest = ranking.earliest_option
     return OfferRound(
         work_order_id=order.id,
@@ -615,21 +651,19 @@ async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, n
             appointment.planned_arrival = from_epoch(int(arrival))
             appointment.eta = appointment.planned_arrival
     await session.flush()
-    customer_user = (
-        await session.execute(select(User.id).where(User.customer_id == order.customer_id).limit(1))
-    ).scalar()
-    await outbox.enqueue(
+    customer_user = await customer_user_id(session, order.customer_id)
+    await DEFAULT_NOTIFIER.send(
         session,
-        "notifications.send",
-        {
-            "dedupe_key": f"offer-accepted:{order.id}:{offer.id}",
-            "kind": "work_order.assigned",
-            "subject": f"{tech.display_name} will do your visit",
-            "recipient_user_id": str(customer_user) if customer_user else None,
-            "recipient_role": None if customer_user else "customer",
-            "work_order_id": str(order.id),
-            "data": {"technician_id": str(tech.id)},
-        },
+        Message(
+            dedupe_key=f"offer-accepted:{order.id}:{offer.id}",
+            kind="work_order.assigned",
+            subject=f"{tech.display_name} will do your visit",
+            recipient_user_id=customer_user,
+            recipient_role=None if customer_user else "customer",
+            work_order_id=order.id,
+            data={"technician_id": str(tech.id)},
+            webhook=False,
+        ),
         now=now,
     )
     eta = (appointment.eta if appointment is not None else None) or offer.window_start or now
@@ -831,16 +865,16 @@ async def offer_next_round(
             },
             now=now,
         )
-        await outbox.enqueue(
+        await DEFAULT_NOTIFIER.send(
             session,
-            "notifications.send",
-            {
-                "dedupe_key": f"offers-exhausted:{order.id}:{result.round}",
-                "kind": "work_order.offers_exhausted",
-                "subject": f"No technician took work order {order.id}: dispatcher action needed",
-                "recipient_role": "dispatcher",
-                "work_order_id": str(order.id),
-            },
+            Message(
+                dedupe_key=f"offers-exhausted:{order.id}:{result.round}",
+                kind="work_order.offers_exhausted",
+                subject=f"No technician took work order {order.id}: dispatcher action needed",
+                recipient_role="dispatcher",
+                work_order_id=order.id,
+                webhook=False,
+            ),
             now=now,
         )
     return result

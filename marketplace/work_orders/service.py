@@ -7,7 +7,6 @@ appends its context to the winner's order instead.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import uuid
@@ -16,7 +15,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -32,7 +30,8 @@ from marketplace.dispatching.config import load_config as load_dispatch_config
 from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from marketplace.geocoding import Geocoder
 from marketplace.geocoding import current as current_geocoder
-from marketplace.notifications.service import send_notification
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
+from marketplace.pagination import keyset_page
 from marketplace.payments.service import price_is_agreed
 from marketplace.pricing.policy import load_policy as load_money_policy
 from marketplace.pricing.service import price_work_order, quote
@@ -438,15 +437,19 @@ async def _flag_if_unplaceable(
         Availability.NO_QUALIFIED_TECHNICIAN: "no qualified technician serves this location",
     }[found.availability]
     await transition(session, order, S.NEEDS_CALLBACK, actor=None, reason=reason, data=data, now=now)
-    await send_notification(
+    await DEFAULT_NOTIFIER.send(
         session,
-        dedupe_key=f"needs-callback:{order.id}:{order.updated_at.isoformat()}",
-        kind="work_order.needs_callback",
-        subject=f"Work order needs a call: {reason}",
-        body=order.summary,
-        recipient_role=Role.AGENT.value,
-        work_order_id=order.id,
-        data=data,
+        Message(
+            dedupe_key=f"needs-callback:{order.id}:{order.updated_at.isoformat()}",
+            kind="work_order.needs_callback",
+            subject=f"Work order needs a call: {reason}",
+            body=order.summary,
+            recipient_role=Role.AGENT.value,
+            work_order_id=order.id,
+            data=data,
+            webhook=False,
+        ),
+        now=now,
     )
 
 
@@ -519,20 +522,6 @@ class OrderFilter:
     sla_due_before: datetime | None = None
 
 
-def encode_cursor(created_at: datetime, order_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(order_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, oid = json.loads(raw)
-        return datetime.fromisoformat(at), uuid.UUID(oid)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("The cursor is not valid; start again without it") from exc
-
-
 async def list_work_orders(
     session: AsyncSession, principal: Principal, filters: OrderFilter, *, cursor: str | None, limit: int
 ) -> tuple[list[WorkOrder], str | None]:
@@ -552,15 +541,15 @@ async def list_work_orders(
         query = query.where(WorkOrder.source == filters.source)
     if filters.sla_due_before is not None:
         query = query.where(col(WorkOrder.sla_due_at) < filters.sla_due_before)
-    if cursor:
-        at, oid = decode_cursor(cursor)
-        query = query.where(
-            sa.or_(
-                col(WorkOrder.created_at) < at,
-                sa.and_(col(WorkOrder.created_at) == at, col(WorkOrder.id) < oid),
-            )
-        )
-    query = query.order_by(col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    page = await keyset_page(
+        session,
+        query,
+        sort_column=col(WorkOrder.created_at),
+        id_column=col(WorkOrder.id),
+        cursor=cursor,
+        limit=limit,
+        sort_of=lambda o: o.created_at,
+        id_of=lambda o: o.id,
+        descending=True,
+    )
+    return page.items, page.next_cursor
