@@ -36,8 +36,9 @@ from marketplace.dispatching.horizon import region_zone
 from marketplace.errors import InvalidInput, Unauthenticated
 from marketplace.settings import Settings
 from marketplace.users.models import Role
-from marketplace.work_orders import service
-from marketplace.work_orders.service import CustomerRef, Escalation, TicketContext
+from marketplace.work_orders import reads
+from marketplace.work_orders.escalation import escalate_ticket
+from marketplace.work_orders.intake import CustomerRef, Escalation, TicketContext
 
 DISPATCH = console_requires(Role.DISPATCHER, Role.ADMIN)
 AGENT = console_requires(Role.AGENT)
@@ -231,10 +232,10 @@ class ConsolePages(Controller):
     ) -> Template:
         principal = console_principal(request)
         assert principal is not None
-        order = await service.visible_order(db_session, principal, work_order_id)
+        order = await reads.visible_order(db_session, principal, work_order_id)
         appointment = await live_appointment(db_session, order.id)
         eta = await estimate(db_session, order, appointment, now=now)
-        events = await service.events_of(db_session, order.id)
+        events = await reads.events_of(db_session, order.id)
         return page(
             request, settings, "work_order.html", order=order, appointment=appointment, eta=eta, events=events
         )
@@ -251,7 +252,7 @@ class ConsolePages(Controller):
         principal = console_principal(request)
         try:
             escalation = _escalation(form)
-            result = await service.escalate_ticket(db_session, escalation, actor=principal, now=now)
+            result = await escalate_ticket(db_session, escalation, actor=principal, now=now)
         except (InvalidInput, ValueError) as exc:
             return page(request, settings, "desk.html", error=str(exc), form=form)
         if result.order is None:

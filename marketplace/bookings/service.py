@@ -43,7 +43,7 @@ from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import can_transition, record_event, transition
 
 MIN_WINDOW_S = 3600

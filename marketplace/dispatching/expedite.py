@@ -1,7 +1,7 @@
 """Rank the qualified technicians for an order that must be dispatched now (expedite).
 
 Records the ranking (who, arrival, why) on the work order and tells dispatchers. It never
-assigns anyone: the offer flow (`marketplace.offers.service`) acts on the same request.
+assigns anyone: the offer flow (`marketplace.offers`) acts on the same request.
 """
 
 from __future__ import annotations

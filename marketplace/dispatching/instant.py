@@ -35,7 +35,7 @@ from marketplace.dispatching.offering import offer_to, offers_of, open_offer_cou
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import OFFERABLE, create_offers_for_work_order, earnings_for
+from marketplace.offers.rounds import OFFERABLE, create_offers_for_work_order, earnings_for
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus

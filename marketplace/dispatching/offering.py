@@ -1,6 +1,6 @@
 """Turning a dispatch decision for one (order, technician) into an offer or an assignment.
 
-`marketplace.offers.service.create_offers_for_work_order` ranks and offers to the best N itself; dispatch
+`marketplace.offers.rounds.create_offers_for_work_order` ranks and offers to the best N itself; dispatch
 runs here already know *whom* they want (the planner's route, a widened search), so these
 helpers write the same rows the offers service writes (an `Offer` with the ranked
 explanation, the `offered` transition, the technician's notification), for a chosen
@@ -26,7 +26,8 @@ from marketplace.messages.notices import to_customer, to_technician
 from marketplace.messages.service import Outgoing
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import announce_offers, settle_receipts, write_offers
+from marketplace.offers.receipts import settle_receipts
+from marketplace.offers.rounds import announce_offers, write_offers
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus

@@ -16,7 +16,7 @@ from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.support.models import CallbackRequest
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import record_event
 
 

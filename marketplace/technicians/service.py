@@ -288,7 +288,7 @@ async def set_technician_status(
     tech.status = target.value
     await session.flush()
     if target is TechnicianStatus.SUSPENDED:
-        from marketplace.offers.service import withdraw_pending_offers_of_technician
+        from marketplace.offers.answers import withdraw_pending_offers_of_technician
 
         await withdraw_pending_offers_of_technician(
             session, technician_id, reason=reason or "suspended", now=now

@@ -14,7 +14,7 @@ from marketplace.auth import create_user, issue_token
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.offers.models import Offer
-from marketplace.offers.service import create_offers_for_work_order
+from marketplace.offers.rounds import create_offers_for_work_order
 from marketplace.payments import hooks
 from marketplace.payments.models import BillingProfile, Payment
 from marketplace.payouts.models import Payout
