@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from marketplace import outbox
 from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
 from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.sla.policy import DEFAULT_TARGETS
 from marketplace.work_orders.models import WorkOrder
 
@@ -21,15 +21,15 @@ async def add_skill(session: AsyncSession, *, code: str, name: str, now: datetim
     skill = Skill(code=code, name=name)
     session.add(skill)
     await session.flush()
-    await DEFAULT_NOTIFIER.send(
+    await outbox.enqueue(
         session,
-        Message(
-            dedupe_key=f"skill-added:{code}",
-            kind="catalog.skill_added",
-            subject=f"New skill in the catalogue: {name} ({code})",
-            recipient_role="dispatcher",
-            webhook=False,
-        ),
+        "notifications.send",
+        {
+            "dedupe_key": f"skill-added:{code}",
+            "kind": "catalog.skill_added",
+            "subject": f"New skill in the catalogue: {name} ({code})",
+            "recipient_role": "dispatcher",
+        },
         now=now,
     )
     return skill
