@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dispatch.scoring import RankedCandidate
+from marketplace import events
 from marketplace.bookings.models import Appointment
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
@@ -144,10 +145,10 @@ async def assign_directly(
         data={"offer_id": str(offer.id), "technician_id": str(tech.id), "auto_accept": True},
         now=now,
     )
-    if appointment is not None:
-        appointment.technician_id = tech.id
-        appointment.planned_arrival = from_epoch(candidate.arrival)
-        appointment.eta = appointment.planned_arrival
+    await events.publish(
+        session,
+        events.OfferAccepted(order, offer.id, tech.id, arrival=from_epoch(candidate.arrival), now=now),
+    )
     await session.flush()
     tech_user = await technician_user_id(session, tech.id)
     await DEFAULT_NOTIFIER.send(

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from dispatch.scoring import (
     why_not,
 )
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.auth import Principal
 from marketplace.bookings.repository import live_appointment
 from marketplace.db_dialect import supports_row_locks
@@ -124,14 +124,15 @@ async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, n
         data={"offer_id": str(offer.id), "technician_id": str(tech.id)},
         now=now,
     )
-    appointment = await live_appointment(session, order.id)
-    if appointment is not None:
-        appointment.technician_id = tech.id
-        arrival = offer.explanation.get("arrival")
-        if arrival:
-            appointment.planned_arrival = from_epoch(int(arrival))
-            appointment.eta = appointment.planned_arrival
+    arrival = offer.explanation.get("arrival")
+    await events.publish(
+        session,
+        events.OfferAccepted(
+            order, offer.id, tech.id, arrival=from_epoch(int(arrival)) if arrival else None, now=now
+        ),
+    )
     await session.flush()
+    appointment = await live_appointment(session, order.id)
     customer_user = await customer_user_id(session, order.customer_id)
     await DEFAULT_NOTIFIER.send(
         session,

@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.auth import Principal
-from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings.models import Appointment
 from marketplace.customers.models import Customer
 from marketplace.errors import PROBLEM_BASE, NotFound
 from marketplace.messages import notices
-from marketplace.notifications.service import send_notification
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.payments.errors import AlreadyPaid, PaymentDeclined, PaymentMethodRequired
 from marketplace.payments.gateway import (
     CardDeclined,
@@ -38,16 +38,12 @@ from marketplace.pricing.service import (
 )
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder
-from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.state import lock_work_order, record_event, transition
+from marketplace.work_orders.state import lock_work_order, record_event
 
 AUTHORIZE_TASK = "payments.authorize"
 
 
 DRY_RUN_PAYMENT_METHOD = "pm_dry_run_no_money_moves"
-
-
-BOOKED_STATES = frozenset({S.SCHEDULED, S.OFFERED, S.ASSIGNED})
 
 
 async def set_default_payment_method(
@@ -183,6 +179,7 @@ async def authorize(
                 kind="payment.method_required",
                 subject="Add a payment method to confirm your visit",
                 problem=PaymentMethodRequired,
+                now=now,
             )
         return payment
     if customer.stripe_customer_id is None:
@@ -252,21 +249,10 @@ async def _declined(
     payment.failure_code = code[:64]
     payment.failure_reason = message[:500]
     payment.updated_at = now
-    if payment.appointment_id is not None:
-        appointment = await session.get(Appointment, payment.appointment_id)
-        if appointment is not None and appointment.status == AppointmentStatus.BOOKED:
-            appointment.status = AppointmentStatus.CANCELLED
-            appointment.cancelled_at = now
-    if S(order.status) in BOOKED_STATES:
-        await transition(
-            session,
-            order,
-            S.NEEDS_CALLBACK,
-            actor=None,
-            reason=f"Payment declined ({code}); the appointment was released",
-            data={"payment_id": str(payment.id)},
-            now=now,
-        )
+    await events.publish(
+        session,
+        events.PaymentDeclined(order, payment.id, payment.appointment_id, code=code, now=now),
+    )
     await record_event(
         session,
         order,
@@ -286,6 +272,7 @@ async def _declined(
         kind="payment.declined",
         subject="Your card was declined",
         problem=PaymentDeclined,
+        now=now,
     )
     await notices.payment_declined(session, payment, order, now=payment.updated_at)
     await session.flush()
@@ -298,20 +285,25 @@ async def _notify_customer(
     kind: str,
     subject: str,
     problem: type[PaymentDeclined] | type[PaymentMethodRequired],
+    now: datetime,
 ) -> None:
     users = (await session.execute(select(User.id).where(User.customer_id == payment.customer_id))).scalars()
     for user_id in users:
-        await send_notification(
+        await DEFAULT_NOTIFIER.send(
             session,
-            dedupe_key=f"{kind}:{payment.id}:{payment.attempt}:{user_id}",
-            kind=kind,
-            subject=subject,
-            body=payment.failure_reason or "",
-            recipient_user_id=user_id,
-            work_order_id=payment.work_order_id,
-            data={
-                "payment_id": str(payment.id),
-                "problem_type": PROBLEM_BASE + problem.slug,
-                "code": payment.failure_code,
-            },
+            Message(
+                dedupe_key=f"{kind}:{payment.id}:{payment.attempt}:{user_id}",
+                kind=kind,
+                subject=subject,
+                body=payment.failure_reason or "",
+                recipient_user_id=user_id,
+                work_order_id=payment.work_order_id,
+                data={
+                    "payment_id": str(payment.id),
+                    "problem_type": PROBLEM_BASE + problem.slug,
+                    "code": payment.failure_code,
+                },
+                webhook=False,
+            ),
+            now=now,
         )

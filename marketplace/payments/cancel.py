@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.bookings.models import Appointment
 from marketplace.ledger import service as ledger
 from marketplace.payments.capture import record_capture
@@ -170,8 +170,6 @@ async def _refund_down_to(
     now: datetime,
 ) -> None:
     """Refund a captured payment so that only `keep_minor` stays charged."""
-    from marketplace.payouts.service import adjust_unpaid_payout
-
     assert payment.stripe_payment_intent_id is not None
     refund_amount = payment.amount_captured_minor - payment.amount_refunded_minor - keep_minor
     if refund_amount <= 0:
@@ -228,4 +226,4 @@ async def _refund_down_to(
         now=now,
     )
     if technician is not None:
-        await adjust_unpaid_payout(session, work_order_id=order.id, new_amount_minor=shares.earnings_minor)
+        await events.publish(session, events.EarningsRefunded(order.id, shares.earnings_minor))

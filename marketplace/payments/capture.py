@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.ledger import service as ledger
 from marketplace.messages import notices
 from marketplace.payments.gateway import (
@@ -119,8 +119,6 @@ async def record_capture(
     now: datetime,
     shares: Split | None = None,
 ) -> None:
-    from marketplace.payouts.service import schedule_payout
-
     remember_intent(payment, state)
     payment.status = PaymentStatus.CAPTURED
     payment.amount_captured_minor = captured
@@ -159,12 +157,14 @@ async def record_capture(
     )
     await notices.receipt(session, payment, order, now=payment.updated_at)
     if order.technician_id is not None and shares.earnings_minor > 0:
-        await schedule_payout(
+        await events.publish(
             session,
-            technician_id=order.technician_id,
-            work_order_id=order.id,
-            amount_minor=shares.earnings_minor,
-            currency=payment.currency,
-            policy=policy,
-            now=now,
+            events.EarningsCaptured(
+                technician_id=order.technician_id,
+                work_order_id=order.id,
+                amount_minor=shares.earnings_minor,
+                currency=payment.currency,
+                policy=policy,
+                now=now,
+            ),
         )

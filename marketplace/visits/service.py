@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from dispatch.geo import DEFAULT_TRAVEL_MODEL
 from dispatch.problem import GeoPoint
+from marketplace import events
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
@@ -28,7 +29,6 @@ from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
-from marketplace.payments import hooks as payment_hooks
 from marketplace.technicians.models import Technician
 from marketplace.technicians.service import own_technician_id
 from marketplace.users.models import User
@@ -208,7 +208,7 @@ async def update_visit_status(
     if step is VisitStepKind.EN_ROUTE:
         await notices.on_the_way(session, order, tech, eta, now=now)
     if step is VisitStepKind.COMPLETED:
-        await payment_hooks.on_visit_completed(session, order, now=now)
+        await events.publish(session, events.VisitCompleted(order, now))
     return await _view(session, order, key)
 
 

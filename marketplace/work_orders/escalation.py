@@ -15,21 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.access.models import SEND_ORDER_LINK_TASK
 from marketplace.auth import Principal
-from marketplace.bookings.slots import Availability, search_slots
 from marketplace.customers.models import Customer
-from marketplace.dispatching.config import load_config as load_dispatch_config
 from marketplace.errors import InvalidInput
 from marketplace.geocoding import Geocoder
-from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.pricing.policy import load_policy as load_money_policy
 from marketplace.pricing.service import quote
 from marketplace.regions import region_for_location
 from marketplace.sla.policy import due_times, targets_for
-from marketplace.timeutil import from_epoch
-from marketplace.users.models import Role
 from marketplace.work_orders.intake import (
     Escalation,
     EscalationOutcome,
@@ -44,9 +39,6 @@ from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.state import lock_work_order, record_event, transition
 
 DISPATCH_TASK = "work_orders.dispatch_requested"
-
-
-INSTANT_DISPATCH_TASK = "dispatch.instant"
 
 
 async def escalate_ticket(
@@ -157,8 +149,9 @@ async def escalate_ticket(
         data={"required_skills": order.required_skills, "duration_s": order.duration_s},
         now=now,
     )
-    await _flag_if_unplaceable(session, order, customer, actor=actor, now=now, horizon_days=horizon_days)
-    await _dispatch_now_if_urgent(session, order, now=now)
+    await events.publish(
+        session, events.WorkOrderTriaged(order, customer, horizon_days=horizon_days, now=now)
+    )
     await outbox.enqueue(  # the customer's "choose your visit time" link
         session,
         SEND_ORDER_LINK_TASK,
@@ -167,20 +160,6 @@ async def escalate_ticket(
         now=now,
     )
     return EscalationResult(EscalationOutcome.CREATED, order, category=order.category_code)
-
-
-async def _dispatch_now_if_urgent(session: AsyncSession, order: WorkOrder, *, now: datetime) -> None:
-    """Urgent orders start the instant offer cascade as soon as this transaction commits,
-    instead of waiting for the periodic sweep (which remains the safety net). The dedupe key
-    is the one the sweep uses for "no offers yet", so the two never double up."""
-    if order.priority <= load_dispatch_config().urgent_priority and order.status == S.TRIAGED:
-        await outbox.enqueue(
-            session,
-            INSTANT_DISPATCH_TASK,
-            {"work_order_id": str(order.id)},
-            dedupe_key=f"instant:{order.id}:0",
-            now=now,
-        )
 
 
 async def _order_for_ticket(session: AsyncSession, source: str, external_ref: str) -> WorkOrder | None:
@@ -237,53 +216,3 @@ def _with_entry(
         "by": actor.key if actor else f"helpdesk:{request.helpdesk}",
     }
     return {**context, "entries": [*entries, entry]}, True
-
-
-async def _flag_if_unplaceable(
-    session: AsyncSession,
-    order: WorkOrder,
-    customer: Customer,
-    *,
-    actor: Principal | None,
-    now: datetime,
-    horizon_days: int,
-) -> None:
-    """Better the right person later than the wrong person now: when no qualified
-    technician can finish within the SLA, the order goes to `needs_callback` with the
-    earliest qualified option as an honest ETA, and support is told."""
-    found = await search_slots(
-        session, order, tier=customer.tier, tz=customer.timezone, now=now, days=horizon_days
-    )
-    if found.availability is Availability.AVAILABLE:
-        return
-    earliest = found.earliest
-    data: dict[str, Any] = {
-        "availability": found.availability.value,
-        "qualified": found.qualified_technicians,
-    }
-    if earliest is not None:
-        data["earliest_arrival"] = from_epoch(earliest.earliest_arrival).isoformat()
-        data["earliest_window"] = [
-            from_epoch(earliest.start).isoformat(),
-            from_epoch(earliest.end).isoformat(),
-        ]
-    reason = {
-        Availability.SLA_AT_RISK: "no qualified technician can finish within the SLA",
-        Availability.NO_AVAILABILITY: "no qualified technician is free in the booking horizon",
-        Availability.NO_QUALIFIED_TECHNICIAN: "no qualified technician serves this location",
-    }[found.availability]
-    await transition(session, order, S.NEEDS_CALLBACK, actor=None, reason=reason, data=data, now=now)
-    await DEFAULT_NOTIFIER.send(
-        session,
-        Message(
-            dedupe_key=f"needs-callback:{order.id}:{order.updated_at.isoformat()}",
-            kind="work_order.needs_callback",
-            subject=f"Work order needs a call: {reason}",
-            body=order.summary,
-            recipient_role=Role.AGENT.value,
-            work_order_id=order.id,
-            data=data,
-            webhook=False,
-        ),
-        now=now,
-    )

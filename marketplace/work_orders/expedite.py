@@ -7,12 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.auth import Principal
 from marketplace.customers.models import Customer
 from marketplace.errors import Forbidden, IllegalTransition
-from marketplace.payments.records import price_is_agreed
-from marketplace.pricing.service import price_work_order
 from marketplace.sla.policy import due_times, targets_for
 from marketplace.users.models import Role
 from marketplace.work_orders.escalation import DISPATCH_TASK
@@ -41,8 +39,7 @@ async def expedite_work_order(
     order.sla_due_at = sla_due
     order.response_due_at = min(filter(None, [order.response_due_at, response_due]))
     order.updated_at = now
-    if not await price_is_agreed(session, order.id):  # a card hold keeps the price it was made for
-        await price_work_order(session, order)
+    await events.publish(session, events.WorkOrderExpedited(order, now))  # re-priced unless a card holds it
     await record_event(
         session,
         order,
