@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
 from marketplace.technicians.models import Technician
+from marketplace.work_orders.escalation import escalate_ticket
+from marketplace.work_orders.intake import CustomerRef, Escalation
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import CustomerRef, Escalation, escalate_ticket
 from marketplace.work_orders.state import transition
 
 HELPDESK = "demo"

@@ -72,12 +72,6 @@ class IdempotencyKeyInProgress(Conflict):
     title = "A request with this idempotency key is still being processed"
 
 
-class RateLimited(DomainError):
-    status = 429
-    slug = "rate-limited"
-    title = "Too many requests"
-
-
 class ServiceUnavailable(DomainError):
     status = 503
     slug = "service-unavailable"

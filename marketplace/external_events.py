@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from marketplace.db import created_at_field, id_field, json_field, time_field
+from marketplace.db_dialect import insert_ignoring_conflicts
 
 
 class ExternalEvent(SQLModel, table=True):
@@ -30,8 +31,6 @@ async def record_external_event(
     session: AsyncSession, *, source: str, event_id: str, type: str, payload: dict[str, Any]
 ) -> ExternalEvent | None:
     """Store the event unless already stored; returns the new row, or None for a duplicate."""
-    from marketplace.db_dialect import insert_ignoring_conflicts
-
     row_id = uuid.uuid4()
     inserted = await insert_ignoring_conflicts(
         session,

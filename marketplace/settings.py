@@ -62,7 +62,6 @@ class Settings(BaseSettings):
     travel_table_url: str = ""
     travel_table_timeout_s: float = 5.0
 
-    offer_ttl_s: int = 15 * 60
     idempotency_lock_s: int = 60
     outbox_stuck_after_s: int = 60
 

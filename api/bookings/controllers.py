@@ -31,7 +31,7 @@ from marketplace.ratings.service import review_visit
 from marketplace.support.service import request_human
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 
 CUSTOMER_OR_AGENT = requires(Role.CUSTOMER, Role.AGENT)
 

@@ -33,8 +33,8 @@ from marketplace.dispatching.horizon import region_zone
 from marketplace.errors import InvalidInput, Unauthenticated
 from marketplace.settings import Settings
 from marketplace.users.models import Role
-from marketplace.work_orders import service
-from marketplace.work_orders.service import CustomerRef, Escalation, TicketContext
+from marketplace.work_orders.escalation import escalate_ticket
+from marketplace.work_orders.intake import CustomerRef, Escalation, TicketContext
 
 DISPATCH = console_requires(Role.DISPATCHER, Role.ADMIN)
 AGENT = console_requires(Role.AGENT)
@@ -265,7 +265,7 @@ class ConsolePages(Controller):
         principal = console_principal(request)
         try:
             escalation = _escalation(form)
-            result = await service.escalate_ticket(db_session, escalation, actor=principal, now=now)
+            result = await escalate_ticket(db_session, escalation, actor=principal, now=now)
         except (InvalidInput, ValueError) as exc:
             return page(request, settings, "desk.html", error=str(exc), form=form)
         if result.order is None:

@@ -31,7 +31,7 @@ from marketplace.settings import Settings
 from marketplace.support.service import request_human
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import OrderFilter, list_work_orders, visible_order
+from marketplace.work_orders.reads import OrderFilter, list_work_orders, visible_order
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = {

@@ -28,8 +28,8 @@ from marketplace.bookings.service import live_appointment
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks, resolve_callback
 from marketplace.users.models import Role
-from marketplace.work_orders import service
-from marketplace.work_orders.service import EscalationOutcome, EscalationResult
+from marketplace.work_orders import escalation, expedite, reads
+from marketplace.work_orders.intake import EscalationOutcome, EscalationResult
 
 STAFF_GUARD = requires(Role.AGENT, Role.DISPATCHER, Role.ADMIN)
 
@@ -104,7 +104,7 @@ class EscalationController(Controller):
         work order (200, outcome `existing`) and appends any new context. A remote-fixable
         category answers `resolve_remotely` (200) with the knowledge-base hint and books
         nothing, unless `insist_on_visit` is true."""
-        result = await service.escalate_ticket(db_session, to_escalation(data), actor=principal, now=now)
+        result = await escalation.escalate_ticket(db_session, to_escalation(data), actor=principal, now=now)
         status, body = escalation_body(result, now)
         return Response(body, status_code=status)
 
@@ -114,10 +114,10 @@ class EscalationController(Controller):
     ) -> WorkOrderOut:
         """A work order with its full event history (who, when, from, to, why), support
         context, appointment, ETA and SLA risk. Customers see only their own (404 otherwise)."""
-        order = await service.visible_order(db_session, principal, work_order_id)
+        order = await reads.visible_order(db_session, principal, work_order_id)
         appointment = await live_appointment(db_session, order.id)
         eta = await estimate(db_session, order, appointment, now=now)
-        events = await service.events_of(db_session, order.id)
+        events = await reads.events_of(db_session, order.id)
         return work_order_out(
             order, sla_risk=eta.sla_risk.value, appointment=appointment, eta=eta, events=events
         )
@@ -139,14 +139,14 @@ class EscalationController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> WorkOrderPage:
         """Newest first, cursor-paginated (`next_cursor`). Customers get only their own."""
-        filters = service.OrderFilter(
+        filters = reads.OrderFilter(
             status=tuple(status or ()),
             priority=priority,
             customer_id=customer_id,
             source=source,
             sla_due_before=sla_due_before,
         )
-        rows, next_cursor = await service.list_work_orders(
+        rows, next_cursor = await reads.list_work_orders(
             db_session, principal, filters, cursor=cursor, limit=limit
         )
         items = []
@@ -173,7 +173,7 @@ class EscalationController(Controller):
     ) -> WorkOrderOut:
         """Raise to P1 (emergency) with a reason. Needs expedite authority; audited as an
         `expedited` event; dispatch runs at once."""
-        order = await service.expedite_work_order(
+        order = await expedite.expedite_work_order(
             db_session, principal, work_order_id, reason=data.reason, now=now
         )
         appointment = await live_appointment(db_session, order.id)

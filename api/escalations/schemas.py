@@ -9,8 +9,8 @@ import msgspec
 
 from marketplace.bookings.eta import Estimate
 from marketplace.bookings.models import Appointment
+from marketplace.work_orders.intake import CustomerRef, Escalation, TicketContext
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
-from marketplace.work_orders.service import CustomerRef, Escalation, TicketContext
 
 SkillCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=64)]
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]

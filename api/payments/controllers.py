@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.deps import CurrentPrincipal, DbSession, Now
 from marketplace.auth import requires
-from marketplace.payments import service
+from marketplace.payments import authorise, records
 from marketplace.users.models import Role
 
 PaymentMethodId = Annotated[
@@ -60,7 +60,7 @@ class PaymentsController(Controller):
         self, now: Now, data: JSONBody[PaymentMethodIn], principal: CurrentPrincipal, db_session: DbSession
     ) -> PaymentMethodOut:
         """Save the card used to authorise bookings. Bookings waiting for a card are retried."""
-        profile = await service.set_default_payment_method(
+        profile = await authorise.set_default_payment_method(
             db_session, principal, data.payment_method, now=now
         )
         return PaymentMethodOut(payment_method=profile.default_payment_method, updated_at=profile.updated_at)
@@ -78,7 +78,7 @@ class PaymentsController(Controller):
         pending (authorising), authorized, captured, canceled, partially_refunded, refunded
         or failed; when the card was declined (or a card is missing) `problem` holds an
         RFC 9457 problem (`payment-declined`, `payment-method-required`) explaining what to do."""
-        view = await service.get_payment_for_customer(db_session, principal, work_order_id)
+        view = await records.get_payment_for_customer(db_session, principal, work_order_id)
         p = view.payment
         return PaymentOut(
             work_order_id=p.work_order_id,

@@ -23,7 +23,7 @@ from marketplace.external_events import record_external_event
 from marketplace.idempotency import run_idempotent
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders import helpdesk
-from marketplace.work_orders.service import escalate_ticket
+from marketplace.work_orders.escalation import escalate_ticket
 
 
 class HelpdeskWebhookController(Controller):

@@ -20,45 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from dispatch.problem import (
-    CustomerTier,
-    GeoPoint,
-    Priority,
-    SkillRequirement,
-    TimeWindow,
-    Visit,
-)
+from dispatch.problem import Visit
 from marketplace.bookings.availability import Interval
 from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.dispatch_io.visits import order_visit
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder
 
-TIERS = {
-    "standard": CustomerTier.STANDARD,
-    "priority": CustomerTier.PRIORITY,
-    "premium": CustomerTier.PREMIUM,
-}
-
-
-def skill_requirements(order: WorkOrder) -> tuple[SkillRequirement, ...]:
-    return tuple(
-        SkillRequirement(code=str(s["code"]), min_level=int(s.get("min_level", 1)))
-        for s in order.required_skills
-    )
-
 
 def visit_for(order: WorkOrder, window: Interval, *, tier: str) -> Visit:
-    return Visit(
-        id=str(order.id),
-        location=GeoPoint(order.lat, order.lng),
-        duration_s=order.duration_s,
-        window=TimeWindow(window[0], window[1]),
-        skills=skill_requirements(order),
-        certifications=tuple(order.required_certifications),
-        priority=Priority(min(max(order.priority, 1), 4)),
-        tier=TIERS.get(tier, CustomerTier.STANDARD),
-        sla_due_at=to_epoch(order.sla_due_at) if order.sla_due_at else None,
-    )
+    return order_visit(order, window[0], window[1], tier=tier)
 
 
 async def booked_time(

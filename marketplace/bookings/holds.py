@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from marketplace import events
 from marketplace.bookings.errors import NoQualifiedTechnician, SlotUnavailable
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.service import live_appointment, release_hold, reserve_window
@@ -31,7 +32,6 @@ from marketplace.customers.models import Customer
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
-from marketplace.payments import hooks
 from marketplace.timeutil import to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
@@ -181,6 +181,6 @@ async def confirm_hold(session: AsyncSession, appointment_id: uuid.UUID, *, now:
             work_order_id=order.id,
             data={"window_start": held.window_start.isoformat()},
         )
-    await hooks.on_appointment_booked(session, order, held, now=now)
+    await events.publish(session, events.AppointmentBooked(order, held, now))
     await notices.booking_confirmed(session, order, held, meets_sla=meets_sla, now=now)
     return True

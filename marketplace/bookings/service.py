@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import events
 from marketplace.auth import Principal
 from marketplace.bookings.availability import Interval, overlaps
 from marketplace.bookings.dispatch_adapter import booked_time
@@ -36,14 +37,13 @@ from marketplace.customers.models import Customer
 from marketplace.errors import IllegalTransition, InvalidInput
 from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
-from marketplace.payments import hooks
 from marketplace.pricing.cancellation import cancellation_fee
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import can_transition, record_event, transition
 
 MIN_WINDOW_S = 3600
@@ -182,7 +182,7 @@ async def book_appointment(
         now=now,
     )
     await _after_booking(session, principal, order, appointment, meets_sla, now=now)
-    await hooks.on_appointment_booked(session, order, appointment, now=now)
+    await events.publish(session, events.AppointmentBooked(order, appointment, now))
     await notices.booking_confirmed(session, order, appointment, meets_sla=meets_sla, now=now)
     return Booking(order, appointment, meets_sla)
 
@@ -283,7 +283,7 @@ async def cancel_appointment(
         data={"appointment_id": str(appointment.id), "cancellation_fee_minor": fee},
         now=now,
     )
-    await hooks.on_appointment_cancelled(session, order, appointment, cancellation_fee_minor=fee, now=now)
+    await events.publish(session, events.AppointmentCancelled(order, appointment, fee, now))
     return Cancellation(order, appointment, fee, free_until)
 
 

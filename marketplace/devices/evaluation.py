@@ -38,14 +38,9 @@ from marketplace.devices.rules import (
 from marketplace.notifications.service import send_notification
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role, User
+from marketplace.work_orders.escalation import escalate_ticket
+from marketplace.work_orders.intake import CustomerRef, Escalation, EscalationOutcome, TicketContext
 from marketplace.work_orders.models import WorkOrder, WorkOrderSource
-from marketplace.work_orders.service import (
-    CustomerRef,
-    Escalation,
-    EscalationOutcome,
-    TicketContext,
-    escalate_ticket,
-)
 from marketplace.work_orders.state import TERMINAL
 
 HELPDESK = "device"

@@ -37,9 +37,9 @@ from marketplace.bookings.repository import live_appointment
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import PlannedOrder, RegionDay, load_region_day
-from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, open_offer_count
 from marketplace.dispatching.replan import apply_eta, released_technicians, solve
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import to_epoch

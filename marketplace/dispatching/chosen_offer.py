@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.auth import Principal
 from marketplace.dispatching.candidates import rank_order
 from marketplace.dispatching.config import DispatchConfig, load_config
-from marketplace.dispatching.offering import OFFERABLE, assign_directly, move_reservation, offer_to, offers_of
+from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, offers_of
 from marketplace.errors import Conflict, Forbidden
 from marketplace.offers.errors import WorkOrderNotOfferable
 from marketplace.offers.models import Offer, OfferStatus
+from marketplace.offers.rounds import OFFERABLE
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event

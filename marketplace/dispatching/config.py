@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from marketplace.fairness.weights import FairnessConfig
+from marketplace.offers.config import OfferLifetimes
 
 
-class DispatchConfig(BaseSettings):
+class DispatchConfig(OfferLifetimes, FairnessConfig):
+    """Also carries the offer lifetimes (`instant_offer_ttl_s`, `batch_offer_ttl_s`) of `OfferLifetimes`."""
+
     model_config = SettingsConfigDict(env_prefix="FIELDHAND_DISPATCH_", extra="ignore")
 
     # instant cascade (P1/P2 orders with no booked window)
     urgent_priority: int = 2  # priority <= this is dispatched instantly
-    instant_offer_ttl_s: int = 120
     misses_before_widen: int = 3
     widen_factor: float = 2.0
     max_widened_radius_m: int = 60_000
     misses_before_escalate: int = 5
     # batch runs (they plan the rest of today and tomorrow in the region's zone: horizon.py)
     batch_every_s: int = 600
-    batch_offer_ttl_s: int = 15 * 60
     # re-planning
     eta_change_worth_telling_s: int = 10 * 60
     offline_after_s: int = 20 * 60
@@ -29,9 +31,6 @@ class DispatchConfig(BaseSettings):
     region_timezones: dict[str, str] = {}
     # reminders
     reminder_before_s: int = 2 * 3600
-    # cost points per percentage point of the region's recent earnings a technician already
-    # had (`marketplace.fairness.recent_work`); 0 ranks on travel, rating and SLA alone
-    fairness_per_pct: float = Field(default=0.5, ge=0)
     # counter-offers (FIELDHAND_DISPATCH_COUNTER_*): a counter's total cost to the plan
     # (pay + dispatch cost in money) against the best alternative (next candidate or dropping)
     counter_minor_per_point: int = 50  # money value of one dispatch-cost point (a travel minute)

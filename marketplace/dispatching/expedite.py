@@ -1,7 +1,7 @@
 """Rank the qualified technicians for an order that must be dispatched now (expedite).
 
 Records the ranking (who, arrival, why) on the work order and tells dispatchers. It never
-assigns anyone: the offer flow (`marketplace.offers.service`) acts on the same request.
+assigns anyone: the offer flow (`marketplace.offers`) acts on the same request.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dispatch.scoring import explain_candidate
 from marketplace.bookings.dispatch_adapter import visit_for
 from marketplace.bookings.slots import load_pool
 from marketplace.customers.models import Customer
-from marketplace.notifications.service import send_notification
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.state import TERMINAL, record_event
@@ -55,13 +55,17 @@ async def rank_for_dispatch_request(
     else:
         data["outcome"] = "no_qualified_technician"
     await record_event(session, order, "dispatch_ranked", actor=None, reason=reason, data=data, now=now)
-    await send_notification(
+    await DEFAULT_NOTIFIER.send(
         session,
-        dedupe_key=f"dispatch-requested:{order.id}:{now_s}",
-        kind="work_order.dispatch_requested",
-        subject=f"Dispatch now ({reason}): {order.summary[:120]}",
-        recipient_role="dispatcher",
-        work_order_id=order.id,
-        data=data,
+        Message(
+            dedupe_key=f"dispatch-requested:{order.id}:{now_s}",
+            kind="work_order.dispatch_requested",
+            subject=f"Dispatch now ({reason}): {order.summary[:120]}",
+            recipient_role="dispatcher",
+            work_order_id=order.id,
+            data=data,
+            webhook=False,
+        ),
+        now=now,
     )
     return data

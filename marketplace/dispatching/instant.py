@@ -31,12 +31,12 @@ from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
 from marketplace.dispatching.config import DispatchConfig, load_config
-from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, Notifier
-from marketplace.dispatching.offering import OFFERABLE, offer_to, offers_of, open_offer_count
+from marketplace.dispatching.offering import offer_to, offers_of, open_offer_count
 from marketplace.fairness.weights import score_weights
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import create_offers_for_work_order, earnings_for
+from marketplace.offers.rounds import OFFERABLE, create_offers_for_work_order, earnings_for
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus

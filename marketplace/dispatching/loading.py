@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.problem import CustomerTier as DTier
-from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
+from dispatch.problem import GeoPoint, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings.availability import subtract
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
+from marketplace.dispatch_io.visits import order_visit
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
@@ -35,7 +35,6 @@ from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 S = WorkOrderStatus
 PINNED_STATUSES = (S.ASSIGNED, S.EN_ROUTE)
 LOCATION_FRESH_FOR = timedelta(minutes=30)
-_TIERS = {"standard": DTier.STANDARD, "priority": DTier.PRIORITY, "premium": DTier.PREMIUM}
 
 
 @dataclass
@@ -64,29 +63,11 @@ class RegionDay:
         return [k for k, p in self.orders.items() if not p.pinned]
 
 
-def skills_of(order: WorkOrder) -> tuple[SkillRequirement, ...]:
-    return tuple(
-        SkillRequirement(code=str(s["code"]), min_level=int(s.get("min_level", s.get("level", 1))))
-        for s in order.required_skills
-    )
-
-
 def to_visit(
     order: WorkOrder, window: tuple[int, int], tier: str, *, pinned_to: uuid.UUID | None = None
 ) -> Visit:
     start, end = window
-    return Visit(
-        id=str(order.id),
-        location=GeoPoint(order.lat, order.lng),
-        duration_s=order.duration_s,
-        window=TimeWindow(start, max(end, start + 60)),
-        skills=skills_of(order),
-        certifications=tuple(order.required_certifications),
-        priority=Priority(min(max(order.priority, 1), 4)),
-        tier=_TIERS.get(tier, DTier.STANDARD),
-        sla_due_at=to_epoch(order.sla_due_at) if order.sla_due_at else None,
-        pinned_to=str(pinned_to) if pinned_to else None,
-    )
+    return order_visit(order, start, max(end, start + 60), tier=tier, pinned_to=pinned_to)
 
 
 async def live_appointments(

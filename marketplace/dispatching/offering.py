@@ -1,6 +1,6 @@
 """Turning a dispatch decision for one (order, technician) into an offer or an assignment.
 
-`marketplace.offers.service.create_offers_for_work_order` ranks and offers to the best N itself; dispatch
+`marketplace.offers.rounds.create_offers_for_work_order` ranks and offers to the best N itself; dispatch
 runs here already know *whom* they want (the planner's route, a widened search), so these
 helpers write the same rows the offers service writes (an `Offer` with the ranked
 explanation, the `offered` transition, the technician's notification), for a chosen
@@ -19,22 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dispatch.scoring import RankedCandidate
-from marketplace import outbox
+from marketplace import events
 from marketplace.bookings.models import Appointment
-from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
-from marketplace.messages import notices
 from marketplace.messages.notices import to_customer, to_technician
 from marketplace.messages.service import Outgoing
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import earnings_for, offer_explanation, settle_receipts
+from marketplace.offers.receipts import settle_receipts
+from marketplace.offers.rounds import announce_offers, write_offers
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
-from marketplace.work_orders.state import record_event, transition
-
-OFFERABLE = frozenset({WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED})
+from marketplace.work_orders.state import transition
 
 
 async def offers_of(session: AsyncSession, order_id: uuid.UUID) -> list[Offer]:
@@ -56,13 +54,6 @@ async def open_offer_count(session: AsyncSession, order_id: uuid.UUID) -> int:
     )
 
 
-def _window(order: WorkOrder, appointment: Appointment | None, arrival: int) -> tuple[datetime, datetime]:
-    if appointment is not None:
-        return appointment.window_start, appointment.window_end
-    start = from_epoch(arrival)
-    return start, start + timedelta(hours=1)
-
-
 async def offer_to(
     session: AsyncSession,
     order: WorkOrder,
@@ -78,46 +69,18 @@ async def offer_to(
     """A pending offer of `order` to `tech` (order locked and offerable)."""
     previous = await offers_of(session, order.id)
     round_no = max((o.round for o in previous), default=0) + 1
-    start, end = _window(order, appointment, candidate.arrival)
-    offer = Offer(
-        work_order_id=order.id,
-        technician_id=tech.id,
-        round=round_no,
-        score=float(-candidate.cost),
-        explanation=offer_explanation(candidate, dispatch=why, **(extra or {})),
-        window_start=start,
-        window_end=end,
-        earnings_minor=earnings_for(order),
-        currency=order.currency,
-        expires_at=now + timedelta(seconds=ttl_s),
-    )
-    session.add(offer)
-    await session.flush()
-    await ledger.offers_made(session, order, [offer], now=now)
-    data = {"round": round_no, "offer_ids": [str(offer.id)], "dispatch": why}
-    if order.status != WorkOrderStatus.OFFERED:
-        await transition(
-            session, order, WorkOrderStatus.OFFERED, actor=None, reason=f"offered ({why})", data=data, now=now
-        )
-    else:
-        await record_event(
-            session, order, "offers_sent", actor=None, reason=f"round {round_no} ({why})", data=data, now=now
-        )
-    user_id = await technician_user_id(session, tech.id)
-    await outbox.enqueue(
+    [offer] = await write_offers(
         session,
-        "notifications.send",
-        {
-            "dedupe_key": f"offer-new:{offer.id}",
-            "kind": "offer.new",
-            "subject": f"New job offer: {order.summary[:120]}",
-            "recipient_user_id": str(user_id) if user_id else None,
-            "work_order_id": str(order.id),
-            "data": {"offer_id": str(offer.id)},
-        },
+        order,
+        [(tech.id, candidate)],
+        round_no=round_no,
+        appointment=appointment,
+        expires_at=now + timedelta(seconds=ttl_s),
         now=now,
+        dispatch=why,
+        **(extra or {}),
     )
-    await notices.offer_made(session, order, offer, now=now)
+    await announce_offers(session, order, [offer], round_no=round_no, actor=None, now=now, why=why)
     return offer
 
 
@@ -158,24 +121,18 @@ async def assign_directly(
     """For technicians who opted into auto-accept: an accepted offer and the assignment."""
     previous = await offers_of(session, order.id)
     round_no = max((o.round for o in previous), default=0) + 1
-    start, end = _window(order, appointment, candidate.arrival)
-    offer = Offer(
-        work_order_id=order.id,
-        technician_id=tech.id,
-        round=round_no,
-        status=OfferStatus.ACCEPTED.value,
-        score=float(-candidate.cost),
-        explanation=offer_explanation(candidate, dispatch=why, auto_accept=True),
-        window_start=start,
-        window_end=end,
-        earnings_minor=earnings_for(order),
-        currency=order.currency,
+    [offer] = await write_offers(
+        session,
+        order,
+        [(tech.id, candidate)],
+        round_no=round_no,
+        appointment=appointment,
         expires_at=now,
-        responded_at=now,
+        now=now,
+        accepted=True,
+        dispatch=why,
+        auto_accept=True,
     )
-    session.add(offer)
-    await session.flush()
-    await ledger.offers_made(session, order, [offer], now=now)
     await ledger.offer_closed(session, order, offer, DecisionKind.WON, now=now, reason_code="auto_accept")
     await settle_receipts(session, order, offer, now=now)
     order.technician_id = tech.id
@@ -188,10 +145,10 @@ async def assign_directly(
         data={"offer_id": str(offer.id), "technician_id": str(tech.id), "auto_accept": True},
         now=now,
     )
-    if appointment is not None:
-        appointment.technician_id = tech.id
-        appointment.planned_arrival = from_epoch(candidate.arrival)
-        appointment.eta = appointment.planned_arrival
+    await events.publish(
+        session,
+        events.OfferAccepted(order, offer.id, tech.id, arrival=from_epoch(candidate.arrival), now=now),
+    )
     await session.flush()
     tech_user = await technician_user_id(session, tech.id)
     await DEFAULT_NOTIFIER.send(

@@ -14,9 +14,9 @@ from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, Notifier, customer_user_id
 from marketplace.messages.notices import on_the_way_message, to_customer
 from marketplace.messages.service import Outgoing
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier, customer_user_id
 from marketplace.technicians.models import Technician
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 

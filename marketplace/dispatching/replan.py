@@ -29,16 +29,16 @@ from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.instant import is_instant
 from marketplace.dispatching.loading import load_region_day, on_site_since
-from marketplace.dispatching.notifier import (
+from marketplace.dispatching.offering import offers_of
+from marketplace.messages.notices import to_customer
+from marketplace.messages.service import Outgoing
+from marketplace.notifications.notifier import (
     DEFAULT_NOTIFIER,
     Message,
     Notifier,
     customer_user_id,
     technician_user_id,
 )
-from marketplace.dispatching.offering import offers_of
-from marketplace.messages.notices import to_customer
-from marketplace.messages.service import Outgoing
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician

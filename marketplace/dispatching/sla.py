@@ -19,8 +19,8 @@ from sqlmodel import col, select
 
 from marketplace.dispatching.config import DispatchConfig
 from marketplace.dispatching.loading import live_appointments, on_site_since
-from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.messages import notices
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.sla.policy import SlaRisk, assess
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus

@@ -39,10 +39,10 @@ from marketplace.fairness.models import (
     DecisionKind,
     DispatchDecision,
 )
+from marketplace.offers.answers import take_offer
 from marketplace.offers.dispatch_adapter import to_visit
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.service import take_offer
 from marketplace.pagination import Page, keyset_page
 from marketplace.pricing.service import technician_pay
 from marketplace.technicians.service import own_technician_id

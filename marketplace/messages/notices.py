@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.bookings.models import Appointment
 from marketplace.messages.models import Channel, Message
 from marketplace.messages.service import Outgoing, Recipient, compose
 from marketplace.messages.templates import money
-from marketplace.offers.models import Offer
-from marketplace.payments.models import Payment
-from marketplace.payouts.models import Payout
-from marketplace.technicians.models import Technician
 from marketplace.work_orders.models import WorkOrder
+
+if TYPE_CHECKING:
+    from marketplace.bookings.models import Appointment
+    from marketplace.offers.models import Offer
+    from marketplace.payments.models import Payment
+    from marketplace.payouts.models import Payout
+    from marketplace.technicians.models import Technician
 
 
 def to_customer(customer_id: uuid.UUID) -> Recipient:

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.problem import CustomerTier as DTier
-from dispatch.problem import GeoPoint, Priority, SkillRequirement, TimeWindow, Visit
+from dispatch.problem import GeoPoint, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings.models import Appointment
 from marketplace.customers.models import Customer
+from marketplace.dispatch_io.visits import order_visit
 from marketplace.fairness.recent_work import with_recent_work
 from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
@@ -32,7 +32,6 @@ from marketplace.work_orders.models import WorkOrder
 MAX_SERVICE_RADIUS_M = 150_000
 LOCATION_FRESH_FOR = timedelta(minutes=30)
 DEFAULT_OPEN_WINDOW = timedelta(hours=8)
-_TIERS = {"standard": DTier.STANDARD, "priority": DTier.PRIORITY, "premium": DTier.PREMIUM}
 
 
 def visit_window(
@@ -53,20 +52,8 @@ def to_visit(
     order: WorkOrder, appointment: Appointment | None, customer: Customer | None, now: datetime
 ) -> Visit:
     start, end = visit_window(order, appointment, now)
-    skills = tuple(
-        SkillRequirement(code=str(s["code"]), min_level=int(s.get("min_level", s.get("level", 1))))
-        for s in order.required_skills
-    )
-    return Visit(
-        id=str(order.id),
-        location=GeoPoint(order.lat, order.lng),
-        duration_s=order.duration_s,
-        window=TimeWindow(to_epoch(start), max(to_epoch(end), to_epoch(start))),
-        skills=skills,
-        certifications=tuple(order.required_certifications),
-        priority=Priority(min(max(order.priority, 1), 4)),
-        tier=_TIERS.get(customer.tier if customer else "standard", DTier.STANDARD),
-        sla_due_at=to_epoch(order.sla_due_at) if order.sla_due_at else None,
+    return order_visit(
+        order, to_epoch(start), max(to_epoch(end), to_epoch(start)), tier=customer.tier if customer else None
     )
 
 

@@ -20,8 +20,3 @@ class PaymentMethodRequired(DomainError):
 class AlreadyPaid(Conflict):
     slug = "already-paid"
     title = "This work order has already been charged"
-
-
-class PayoutAccountMissing(Conflict):
-    slug = "payout-account-missing"
-    title = "No payout account yet"

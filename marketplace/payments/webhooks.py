@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import outbox
 from marketplace.errors import DomainError, ServiceUnavailable
 from marketplace.external_events import ExternalEvent, record_external_event
-from marketplace.payments import service as payments
+from marketplace.payments.cancel import reconcile_intent
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payouts import service as payouts
 
@@ -90,7 +90,7 @@ async def handle(
     if event.type.startswith("account.") and isinstance(object_id, str):
         await payouts.sync_account(session, gateway, object_id, now=now)
     elif event.type.startswith("payment_intent.") and isinstance(object_id, str):
-        await payments.reconcile_intent(session, gateway, object_id, now=now)
+        await reconcile_intent(session, gateway, object_id, now=now)
     else:
         log.info("stripe event ignored", extra={"type": event.type, "event_id": event.event_id})
     event.processed_at = now

@@ -12,7 +12,7 @@ from marketplace.errors import NotFound
 from marketplace.pricing.service import Quote, quote_work_order
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
-from marketplace.work_orders.service import is_staff, visible_order
+from marketplace.work_orders.reads import is_staff, visible_order
 
 
 @dataclass(frozen=True, slots=True)

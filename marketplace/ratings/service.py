@@ -17,7 +17,7 @@ from marketplace.technicians.models import Technician
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import record_event
 
 

@@ -12,11 +12,11 @@ from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import Forbidden, NotFound
-from marketplace.notifications.service import send_notification
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.support.models import CallbackRequest
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import record_event
 
 
@@ -80,15 +80,19 @@ async def request_human(
         data={"callback_id": str(callback.id)},
         now=now,
     )
-    await send_notification(
+    await DEFAULT_NOTIFIER.send(
         session,
-        dedupe_key=f"callback:{callback.id}",
-        kind="support.callback_requested",
-        subject=f"Customer asks for a call back: {reason[:120]}",
-        body=order.summary,
-        recipient_role=Role.AGENT.value,
-        work_order_id=order.id,
-        data={"callback_id": str(callback.id), "phone": phone},
+        Message(
+            dedupe_key=f"callback:{callback.id}",
+            kind="support.callback_requested",
+            subject=f"Customer asks for a call back: {reason[:120]}",
+            body=order.summary,
+            recipient_role=Role.AGENT.value,
+            work_order_id=order.id,
+            data={"callback_id": str(callback.id), "phone": phone},
+            webhook=False,
+        ),
+        now=now,
     )
     return callback
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from marketplace import events
 from marketplace.auth import Principal
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.technicians.models import LocationPing, Technician
@@ -88,9 +89,7 @@ async def record_pings(
     if tech.last_located_at is not None and tech.last_lat is not None and tech.last_lng is not None:
         latest = Ping(lat=tech.last_lat, lng=tech.last_lng, recorded_at=tech.last_located_at)
     if moved:
-        from marketplace.visits.service import refresh_eta_after_move
-
-        await refresh_eta_after_move(session, tech, now=now)
+        await events.publish(session, events.TechnicianMoved(tech, now))
     return PingResult(
         accepted=inserted, duplicates=len(pings) - stale - inserted, stale=stale, latest=latest, moved=moved
     )

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from marketplace import events
 from marketplace.auth import Principal, create_user
 from marketplace.catalog.models import Skill
 from marketplace.db_dialect import supports_row_locks
@@ -288,10 +289,8 @@ async def set_technician_status(
     tech.status = target.value
     await session.flush()
     if target is TechnicianStatus.SUSPENDED:
-        from marketplace.offers.service import withdraw_pending_offers_of_technician
-
-        await withdraw_pending_offers_of_technician(
-            session, technician_id, reason=reason or "suspended", now=now
+        await events.publish(
+            session, events.TechnicianSuspended(technician_id, reason=reason or "suspended", now=now)
         )
     return tech
 

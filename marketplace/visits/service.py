@@ -19,16 +19,16 @@ from sqlmodel import col, select
 
 from dispatch.geo import DEFAULT_TRAVEL_MODEL
 from dispatch.problem import GeoPoint
-from marketplace import outbox
+from marketplace import events
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.messages import notices
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
-from marketplace.payments import hooks as payment_hooks
 from marketplace.technicians.models import Technician
 from marketplace.technicians.service import own_technician_id
 from marketplace.users.models import User
@@ -208,7 +208,7 @@ async def update_visit_status(
     if step is VisitStepKind.EN_ROUTE:
         await notices.on_the_way(session, order, tech, eta, now=now)
     if step is VisitStepKind.COMPLETED:
-        await payment_hooks.on_visit_completed(session, order, now=now)
+        await events.publish(session, events.VisitCompleted(order, now))
     return await _view(session, order, key)
 
 
@@ -227,18 +227,18 @@ async def _tell_customer(
     subject = _CUSTOMER_WORDS[step]
     if step is VisitStepKind.EN_ROUTE and eta is not None:
         subject += f", expected at {eta.strftime('%H:%M')} UTC"
-    await outbox.enqueue(
+    await DEFAULT_NOTIFIER.send(
         session,
-        "notifications.send",
-        {
-            "dedupe_key": f"visit-step:{key}:{step.value}",
-            "kind": f"visit.{step.value}",
-            "subject": subject,
-            "recipient_user_id": str(user_id) if user_id else None,
-            "recipient_role": None if user_id else "customer",
-            "work_order_id": str(order.id),
-            "data": {"eta": eta.isoformat() if eta else None},
-        },
+        Message(
+            dedupe_key=f"visit-step:{key}:{step.value}",
+            kind=f"visit.{step.value}",
+            subject=subject,
+            recipient_user_id=user_id,
+            recipient_role=None if user_id else "customer",
+            work_order_id=order.id,
+            data={"eta": eta.isoformat() if eta else None},
+            webhook=False,
+        ),
         now=now,
     )
 

@@ -21,14 +21,9 @@ from marketplace.customers.models import Customer
 from marketplace.errors import Forbidden
 from marketplace.geocoding import Geocoder
 from marketplace.users.models import Role
+from marketplace.work_orders.escalation import escalate_ticket
+from marketplace.work_orders.intake import CustomerRef, Escalation, EscalationResult, TicketContext
 from marketplace.work_orders.models import WorkOrderSource
-from marketplace.work_orders.service import (
-    CustomerRef,
-    Escalation,
-    EscalationResult,
-    TicketContext,
-    escalate_ticket,
-)
 
 SELF_SERVICE = "self-service"  # the "helpdesk" of customers' own requests in external refs
 

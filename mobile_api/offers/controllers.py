@@ -14,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
 
 from marketplace.auth import requires
-from marketplace.offers import service
+from marketplace.offers import answers, reads
 from marketplace.sessions import readable_while_suspended
 from marketplace.users.models import Role
 from mobile_api.common import Cursor, Limit, Money, body, money, problem_responses
@@ -114,7 +114,7 @@ OFFER_EXAMPLE = {
 }
 
 
-def offer_out(view: service.OfferView) -> OfferOut:
+def offer_out(view: reads.OfferView) -> OfferOut:
     o, w = view.offer, view.order
     e = o.explanation
     return OfferOut(
@@ -178,7 +178,7 @@ class OffersController(Controller):
         """Your offers, newest first. Each carries the job, its support context, the arrival
         window, what you earn, when it expires and **why you** in plain words.
         `status=pending` lists only offers you can still accept."""
-        page = await service.list_offers(
+        page = await reads.list_offers(
             db_session,
             principal,
             status=status.value if status else None,
@@ -198,7 +198,7 @@ class OffersController(Controller):
         self, now: Now, offer_id: FromPath[uuid.UUID], db_session: DbSession, principal: CurrentPrincipal
     ) -> OfferOut:
         """One of your offers (someone else's is 404)."""
-        return offer_out(await service.get_offer(db_session, principal, offer_id, now=now))
+        return offer_out(await reads.get_offer(db_session, principal, offer_id, now=now))
 
     @post(
         "/offers/{offer_id:uuid}/accept",
@@ -212,7 +212,7 @@ class OffersController(Controller):
         """Take the job. If several technicians accept at once, exactly one wins; the others
         get 409 `offer-taken`. Expired offers: 409 `offer-expired`; withdrawn/declined:
         409 `offer-not-pending`. Retrying an accept that already succeeded returns the same offer."""
-        return offer_out(await service.accept_offer(db_session, principal, offer_id, now=now))
+        return offer_out(await answers.accept_offer(db_session, principal, offer_id, now=now))
 
     @post(
         "/offers/{offer_id:uuid}/decline",
@@ -230,7 +230,7 @@ class OffersController(Controller):
     ) -> OfferOut:
         """Say no, optionally with a reason (recorded). Retrying returns the first answer."""
         return offer_out(
-            await service.decline_offer(db_session, principal, offer_id, reason=data.reason, now=now)
+            await answers.decline_offer(db_session, principal, offer_id, reason=data.reason, now=now)
         )
 
     @get("/missed-offers", operation_id="listMissedOffers", opt=readable_while_suspended())
@@ -240,7 +240,7 @@ class OffersController(Controller):
         """ "Why not you": jobs you were considered for and did not get, with the main reason
         (e.g. "another technician was 4.0 km closer", "certification gas_safe expired").
         Never says who got the job."""
-        page = await service.list_missed_offers(db_session, principal, cursor=cursor, limit=limit)
+        page = await reads.list_missed_offers(db_session, principal, cursor=cursor, limit=limit)
         return MissedPage(
             items=[
                 MissedOut(

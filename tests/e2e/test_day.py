@@ -10,8 +10,8 @@ from marketplace.db import unit_of_work
 from marketplace.ledger import service as ledger
 from marketplace.notifications.models import Notification
 from marketplace.offers.models import Offer
-from marketplace.payments.gateway import build_gateway
 from marketplace.payments.models import Payment
+from marketplace.payments.stripe_gateway import build_gateway
 from marketplace.payouts.models import Payout
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician

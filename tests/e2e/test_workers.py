@@ -235,7 +235,7 @@ async def test_failing_webhook_is_retried_with_backoff(
 ) -> None:
     from arq import Retry
 
-    from marketplace.dispatching.notifier import DEFAULT_NOTIFIER, Message
+    from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
     from workers.runner import execute_task
 
     async with unit_of_work(session_factory) as s:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import outbox
 from marketplace.clock import utcnow
 from marketplace.dispatching import batch, instant, replan
-from marketplace.offers.service import expire_due_offers
+from marketplace.offers.answers import expire_due_offers
 from marketplace.timeutil import to_epoch
 from workers.context import TaskContext
 from workers.crons import Periodic, register

@@ -1,4 +1,4 @@
-"""Offer rounds: ask the next technicians when a round closes; expire overdue offers."""
+"""Offer rounds: ask the next technicians when a round closes (expiry runs as `offers.expire_sweep`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.offers.service import expire_due_offers, offer_next_round
+from marketplace.dispatching.next_round import offer_next_round
 from workers.context import TaskContext
 from workers.registry import task
 
@@ -16,8 +16,3 @@ from workers.registry import task
 async def next_round(session: AsyncSession, ctx: TaskContext, *, now: datetime, work_order_id: str) -> None:
     await offer_next_round(session, uuid.UUID(work_order_id), now=now)
 
-
-@task("offers.expire_due")
-async def expire_due(session: AsyncSession, ctx: TaskContext, *, now: datetime) -> None:
-    """Meant for a cron (every minute): pending offers past expiry become expired."""
-    await expire_due_offers(session, now=now)

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.outbox import OutboxStatus, OutboxTask
-from marketplace.payments import service, webhooks
-from marketplace.payments.gateway import PaymentGateway, TransientStripeError, build_gateway
+from marketplace.payments import authorise, cancel, webhooks
+from marketplace.payments.capture import CAPTURE_TASK, AuthorizationPending, capture_payment
+from marketplace.payments.gateway import PaymentGateway, TransientStripeError
+from marketplace.payments.stripe_gateway import build_gateway
 from marketplace.payouts.service import PayoutNotDue
 from workers.context import TaskContext
 from workers.registry import task
@@ -54,42 +56,42 @@ async def retrying(session: AsyncSession, name: str, args: dict[str, Any], call:
         return await call
     except PayoutNotDue as not_due:
         raise Retry(defer=max(int(not_due.seconds) + 1, 1)) from not_due
-    except (TransientStripeError, service.AuthorizationPending) as exc:
+    except (TransientStripeError, AuthorizationPending) as exc:
         attempt = await _attempts_so_far(session, name, args) + 1
         raise Retry(defer=backoff_s(attempt)) from exc
 
 
-@task(service.AUTHORIZE_TASK)
+@task(authorise.AUTHORIZE_TASK)
 async def authorize(
     session: AsyncSession, ctx: TaskContext, *, now: datetime, payment_id: str, attempt: int
 ) -> None:
     await retrying(
         session,
-        service.AUTHORIZE_TASK,
+        authorise.AUTHORIZE_TASK,
         {"payment_id": payment_id, "attempt": attempt},
-        service.authorize(session, gateway_for(ctx), uuid.UUID(payment_id), attempt, now=now),
+        authorise.authorize(session, gateway_for(ctx), uuid.UUID(payment_id), attempt, now=now),
     )
 
 
-@task(service.CAPTURE_TASK)
+@task(CAPTURE_TASK)
 async def capture(session: AsyncSession, ctx: TaskContext, *, now: datetime, payment_id: str) -> None:
     await retrying(
         session,
-        service.CAPTURE_TASK,
+        CAPTURE_TASK,
         {"payment_id": payment_id},
-        service.capture(session, gateway_for(ctx), uuid.UUID(payment_id), now=now),
+        capture_payment(session, gateway_for(ctx), uuid.UUID(payment_id), now=now),
     )
 
 
-@task(service.CANCEL_TASK)
+@task(cancel.CANCEL_TASK)
 async def settle_cancellation(
     session: AsyncSession, ctx: TaskContext, *, now: datetime, payment_id: str, attempt: int, fee_minor: int
 ) -> None:
     await retrying(
         session,
-        service.CANCEL_TASK,
+        cancel.CANCEL_TASK,
         {"payment_id": payment_id, "attempt": attempt, "fee_minor": fee_minor},
-        service.settle_cancellation(
+        cancel.settle_cancellation(
             session, gateway_for(ctx), uuid.UUID(payment_id), attempt, fee_minor, now=now
         ),
     )

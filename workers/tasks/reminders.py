@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from marketplace.clock import utcnow
-from marketplace.dispatching.notifier import WEBHOOK_TASK
 from marketplace.dispatching.reminders import ReminderSweep, send_reminders
+from marketplace.notifications.notifier import WEBHOOK_TASK
 from marketplace.notifications.webhooks import (
     PermanentWebhookError,
     TransientWebhookError,

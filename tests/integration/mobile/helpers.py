@@ -15,7 +15,7 @@ from marketplace.catalog.models import Skill
 from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
-from marketplace.offers.service import OfferRound, create_offers_for_work_order
+from marketplace.offers.rounds import OfferRound, create_offers_for_work_order
 from marketplace.technicians.models import Certification, Shift, TechnicianSkill
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder

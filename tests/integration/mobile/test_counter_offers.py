@@ -18,8 +18,8 @@ from marketplace.db import unit_of_work
 from marketplace.fairness.ledger import FINAL_KIND_OF_STATUS
 from marketplace.fairness.models import FINAL_KINDS, DecisionKind, DispatchDecision
 from marketplace.messages.models import Message
+from marketplace.offers.answers import expire_due_offers
 from marketplace.offers.models import MissedOffer, Offer
-from marketplace.offers.service import expire_due_offers
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory

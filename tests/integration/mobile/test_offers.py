@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
+from marketplace.offers.answers import expire_due_offers
 from marketplace.offers.models import MissedOffer, Offer
-from marketplace.offers.service import expire_due_offers
 from marketplace.outbox import sweep_stuck
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory

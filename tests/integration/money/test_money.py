@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
+from marketplace import events
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
@@ -24,7 +25,6 @@ from marketplace.ledger import service as ledger
 from marketplace.ledger.models import LedgerEntry
 from marketplace.notifications.models import Notification
 from marketplace.outbox import OutboxTask
-from marketplace.payments import hooks
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payouts.models import Payout, PayoutStatus
 from marketplace.pricing.policy import MoneyPolicy
@@ -63,7 +63,7 @@ async def book(sf: SF, booked: Booked) -> None:
         order = await session.get(WorkOrder, booked.order_id)
         appointment = await session.get(Appointment, booked.appointment_id)
         assert order is not None and appointment is not None
-        await hooks.on_appointment_booked(session, order, appointment, now=utcnow())
+        await events.publish(session, events.AppointmentBooked(order, appointment, now=utcnow()))
 
 
 async def complete(sf: SF, booked: Booked) -> None:
@@ -71,7 +71,7 @@ async def complete(sf: SF, booked: Booked) -> None:
         order = await session.get(WorkOrder, booked.order_id)
         assert order is not None
         order.status = WorkOrderStatus.COMPLETED  # the visit flow's transition, not under test here
-        await hooks.on_visit_completed(session, order, now=utcnow())
+        await events.publish(session, events.VisitCompleted(order, now=utcnow()))
 
 
 async def cancel(sf: SF, booked: Booked, fee: int) -> None:
@@ -80,8 +80,8 @@ async def cancel(sf: SF, booked: Booked, fee: int) -> None:
         appointment = await session.get(Appointment, booked.appointment_id)
         assert order is not None and appointment is not None
         appointment.status = AppointmentStatus.CANCELLED
-        await hooks.on_appointment_cancelled(
-            session, order, appointment, cancellation_fee_minor=fee, now=utcnow()
+        await events.publish(
+            session, events.AppointmentCancelled(order, appointment, cancellation_fee_minor=fee, now=utcnow())
         )
 
 
@@ -417,7 +417,7 @@ async def test_card_decline_is_a_clear_problem_and_nothing_stays_booked(
         )
         session.add(fresh)
         await session.flush()
-        await hooks.on_appointment_booked(session, order, fresh, now=utcnow())
+        await events.publish(session, events.AppointmentBooked(order, fresh, now=utcnow()))
     await run_tasks(task_ctx)
     retried = await payment_of(session_factory, booked)
     assert retried.status == PaymentStatus.AUTHORIZED and retried.attempt == 2

@@ -10,12 +10,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace import events
 from marketplace.auth import create_user, issue_token
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.offers.models import Offer
-from marketplace.offers.service import create_offers_for_work_order
-from marketplace.payments import hooks
+from marketplace.offers.rounds import create_offers_for_work_order
 from marketplace.payments.models import BillingProfile, Payment
 from marketplace.payouts.models import Payout
 from marketplace.settings import Settings
@@ -149,7 +149,7 @@ async def test_offer_pay_for_an_order_without_a_category_is_what_earnings_and_pa
         assert order is not None
         order.technician_id = tech_id
         order.status = WorkOrderStatus.COMPLETED  # the visit flow's transition, not under test here
-        await hooks.on_visit_completed(s, order, now=utcnow())
+        await events.publish(s, events.VisitCompleted(order, now=utcnow()))
     await run_tasks(task_ctx, name="payments.capture")
     async with session_factory() as s:
         payout = (

@@ -6,10 +6,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace import events
 from marketplace.bookings.models import Appointment
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
-from marketplace.payments import hooks
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from tests.factories import Factory
@@ -29,7 +29,7 @@ async def test_staff_read_payment_status_and_amounts(
         order = await session.get(WorkOrder, booked.order_id)
         appointment = await session.get(Appointment, booked.appointment_id)
         assert order is not None and appointment is not None
-        await hooks.on_appointment_booked(session, order, appointment, now=utcnow())
+        await events.publish(session, events.AppointmentBooked(order, appointment, now=utcnow()))
     await run_tasks(task_ctx)
 
     url = f"/work-orders/{booked.order_id}/payment"

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from marketplace.bookings.availability import merge, subtract, window_grid
 from marketplace.errors import InvalidInput, Unauthenticated
+from marketplace.pagination import decode_cursor, encode_cursor
 from marketplace.sla.policy import SlaRisk, Targets, assess, due_times
 from marketplace.work_orders.helpdesk import sign, verify
-from marketplace.work_orders.service import decode_cursor, encode_cursor
 
 intervals = st.lists(
     st.tuples(st.integers(0, 1000), st.integers(1, 200)).map(lambda t: (t[0], t[0] + t[1])), max_size=8

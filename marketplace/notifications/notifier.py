@@ -1,4 +1,4 @@
-"""The Notifier interface: one call per message, idempotent by its dedupe key.
+"""The one notification path: one call per message, idempotent by its dedupe key.
 
 The default `LogAndWebhookNotifier` writes the in-app notification (which logs it) and,
 the first time only, enqueues a signed outgoing webhook (`notifications.webhook` task; it
