@@ -20,7 +20,7 @@ from marketplace.dispatching.replan import release_assignment
 from marketplace.errors import InvalidInput
 from marketplace.support.order_file import order_file
 from marketplace.users.models import Role
-from marketplace.work_orders import service
+from marketplace.work_orders import expedite
 from marketplace.work_orders.state import lock_work_order
 
 NOTES = {
@@ -134,5 +134,5 @@ class WorkOrderPages(Controller):
     ) -> Redirect:
         reason = _reason(await checked_form(request, settings))
         principal = signed_in_principal(request)
-        await service.expedite_work_order(db_session, principal, work_order_id, reason=reason, now=now)
+        await expedite.expedite_work_order(db_session, principal, work_order_id, reason=reason, now=now)
         return _to_order(work_order_id, "expedited")

@@ -15,9 +15,10 @@ from api.deps import AppSettings, DbSession, Now
 from marketplace.auth import Principal
 from marketplace.catalog.service import list_categories
 from marketplace.errors import InvalidInput
+from marketplace.work_orders.intake import EscalationOutcome
 from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.reads import OrderFilter, list_work_orders
 from marketplace.work_orders.self_service import VisitRequest, request_visit
-from marketplace.work_orders.service import EscalationOutcome, OrderFilter, list_work_orders
 
 
 async def last_order(session: AsyncSession, principal: Principal) -> WorkOrder | None:

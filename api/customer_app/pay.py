@@ -7,8 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.response import Redirect, Response
-from marketplace.payments.service import PAYMENT_METHOD_REQUIRED, payment_for_order
-from marketplace.work_orders.service import visible_order
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.customer_app import wording
@@ -19,9 +17,11 @@ from marketplace.errors import InvalidInput
 from marketplace.payments.card_setup import finish_card_setup, start_card_setup
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payments.models import BillingProfile
+from marketplace.payments.records import PAYMENT_METHOD_REQUIRED, payment_for_order
 from marketplace.payments.stripe_gateway import build_gateway
 from marketplace.settings import Settings
 from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.reads import visible_order
 
 CLOSED = ("completed", "cancelled", "failed")
 

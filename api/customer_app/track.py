@@ -33,7 +33,7 @@ from marketplace.clock import utcnow
 from marketplace.technicians.models import Technician
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 
 TRACKED = (S.ASSIGNED, S.EN_ROUTE, S.ON_SITE)
 LIVE = (S.SCHEDULED, S.OFFERED, *TRACKED)

@@ -26,12 +26,12 @@ from marketplace.dispatching.replan import released_technicians
 from marketplace.errors import Forbidden
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer
-from marketplace.offers.service import earnings_for
+from marketplace.offers.rounds import earnings_for
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
-from marketplace.work_orders.service import visible_order
+from marketplace.work_orders.reads import visible_order
 
 STAFF = (Role.DISPATCHER, Role.AGENT, Role.ADMIN)
 RELEASED_WHY_NOT = "the job was taken back from them earlier, so it is not offered to them again"

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.auth import Principal
 from marketplace.customers.models import Customer
 from marketplace.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from marketplace.payments.authorise import set_default_payment_method
 from marketplace.payments.models import BillingProfile
-from marketplace.payments.service import set_default_payment_method
 from marketplace.payments.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from marketplace.errors import Forbidden
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
-from marketplace.work_orders.service import is_staff, visible_order
+from marketplace.work_orders.reads import is_staff, visible_order
 from marketplace.work_orders.state import transition
 
 S = WorkOrderStatus

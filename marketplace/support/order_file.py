@@ -22,11 +22,11 @@ from marketplace.errors import Forbidden, NotFound
 from marketplace.fairness.ledger import decisions_of
 from marketplace.fairness.models import DispatchDecision
 from marketplace.messages.models import Message
-from marketplace.payments.service import PaymentView, get_payment_for_customer
+from marketplace.payments.records import PaymentView, get_payment_for_customer
 from marketplace.technicians.models import Technician
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
-from marketplace.work_orders.service import events_of, is_staff, visible_order
+from marketplace.work_orders.reads import events_of, is_staff, visible_order
 
 MESSAGES_SHOWN = 50
 

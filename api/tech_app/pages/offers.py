@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from api.tech_app.common import TechAction, TechScreen, steps_tried
 from api.tech_app.tracking import location_wanted
 from api.web import formats
-from marketplace.offers import service
+from marketplace.offers import answers, reads
 from marketplace.offers.models import OfferStatus
 
 DECLINE_REASONS = ("too_far", "busy", "skills", "pay", "other")
@@ -36,7 +36,7 @@ class OfferCard:
     expires_clock: str
 
 
-def offer_card(view: service.OfferView, tz: ZoneInfo) -> OfferCard:
+def offer_card(view: reads.OfferView, tz: ZoneInfo) -> OfferCard:
     o, w = view.offer, view.order
     e = o.explanation or {}
     travel_m, travel_s = e.get("travel_m"), e.get("travel_s")
@@ -65,10 +65,10 @@ class OfferPages(Controller):
     async def offers(self, screen: TechScreen, note: FromQuery[str | None] = None) -> Template:
         db, principal, now = screen.db, screen.principal, screen.now
         tz = await screen.zone()
-        pending = await service.list_offers(
+        pending = await reads.list_offers(
             db, principal, status=OfferStatus.PENDING, cursor=None, limit=20, now=now
         )
-        missed = await service.list_missed_offers(db, principal, cursor=None, limit=10)
+        missed = await reads.list_missed_offers(db, principal, cursor=None, limit=10)
         return screen.render(
             "offers.html",
             tab="offers",
@@ -84,7 +84,7 @@ class OfferPages(Controller):
 
     @get("/{offer_id:uuid}")
     async def offer(self, screen: TechScreen, offer_id: FromPath[uuid.UUID]) -> Template:
-        view = await service.get_offer(screen.db, screen.principal, offer_id, now=screen.now)
+        view = await reads.get_offer(screen.db, screen.principal, offer_id, now=screen.now)
         return screen.render(
             "offer.html",
             tab="offers",
@@ -95,7 +95,7 @@ class OfferPages(Controller):
     @post("/{offer_id:uuid}/accept", status_code=303)
     async def accept(self, action: TechAction, offer_id: FromPath[uuid.UUID]) -> Redirect:
         async def verb(_form: dict[str, str]) -> str:
-            await service.accept_offer(action.db, action.principal, offer_id, now=action.now)
+            await answers.accept_offer(action.db, action.principal, offer_id, now=action.now)
             return "/tech/today?note=accepted"
 
         return await action.run(verb)
@@ -107,7 +107,7 @@ class OfferPages(Controller):
             label = action.t(f"tech.decline.reason.{chosen}") if chosen in DECLINE_REASONS else ""
             words = form.get("details", "").strip()
             reason = ": ".join(part for part in (label, words) if part)[:500] or None
-            await service.decline_offer(action.db, action.principal, offer_id, reason=reason, now=action.now)
+            await answers.decline_offer(action.db, action.principal, offer_id, reason=reason, now=action.now)
             return "/tech/offers?note=declined"
 
         return await action.run(verb)
