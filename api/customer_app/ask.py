@@ -3,6 +3,8 @@ anything is booked, with "I still need a visit"), then the new order's page with
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -27,8 +29,14 @@ async def last_order(session: AsyncSession, principal: Principal) -> WorkOrder |
     return rows[0] if rows else None
 
 
+REQUEST_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
 def _request(form: dict[str, str], place: WorkOrder | None, *, insist: bool) -> VisitRequest:
     category = form.get("category", "").strip()
+    request_key = form.get("request_key", "")
+    if not REQUEST_KEY.match(request_key):
+        raise InvalidInput("This form is out of date; please open it again.")
     description = form.get("description", "").strip().replace("\x00", "")
     if not category or not description:
         raise InvalidInput("Choose what is wrong and tell us a little about it.")
@@ -41,6 +49,7 @@ def _request(form: dict[str, str], place: WorkOrder | None, *, insist: bool) -> 
         lng=place.lng,
         address=place.address,
         insist_on_visit=insist,
+        request_key=request_key,
     )
 
 
@@ -63,6 +72,7 @@ class AskPages(Controller):
                 "t": messages_for(request),
                 "categories": categories,
                 "place": place,
+                "request_key": uuid.uuid4().hex,  # one key per form: sent twice, one order
             },
         )
 
@@ -86,6 +96,7 @@ class AskPages(Controller):
                     "hint": result.knowledge_base_hint,
                     "category": visit.category,
                     "description": visit.description,
+                    "request_key": visit.request_key,
                 },
                 status_code=200,
             )

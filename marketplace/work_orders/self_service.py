@@ -39,6 +39,8 @@ class VisitRequest:
     device: dict[str, object] | None = None
     steps_tried: tuple[str, ...] = field(default=())
     insist_on_visit: bool = False
+    # The same key from the same customer is the same request: sent twice, one order.
+    request_key: str | None = None
 
 
 async def request_visit(
@@ -57,7 +59,7 @@ async def request_visit(
         raise Forbidden("This login has no customer profile")
     escalation = Escalation(
         helpdesk=SELF_SERVICE,
-        ticket_id=uuid.uuid4().hex,
+        ticket_id=f"{customer.id}:{request.request_key}" if request.request_key else uuid.uuid4().hex,
         customer=CustomerRef(external_id=str(customer.id), name=customer.name, tier=customer.tier),
         summary=request.description,
         context=TicketContext(

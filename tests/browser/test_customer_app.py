@@ -461,9 +461,17 @@ def test_the_customer_asks_for_a_new_visit_triage_first_then_slots(phone: Any, l
     assert phone.locator("#hint").inner_text().strip()
     assert [o["id"] for o in own_orders(phone)] == [first]
 
+    sent = {
+        name: phone.locator(f"form[action='/app/new'] input[name={name}]").get_attribute("value")
+        for name in ("_csrf", "category", "description", "insist", "request_key")
+    }
     phone.click("text=I still need a visit")
     phone.wait_for_url(re.compile(r"/app/orders/[0-9a-f-]{36}\?note=asked$"))
     new_id = phone.url.split("/app/orders/")[1].split("?")[0]
+    # the same form sent again (a double tap, a retry on a flaky network): the same order
+    again = phone.request.post("/app/new", form=sent, max_redirects=0)
+    assert again.status == 303 and again.headers["location"] == f"/app/orders/{new_id}?note=asked"
+    assert sorted(o["id"] for o in own_orders(phone)) == sorted([first, new_id])
     assert phone.locator("h1").inner_text() == "The thermostat keeps dropping off the Wi-Fi"
     assert "Dam 1, Amsterdam" in phone.locator("#reported").inner_text()
     order = httpx.get(f"{live_server}/work-orders/{new_id}", headers=headers).json()
