@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from marketplace.messages.channels import build_channels
@@ -25,6 +24,7 @@ from tests.conftest import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET
 from tests.integration.conftest import clean_database  # noqa: F401  (fixture)
 from tests.integration.money.helpers import run_tasks
 from tests.mailbox import Mailbox, smtp_mailbox  # noqa: F401  (fixture)
+from workers.bootstrap import build_context
 from workers.context import TaskContext
 from workers.crons import PERIODIC
 from workers.queue import InProcessQueue
@@ -87,19 +87,19 @@ def mailbox(http: AsyncTestClient, smtp_mailbox: Mailbox) -> Iterator[Mailbox]: 
 
 @pytest.fixture
 async def worker(
-    http: AsyncTestClient,
-    mailbox: Mailbox,
-    journey_settings: Settings,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
+    http: AsyncTestClient, mailbox: Mailbox, journey_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Worker]:
+    """A worker process's side, built from the settings as `arq workers.settings.WorkerSettings`
+    builds it (its own engine): the test hands it no database handle."""
     monkeypatch.setenv("FIELDHAND_MONEY_PAYOUT_HOLD_S", "0")  # operator setting: pay out at once
     load_policy.cache_clear()  # the money policy is read once per process: read it again now
     queue = http.app.state.queue
     assert isinstance(queue, InProcessQueue)
-    ctx = TaskContext(settings=journey_settings, engine=engine, session_factory=session_factory, queue=None)
+    ctx = build_context(journey_settings, queue=None)
     ctx.extras[CHANNELS_KEY] = build_channels(mailbox.config())
-    yield Worker(ctx, queue)
-    await queue.drain()  # the app's tasks finish before the next test empties the tables
+    try:
+        yield Worker(ctx, queue)
+        await queue.drain()  # the app's tasks finish before the next test empties the tables
+    finally:
+        await ctx.engine.dispose()
     load_policy.cache_clear()  # the environment is restored after this: later tests read it again
