@@ -7,10 +7,11 @@ scatter of longitude/latitude (equal scale), so nothing is fetched from anywhere
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, tzinfo
 from typing import Any
 
+from api.web import maps
+from api.web.maps import centre_of
 from marketplace.dispatching.board import BoardRow, OpenOrder
 
 RISK_COLOURS = {"on_track": "#2e7d32", "at_risk": "#ef6c00", "breached": "#c62828"}
@@ -54,7 +55,7 @@ def map_figure(
         route_lat.append(None)
         route_lng.append(None)
     traces.append(
-        _points(
+        maps.points(
             route_lat, route_lng, name="Planned routes", mode="lines", line={"width": 2, "color": "#455a64"}
         )
     )
@@ -63,7 +64,7 @@ def map_figure(
         if not group:
             continue
         traces.append(
-            _points(
+            maps.points(
                 [position(r)[0] for r in group],
                 [position(r)[1] for r in group],
                 name=f"Technicians: {status}",
@@ -77,7 +78,7 @@ def map_figure(
         if not hits:
             continue
         traces.append(
-            _points(
+            maps.points(
                 [o.order.lat for o in hits],
                 [o.order.lng for o in hits],
                 name=f"Work orders: {RISK_LABELS[risk].lower()}",
@@ -89,42 +90,8 @@ def map_figure(
         )
     lats = [position(r)[0] for r in rows] + [o.order.lat for o in orders]
     lngs = [position(r)[1] for r in rows] + [o.order.lng for o in orders]
-    centre = (sum(lats) / len(lats), sum(lngs) / len(lngs)) if lats else (52.37, 4.90)
-    layout: dict[str, Any] = {
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "legend": {"orientation": "h", "y": -0.02, "yanchor": "top"},
-        "paper_bgcolor": "#f7f8fa",
-        "hovermode": "closest",
-    }
-    if tile_url:
-        for trace in traces:
-            trace["type"] = "scattermap"
-            trace["lat"], trace["lon"] = trace.pop("y"), trace.pop("x")
-        layout["map"] = {
-            "style": {
-                "version": 8,
-                "sources": {"tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
-                "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
-            },
-            "center": {"lat": centre[0], "lon": centre[1]},
-            "zoom": 10,
-        }
-    else:
-        layout["plot_bgcolor"] = "#eef1f4"
-        layout["xaxis"] = {"visible": False}
-        layout["yaxis"] = {
-            "visible": False,
-            "scaleanchor": "x",
-            "scaleratio": 1 / max(math.cos(math.radians(centre[0])), 0.1),
-        }
-    return {"data": traces, "layout": layout}
-
-
-def _points(lat: list[Any], lng: list[Any], **kw: Any) -> dict[str, Any]:
-    trace = {"type": "scatter", "x": lng, "y": lat, "hoverinfo": "text", **kw}
-    if "text" not in kw:
-        trace["hoverinfo"] = "name"
-    return trace
+    centre = centre_of(list(zip(lats, lngs, strict=True)))
+    return maps.map_figure(traces, centre=centre, tile_url=tile_url, zoom=10, legend=True)
 
 
 def _local(at: datetime, tz: tzinfo) -> str:

@@ -13,7 +13,6 @@ from litestar.response import Redirect, Template
 from api.console.pages import AGENT_OR_ADMIN, DISPATCH, STAFF, page
 from api.console.session import checked_form, redirect_with_note, required_text, signed_in_principal
 from api.deps import AppSettings, DbSession, Now
-from marketplace.auth import Principal
 from marketplace.dispatching.candidates import candidates_for
 from marketplace.dispatching.chosen_offer import offer_to_chosen
 from marketplace.dispatching.replan import release_assignment
@@ -43,11 +42,6 @@ def _to_order(order_id: uuid.UUID, note: str) -> Redirect:
     return redirect_with_note(f"/console/work-orders/{order_id}", note)
 
 
-def may_expedite(principal: Principal) -> bool:
-    """Whom the expedite verb accepts; the form is shown only to them."""
-    return principal.role is Role.ADMIN or (principal.role is Role.AGENT and principal.can_expedite)
-
-
 class WorkOrderPages(Controller):
     path = "/work-orders"
     include_in_schema = False
@@ -74,7 +68,7 @@ class WorkOrderPages(Controller):
             eta=file.eta,
             note=NOTES.get(note or ""),
             dispatcher=principal.role in (Role.DISPATCHER, Role.ADMIN),
-            may_expedite=may_expedite(principal),
+            may_expedite=expedite.may_expedite(principal),  # the form only for whom the verb accepts
         )
 
     @get("/{work_order_id:uuid}/candidates", guards=[DISPATCH])

@@ -19,15 +19,22 @@ def points(lat: list[Any], lng: list[Any], **kw: Any) -> dict[str, Any]:
 
 
 def map_figure(
-    traces: list[dict[str, Any]], *, centre: tuple[float, float], tile_url: str | None, zoom: int = 11
+    traces: list[dict[str, Any]],
+    *,
+    centre: tuple[float, float],
+    tile_url: str | None,
+    zoom: int = 11,
+    legend: bool = False,
 ) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "showlegend": False,
+        "showlegend": legend,
         "paper_bgcolor": "#f7f8fa",
         "hovermode": "closest",
         "dragmode": "pan",
     }
+    if legend:
+        layout["legend"] = {"orientation": "h", "y": -0.02, "yanchor": "top"}
     if tile_url:
         for trace in traces:
             trace["type"] = "scattermap"

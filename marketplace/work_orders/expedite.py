@@ -20,11 +20,17 @@ from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import TERMINAL, record_event
 
 
+def may_expedite(principal: Principal) -> bool:
+    """Admins, and agents with expedite authority: expediting re-prices the visit and moves the
+    customer's SLA, a customer-facing decision."""
+    return principal.role is Role.ADMIN or (principal.role is Role.AGENT and principal.can_expedite)
+
+
 async def expedite_work_order(
     session: AsyncSession, principal: Principal, order_id: uuid.UUID, *, reason: str, now: datetime
 ) -> WorkOrder:
     """Raise to P1 (emergency) with a reason: audited, SLA tightened, dispatch triggered."""
-    if not (principal.role is Role.ADMIN or (principal.role is Role.AGENT and principal.can_expedite)):
+    if not may_expedite(principal):
         raise Forbidden("Expediting needs an agent with expedite authority")
     order = await visible_order(session, principal, order_id, lock=True)
     if S(order.status) in TERMINAL or S(order.status) in (S.ON_SITE, S.FAILED):
