@@ -15,6 +15,9 @@ and measures, for a signed-in dispatcher:
   plotly board has drawn (`#board[data-ready]`), next to the sign-in page (no figure) as
   the peer.
 
+The board reads the whole region's plan and shows its first page of technicians by name
+(40 of the 250, with their visits); the server still loads, orders and pages all 250.
+
 Goals (issue: the staff console): board server time <= 1.5 s, interactive <= 3 s. Writes
 the JSON result and the `console-board` section of bench/BENCHMARKS.md; the load average
 before and after (as `uptime` prints it) goes into both.
@@ -155,6 +158,7 @@ def browser_times(base: str, token: str, repeats: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     board: list[float] = []
+    received: list[float] = []
     parsed: list[float] = []
     sign_in: list[float] = []
     cookie = {"name": "fh_console", "value": token, "url": base + "/console/"}
@@ -168,10 +172,12 @@ def browser_times(base: str, token: str, repeats: int) -> dict[str, Any]:
                 tab.goto(base + "/console/board?region=amsterdam", wait_until="commit", timeout=120_000)
                 tab.wait_for_selector("#board[data-ready='1']", timeout=120_000)
                 board.append(tab.evaluate("performance.now()") / 1000)
-                parsed.append(
-                    tab.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
-                    / 1000
+                timing = tab.evaluate(
+                    "(() => { const n = performance.getEntriesByType('navigation')[0];"
+                    " return [n.responseEnd, n.domContentLoadedEventEnd]; })()"
                 )
+                received.append(timing[0] / 1000)
+                parsed.append(timing[1] / 1000)
                 context.close()
                 context = browser.new_context()
                 tab = context.new_page()
@@ -182,7 +188,8 @@ def browser_times(base: str, token: str, repeats: int) -> dict[str, Any]:
             browser.close()
     return {
         "board_interactive": summary(board),
-        "board_html_received": summary(parsed),
+        "board_html_received": summary(received),
+        "board_dom_content_loaded": summary(parsed),
         "sign_in_loaded": summary(sign_in),
     }
 
@@ -232,10 +239,13 @@ def markdown(result: dict[str, Any]) -> str:
             f"{result['interactive_to_sign_in_ratio']}x | ≤ {GOAL_INTERACTIVE_S} s: "
             f"{verdict(inter['median_s'], GOAL_INTERACTIVE_S)} |",
             "",
-            f"Of the time to interactive, {result['browser']['board_html_received']['median_s']} s "
-            "(median) passes until the page's HTML has arrived (navigation `responseEnd`); the rest is "
-            "Chromium parsing it, loading plotly.min.js (4.6 MB, from the installed wheel) and plotly "
-            "drawing the board. Server-side profile: `--profile FILE` (cProfile of the board handler).",
+            "Where the time to interactive goes (medians from navigation start): the page's HTML has "
+            f"arrived at {result['browser']['board_html_received']['median_s']} s (`responseEnd`), "
+            "the document is parsed and its deferred scripts, plotly.min.js (4.6 MB, from the "
+            f"installed wheel) among them, have run at "
+            f"{result['browser']['board_dom_content_loaded']['median_s']} s "
+            "(`domContentLoadedEventEnd`); the rest is plotly drawing the board. Server-side "
+            "profile: `--profile FILE` (cProfile of the board handler).",
             "",
             f"Load before: `{result['uptime_before']}`; after: `{result['uptime_after']}` "
             f"({result['cpus']} CPUs, shared with other work: the numbers move with the load).",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-import plotly
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
 from litestar.response import File, Redirect, ServerSentEvent, Template
 
 from api.console.alerts import alert_stream, feed_of
@@ -24,6 +26,7 @@ from api.console.session import (
     session_cookie,
 )
 from api.deps import AppSettings, DbSession, Now
+from api.web import assets
 from marketplace import sessions
 from marketplace.auth import authenticate, issue_token
 from marketplace.dispatching import batch, board
@@ -42,7 +45,6 @@ ADMIN = console_requires(Role.ADMIN)
 AGENT_OR_ADMIN = console_requires(Role.AGENT, Role.ADMIN)
 STAFF = console_requires(*STAFF_ROLES)
 HOME = {Role.DISPATCHER: "/console/map", Role.AGENT: "/console/desk", Role.ADMIN: "/console/admin"}
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATIC = Path(__file__).parent / "static"
 DEFAULT_REGION = "amsterdam"
 DASH = "\u2013"  # en dash, between the two ends of a time range
@@ -97,6 +99,31 @@ async def _day(
         "today": today,
         "tomorrow": today + timedelta(days=1),
     }
+
+
+BOARD_PAGE_SIZE = 40
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One page of the board's technicians, by name: a region of hundreds is read a screenful
+    at a time, and the browser draws only what is on the page."""
+
+    rows: list[board.BoardRow]
+    number: int
+    pages: int
+    first: int
+    last: int
+    total: int
+
+
+def board_page_of(rows: list[board.BoardRow], number: int, size: int = BOARD_PAGE_SIZE) -> BoardPage:
+    ordered = sorted(rows, key=lambda r: (r.technician.display_name.casefold(), str(r.technician.id)))
+    pages = max(1, -(-len(ordered) // size))
+    number = min(number, pages)
+    chunk = ordered[(number - 1) * size : number * size]
+    first = (number - 1) * size + 1 if chunk else 0
+    return BoardPage(chunk, number, pages, first, first + len(chunk) - 1 if chunk else 0, len(ordered))
 
 
 def board_table(rows: list[board.BoardRow], tz: tzinfo) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
@@ -197,14 +224,24 @@ class ConsolePages(Controller):
         region: str = DEFAULT_REGION,
         ran: str | None = None,
         day: date | None = None,
+        rows_page: Annotated[int, Parameter(query="page", ge=1, le=10_000)] = 1,
     ) -> Template:
         shown = await _day(db_session, settings, region, now, day, with_orders=False)
+        paged = board_page_of(shown.pop("rows"), rows_page)
         figure = board_figure(
-            shown["rows"], day_start=shown["day_start"], day_end=shown["day_end"], tz=shown["tz"]
+            paged.rows, day_start=shown["day_start"], day_end=shown["day_end"], tz=shown["tz"]
         )
-        table = board_table(shown["rows"], shown["tz"])
+        table = board_table(paged.rows, shown["tz"])
         return page(
-            request, settings, "board.html", figure=as_json(figure), table=table, ran=ran, now=now, **shown
+            request,
+            settings,
+            "board.html",
+            figure=as_json(figure),
+            table=table,
+            paged=paged,
+            ran=ran,
+            now=now,
+            **shown,
         )
 
     @get("/queue", guards=[DISPATCH])
@@ -288,26 +325,14 @@ class ConsolePages(Controller):
 
     @get("/static/plotly.min.js")
     async def plotly_js(self) -> File:
-        return File(
-            path=PLOTLY_JS,
-            content_disposition_type="inline",
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
+        return assets.plotly_js()
 
     @get("/static/{name:str}")
     async def static(self, name: str) -> File:
         allowed = {"console.css": "text/css", "console.js": "text/javascript"}
         if name not in allowed:
-            from litestar.exceptions import NotFoundException
-
             raise NotFoundException()
-        return File(
-            path=STATIC / name,
-            content_disposition_type="inline",
-            media_type=allowed[name],
-            headers={"Cache-Control": "no-cache"},
-        )
+        return assets.asset(STATIC / name, allowed[name])
 
 
 def _escalation(form: dict[str, str]) -> Escalation:
