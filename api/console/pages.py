@@ -42,7 +42,6 @@ from marketplace.work_orders.intake import CustomerRef, Escalation, TicketContex
 DISPATCH = console_requires(Role.DISPATCHER, Role.ADMIN)
 AGENT = console_requires(Role.AGENT)
 ADMIN = console_requires(Role.ADMIN)
-AGENT_OR_ADMIN = console_requires(Role.AGENT, Role.ADMIN)
 STAFF = console_requires(*STAFF_ROLES)
 HOME = {Role.DISPATCHER: "/console/map", Role.AGENT: "/console/desk", Role.ADMIN: "/console/admin"}
 STATIC = Path(__file__).parent / "static"

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from api.console.pages import AGENT_OR_ADMIN, DISPATCH, STAFF, page
+from api.console.pages import DISPATCH, STAFF, page
 from api.console.session import checked_form, redirect_with_note, required_text, signed_in_principal
 from api.deps import AppSettings, DbSession, Now
 from marketplace.dispatching.candidates import candidates_for
@@ -117,7 +117,7 @@ class WorkOrderPages(Controller):
         released = await release_assignment(db_session, order, reason=reason, now=now)
         return _to_order(work_order_id, "released" if released else "not-released")
 
-    @post("/{work_order_id:uuid}/expedite", status_code=303, guards=[AGENT_OR_ADMIN])
+    @post("/{work_order_id:uuid}/expedite", status_code=303, guards=[STAFF])
     async def expedite(
         self,
         request: Request[Any, Any, Any],

@@ -160,7 +160,7 @@ class EscalationController(Controller):
     @post(
         "/work-orders/{work_order_id:uuid}/expedite",
         operation_id="expediteWorkOrder",
-        guards=[requires(Role.AGENT, Role.ADMIN)],
+        guards=[requires(Role.AGENT, Role.DISPATCHER, Role.ADMIN)],
         status_code=200,
     )
     async def expedite(
@@ -171,8 +171,8 @@ class EscalationController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
     ) -> WorkOrderOut:
-        """Raise to P1 (emergency) with a reason. Needs expedite authority; audited as an
-        `expedited` event; dispatch runs at once."""
+        """Raise to P1 (emergency) with a reason. Dispatchers, admins, and agents with expedite
+        authority; audited as an `expedited` event; dispatch runs at once."""
         order = await expedite.expedite_work_order(
             db_session, principal, work_order_id, reason=data.reason, now=now
         )

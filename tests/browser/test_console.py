@@ -121,7 +121,7 @@ def test_running_dispatch_shows_the_assignment_on_the_board_and_the_route_on_the
     bars = dispatcher.evaluate("document.getElementById('board').data.map(t => [t.name, t.y.length])")
     assert ["Visits (arrival window)", 1] in bars
     # the demo region's twelve technicians fit on one page of the board
-    assert "Technicians 1–12 of 12" in dispatcher.locator("nav.pager").inner_text()
+    assert "Technicians 1\N{EN DASH}12 of 12" in dispatcher.locator("nav.pager").inner_text()
 
     dispatcher.goto(f"/console/map?region=amsterdam&day={day}")
     dispatcher.wait_for_selector("#map[data-ready='1']")

@@ -142,7 +142,7 @@ def test_agent_with_authority_expedites_and_the_timeline_says_who_and_why(page: 
     assert page.locator("#release-reason").count() == 0
 
 
-def test_agent_cannot_act_as_a_dispatcher_on_a_work_order_nor_dispatcher_expedite(
+def test_agent_cannot_act_as_a_dispatcher_on_a_work_order_and_forms_need_their_token(
     page: Any, browser: Any, live_server: str
 ) -> None:
     order_id = escalate_low_priority(page, "Boiler pressure dropping")
@@ -155,10 +155,7 @@ def test_agent_cannot_act_as_a_dispatcher_on_a_work_order_nor_dispatcher_expedit
 
     dispatcher = browser.new_context(base_url=live_server).new_page()
     sign_in(dispatcher, *DISPATCHER)
-    dispatcher.goto(base)
-    assert dispatcher.locator("#expedite-reason").count() == 0
-    assert post_form(dispatcher, f"{base}/expedite", reason="faster please") == 403
-    # and no action goes through without the form's token
+    # no action goes through without the form's token
     dispatcher.goto(base)
     status = dispatcher.evaluate(
         """async (url) => (await fetch(url, {method: 'POST', redirect: 'manual',
@@ -167,9 +164,31 @@ def test_agent_cannot_act_as_a_dispatcher_on_a_work_order_nor_dispatcher_expedit
         f"{base}/release",
     )
     assert status == 403
+    status = dispatcher.evaluate(
+        """async (url) => (await fetch(url, {method: 'POST', redirect: 'manual',
+            headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+            body: 'reason=x'})).status""",
+        f"{base}/expedite",
+    )
+    assert status == 403
     dispatcher.goto(base)
     assert "Boiler pressure dropping" in dispatcher.locator("h1").inner_text()
     assert "expedited" not in timeline(dispatcher)
+    dispatcher.context.close()
+
+
+def test_dispatcher_expedites_from_the_work_order_page(page: Any, browser: Any, live_server: str) -> None:
+    order_id = escalate_low_priority(page, "Radiators cold upstairs")
+    dispatcher = browser.new_context(base_url=live_server).new_page()
+    sign_in(dispatcher, *DISPATCHER)
+    dispatcher.goto(f"/console/work-orders/{order_id}")
+    dispatcher.fill("#expedite-reason", "Heating out across the building")
+    dispatcher.click("#actions button:has-text('Expedite')")
+    dispatcher.wait_for_url(re.compile(rf"/console/work-orders/{order_id}\?note=expedited"))
+    assert "Expedited to P1" in dispatcher.locator("#note").inner_text()
+    assert dispatcher.locator("#wo-priority").inner_text() == "1"
+    line = dispatcher.locator("#timeline li", has_text="expedited")
+    assert "(dispatcher): Heating out across the building" in line.first.inner_text()
     dispatcher.context.close()
 
 

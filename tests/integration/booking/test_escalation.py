@@ -296,6 +296,32 @@ async def test_expedite_needs_authority_is_audited_and_dispatches(
     assert ranked["data"]["candidates"] and ranked["data"]["candidates"][0]["why"]
 
 
+async def test_dispatchers_expedite_without_a_grant_and_technicians_cannot(
+    client: AsyncTestClient, factory: Factory
+) -> None:
+    agent = await factory.login(Role.AGENT)
+    dispatcher = await factory.login(Role.DISPATCHER)
+    technician = await factory.login(Role.TECHNICIAN)
+    order_id = (await escalate(client, agent, "T-11", "C-11")).json()["work_order"]["id"]
+    assert_problem(
+        await client.post(
+            f"/work-orders/{order_id}/expedite", json={"reason": "mine now"}, headers=technician.headers
+        ),
+        403,
+        "forbidden",
+    )
+    r = await client.post(
+        f"/work-orders/{order_id}/expedite", json={"reason": "flooding below"}, headers=dispatcher.headers
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["priority"] == 1
+    events = (await client.get(f"/work-orders/{order_id}", headers=agent.headers)).json()["events"]
+    expedited = [e for e in events if e["kind"] == "expedited"]
+    assert [(e["reason"], e["actor_user_id"]) for e in expedited] == [
+        ("flooding below", str(dispatcher.user.id))
+    ]
+
+
 async def test_list_work_orders_paginates_and_customers_see_only_their_own(
     client: AsyncTestClient,
     factory: Factory,
