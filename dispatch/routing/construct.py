@@ -75,6 +75,8 @@ def insertion_costs(data: RoutingData, vehicle: int, route: RouteTiming, visits:
     ok &= arrive + data.service[visits][:, None] + secs[np.ix_(visits, nxt)] <= route.late[None, :]
     if veh.capacity is not None:
         ok &= (route.load + data.demand[visits] <= veh.capacity)[:, None]
+    if veh.work_surcharge:
+        delta = delta + (veh.work_surcharge * (data.service[visits] // 60))[:, None]
     return np.where(ok, delta, INF)
 
 

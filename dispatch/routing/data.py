@@ -118,6 +118,13 @@ class PlannerConfig:
     # PyVRP is only chosen automatically when the qualification structure needs at most this
     # many distinct distance profiles (one matrix copy each).
     max_pyvrp_profiles: int = 8
+    # Fair shares of the work. A technician whose share of the region's recent work
+    # (``Technician.recent_work_share``) is p percentage points above the least-loaded
+    # technician of the day pays ``fairness_per_pct_hour * p`` cost units for every hour of
+    # service they are given (``Vehicle.work_surcharge``, per minute). The plan then leans
+    # work toward those who have had less wherever the extra driving costs less than that,
+    # and never drops a visit for it (drop penalties are far larger). 0 = off.
+    fairness_per_pct_hour: int = 0
 
     def penalty(self, visit: Visit) -> int:
         prio = self.priority_factors[int(Priority(visit.priority)) - 1]
@@ -136,6 +143,7 @@ class Vehicle:
     shifts: list[tuple[int, int]]  # relative, clipped, sorted; service must fit in one
     capacity: int | None
     max_visits: int | None
+    work_surcharge: int = 0  # cost units per minute of service given to this vehicle (fairness)
 
     @property
     def gaps(self) -> list[tuple[int, int]]:
@@ -170,6 +178,25 @@ class RoutingData:
 
     def all_allowed(self, i: int) -> bool:
         return len(self.allowed[i]) == len(self.vehicles)
+
+    @property
+    def fair_shares(self) -> bool:
+        return any(v.work_surcharge for v in self.vehicles)
+
+    def work_cost(self, vehicle: int, seq: list[int]) -> int:
+        """The fairness surcharge of giving ``seq`` to ``vehicle``: its rate per whole minute
+        of service."""
+        rate = self.vehicles[vehicle].work_surcharge
+        return rate * int((self.service[seq] // 60).sum()) if rate and seq else 0
+
+
+def work_surcharges(techs: Sequence[Technician], config: PlannerConfig) -> list[int]:
+    """Per technician, cost units per minute of service: ``config.fairness_per_pct_hour`` for
+    every percentage point of recent work above the least-loaded of ``techs``."""
+    if not config.fairness_per_pct_hour or not techs:
+        return [0] * len(techs)
+    least = min(t.recent_work_share for t in techs)
+    return [round(config.fairness_per_pct_hour * (t.recent_work_share - least) * 100 / 60) for t in techs]
 
 
 def qualified(tech: Technician, visit: Visit) -> str | None:
@@ -298,6 +325,7 @@ def build_routing_data(
         for i, ks in enumerate(allowed):
             if len(ks) > config.candidate_places:
                 allowed[i] = nearest_places(cost, i, ks, starts, ends, place, config.candidate_places)
+    surcharges = work_surcharges([tech for tech, *_ in raw_vehicles], config)
     vehicles = [
         Vehicle(
             tech=tech,
@@ -308,8 +336,9 @@ def build_routing_data(
             shifts=shifts,
             capacity=tech.capacity,
             max_visits=tech.max_visits_per_day,
+            work_surcharge=surcharge,
         )
-        for tech, shifts, s, e in raw_vehicles
+        for (tech, shifts, s, e), surcharge in zip(raw_vehicles, surcharges, strict=True)
     ]
     service = np.zeros(len(points), dtype=np.int64)
     service[:n] = [v.duration_s for v in cand]

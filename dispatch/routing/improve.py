@@ -70,15 +70,17 @@ class _Counters:
 
 
 def route_cost(data: RoutingData, vehicle: int, seq: list[int]) -> int:
+    """Travel cost of the route plus its fairness surcharge."""
     if not seq:
         return 0
     veh = data.vehicles[vehicle]
     path = [veh.start_node, *seq, veh.end_node]
-    return int(sum(int(data.cost[a, b]) for a, b in itertools.pairwise(path)))
+    return int(sum(int(data.cost[a, b]) for a, b in itertools.pairwise(path))) + data.work_cost(vehicle, seq)
 
 
 def objective(data: RoutingData, sequences: list[list[int]]) -> int:
-    """Travel cost of every route plus the drop penalty of every unplaced visit."""
+    """Travel cost of every route, with its fairness surcharge, plus the drop penalty of
+    every unplaced visit."""
     served = {i for seq in sequences for i in seq}
     travel = sum(route_cost(data, k, seq) for k, seq in enumerate(sequences))
     return travel + sum(p for i, p in enumerate(data.penalty) if i not in served)

@@ -12,7 +12,8 @@ Model:
 * every visit is a single-node disjunction whose penalty is the drop cost, so a first
   solution always exists (dropping everything is feasible) and the search trades placed
   visits against driving; pinned visits carry a much larger penalty and one allowed vehicle;
-* optional "load" (capacity) and "count" (max visits per day) dimensions.
+* optional "load" (capacity) and "count" (max visits per day) dimensions, and a "work"
+  dimension (service minutes) whose per-vehicle span cost is the fairness surcharge.
 
 Seeds: OR-Tools routing has no random seed; its heuristics break ties by node index. The
 seed therefore permutes the visit order in the model (seed 0 = identity), which gives
@@ -113,6 +114,16 @@ def solve_ortools(
         count_cb = routing.RegisterUnaryTransitVector(ones)
         caps = [v.max_visits if v.max_visits is not None else n for v in data.vehicles]
         routing.AddDimensionWithVehicleCapacity(count_cb, 0, caps, True, "count")
+
+    if data.fair_shares:
+        # Service minutes per vehicle, priced per vehicle through the span cost.
+        minutes = (service // 60).tolist()
+        work_cb = routing.RegisterUnaryTransitVector([int(m) for m in minutes])
+        routing.AddDimension(work_cb, 0, int(sum(minutes)) + 1, True, "work")
+        work_dim = routing.GetDimensionOrDie("work")
+        for k, veh in enumerate(data.vehicles):
+            if veh.work_surcharge:
+                work_dim.SetSpanCostCoefficientForVehicle(veh.work_surcharge, k)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, config.first_solution)

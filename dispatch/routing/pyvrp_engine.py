@@ -58,6 +58,8 @@ def unsupported_reason(data: RoutingData, config: PlannerConfig, strict: bool = 
         return "split shifts"
     if any(v.max_visits is not None for v in data.vehicles):
         return "max visits per day"
+    if data.fair_shares:
+        return "fairness surcharges"
     if not data.vehicles or data.n_visits == 0:
         return "empty problem"
     _, keys = _profiles(data)

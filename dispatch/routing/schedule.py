@@ -119,7 +119,7 @@ def to_plan(
     routes: list[Route] = []
     served: set[int] = set()
     repaired = 0
-    objective = 0
+    objective = fairness = 0
     for v, raw in enumerate(sequences):
         seq, dropped = repair(data, v, raw)
         repaired += len(dropped)
@@ -148,6 +148,7 @@ def to_plan(
             total_m += int(metres[here, veh.end_node])
             total_s += int(secs[here, veh.end_node])
             objective += int(data.cost[here, veh.end_node])
+            fairness += data.work_cost(v, seq)
         routes.append(
             Route(
                 technician_id=veh.tech.id,
@@ -159,9 +160,10 @@ def to_plan(
             )
         )
     unassigned = [v.id for i, v in enumerate(data.visits) if i not in served]
-    objective += sum(data.penalty[i] for i in range(data.n_visits) if i not in served)
+    objective += fairness + sum(data.penalty[i] for i in range(data.n_visits) if i not in served)
     unassigned += list(data.unplaceable)
     all_stats = dict(stats)
+    all_stats["fairness_cost"] = float(fairness)
     all_stats["repaired_visits"] = float(repaired)
     all_stats["candidate_visits"] = float(data.n_visits)
     all_stats["unplaceable_visits"] = float(len(data.unplaceable))

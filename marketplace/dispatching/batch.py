@@ -39,6 +39,7 @@ from marketplace.dispatching.horizon import region_horizon_end
 from marketplace.dispatching.loading import PlannedOrder, RegionDay, load_region_day
 from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, open_offer_count
 from marketplace.dispatching.replan import apply_eta, released_technicians, solve
+from marketplace.fairness.weights import planner_fairness
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
@@ -155,7 +156,15 @@ async def run_region(
     started = time.perf_counter()
     try:
         travel = await asyncio.to_thread(planning_travel, settings)
-        plan = await solve(day.technicians, day.visits, now, day.horizon_end, settings, travel=travel)
+        plan = await solve(
+            day.technicians,
+            day.visits,
+            now,
+            day.horizon_end,
+            settings,
+            travel=travel,
+            fairness_per_pct_hour=planner_fairness(config),
+        )
         summary.travel = travel.used
         placed = _routes(plan)
         summary.solver = plan.solver or "planner"

@@ -22,6 +22,7 @@ from marketplace.bookings.availability import subtract
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
 from marketplace.dispatch_io.visits import order_visit
+from marketplace.fairness.recent_work import with_recent_work
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.technicians.facts import load_technician_facts
 from marketplace.technicians.models import (
@@ -175,6 +176,7 @@ async def load_region_day(
         planned_orders={p.order.id for p in planned.values()},
         busy_at_site=busy_at_site,
     )
+    techs = await with_recent_work(session, region, techs, now=now)
     # a pinned visit whose technician is gone (suspended, no shift left) cannot stay pinned
     known = set(rows)
     for p in planned.values():

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dispatch.problem import Plan, TimeWindow
-from dispatch.routing import plan_day
+from dispatch.routing import PlannerConfig, plan_day
 from marketplace import outbox
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
@@ -72,9 +72,11 @@ async def solve(
     settings: Settings,
     time_limit_s: float | None = None,
     travel: FallbackTravelModel | None = None,
+    fairness_per_pct_hour: int = 0,
 ) -> Plan:  # type: ignore[type-arg]
     """The day planner off the event loop (CPU-bound), with the configured limit, seed and
-    travel model (`travel.used` afterwards says which model answered)."""
+    travel model (`travel.used` afterwards says which model answered), and the fairness
+    surcharge (`marketplace.fairness.weights.planner_fairness`) when work is shared out."""
     day = TimeWindow(to_epoch(now), to_epoch(horizon_end))
     limit = time_limit_s if time_limit_s is not None else settings.solver_time_limit_s
     if travel is None:
@@ -88,6 +90,7 @@ async def solve(
         time_limit_s=limit,
         seed=settings.solver_seed,
         now=to_epoch(now),
+        config=PlannerConfig(fairness_per_pct_hour=fairness_per_pct_hour),
     )
 
 
