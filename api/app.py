@@ -38,6 +38,7 @@ from api.problems import EXCEPTION_HANDLERS
 from api.routes import CONTROLLERS
 from api.tech_app.router import TEMPLATES as TECH_APP_TEMPLATES
 from api.tech_app.router import build_tech_router
+from api.web.live import LiveHub
 from api.web.templates import template_config
 from marketplace.db import make_engine, make_session_factory
 from marketplace.metrics import mark_process_dead
@@ -65,13 +66,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.redis = None
         scheduler: InProcessScheduler | None = None
         in_process: InProcessQueue | None = None
+        hub = LiveHub(fallback_s=settings.live_fallback_s)
+        app.state.live_hub = hub
         if settings.redis_url:
             redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
             app.state.redis = redis
             app.state.queue = ArqQueue(redis, settings.queue_name)
+            app.state.live = hub.bus_for(redis)
         else:
             in_process = InProcessQueue()
-            ctx = TaskContext(settings=settings, engine=engine, session_factory=factory, queue=in_process)
+            app.state.live = hub.bus_for(None)
+            ctx = TaskContext(
+                settings=settings,
+                engine=engine,
+                session_factory=factory,
+                queue=in_process,
+                live=app.state.live,
+            )
             in_process.bind(ctx)
             app.state.queue = in_process
             if settings.run_periodic_jobs:
@@ -80,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await hub.close()
             if scheduler is not None:
                 await scheduler.stop()
             if in_process is not None:

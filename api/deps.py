@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal
 from marketplace.clock import utcnow
 from marketplace.errors import Unauthenticated
+from marketplace.live import publish_changes
 from marketplace.outbox import push_pending, take_pending
 from marketplace.settings import Settings
 
@@ -26,7 +27,8 @@ def provide_now() -> datetime:
 
 
 async def provide_db_session(state: State, now: datetime) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request: commit on success, roll back on error, then push outbox rows."""
+    """One session per request: commit on success, roll back on error, then push outbox rows
+    and tell live pages what changed."""
     factory: async_sessionmaker[AsyncSession] = state.session_factory
     async with factory() as session:
         try:
@@ -36,6 +38,7 @@ async def provide_db_session(state: State, now: datetime) -> AsyncGenerator[Asyn
             raise
         await session.commit()
         await push_pending(factory, state.queue, take_pending(session), now=now)
+        await publish_changes(getattr(state, "live", None), session)
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

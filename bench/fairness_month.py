@@ -213,9 +213,12 @@ async def _month(args: argparse.Namespace, weight: float, traveller: Any) -> dic
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     runs = []
+    seeds = args.seeds or [args.seed]
     with time_machine.travel(FIRST_DAY, tick=True) as traveller:
-        for weight in (0.0, DEFAULT_WEIGHTS.fairness_per_pct):
-            runs.append(await _month(args, weight, traveller))
+        for seed in seeds:
+            for weight in (0.0, DEFAULT_WEIGHTS.fairness_per_pct):
+                month = await _month(argparse.Namespace(**{**vars(args), "seed": seed}), weight, traveller)
+                runs.append({"seed": seed, **month})
     return {
         "command": "python -m bench.fairness_month " + " ".join(sys.argv[1:]),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -226,31 +229,64 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "hours_per_tick": args.hours_per_tick,
         "working_day": [args.day_start, args.day_end],
         "urgent_share": args.urgent_share,
-        "seed": args.seed,
+        "seeds": seeds,
         "runs": runs,
+        "means": _means(runs),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "cpus": os.cpu_count(),
     }
 
 
+MEANS = ("visits_served", "earnings_gini", "travel_km", "sla_misses", "urgent_travel_km")
+
+
+def _means(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per weight, the mean over the seeds of the headline figures."""
+    out = []
+    for weight in sorted({r["fairness_per_pct"] for r in runs}):
+        same = [r for r in runs if r["fairness_per_pct"] == weight]
+        out.append(
+            {
+                "fairness_per_pct": weight,
+                "seeds": len(same),
+                **{k: round(sum(r[k] for r in same) / len(same), 4) for k in MEANS},
+            }
+        )
+    return out
+
+
+def _weight(value: float) -> str:
+    return "0 (off)" if value == 0 else f"{value:g} (default)"
+
+
 def _row(r: dict[str, Any]) -> str:
-    label = "0 (off)" if r["fairness_per_pct"] == 0 else f"{r['fairness_per_pct']:g} (default)"
     return (
-        f"| {label} | {r['visits_served']} of {r['work_orders']} | **{r['earnings_gini']:.3f}** "
-        f"({r['earnings_gini_ledger']:.3f}) | {r['technicians_without_earnings']} | **{r['travel_km']:.1f}** "
-        f"({r['travel_km_per_visit']}) | {r['sla_misses']} | {r['urgent_visits_served']} of "
-        f"{r['urgent_orders']} / {r['urgent_travel_km']:.1f} / {r['urgent_sla_misses']} | {r['wall_s']:.0f} |"
+        f"| {r['seed']} | {_weight(r['fairness_per_pct'])} | {r['visits_served']} of {r['work_orders']} | "
+        f"**{r['earnings_gini']:.3f}** ({r['earnings_gini_ledger']:.3f}) | "
+        f"{r['technicians_without_earnings']} | "
+        f"**{r['travel_km']:.1f}** ({r['travel_km_per_visit']}) | {r['sla_misses']} | "
+        f"{r['urgent_visits_served']} of {r['urgent_orders']} / {r['urgent_travel_km']:.1f} / "
+        f"{r['urgent_sla_misses']} | {r['wall_s']:.0f} |"
+    )
+
+
+def _mean_row(m: dict[str, Any]) -> str:
+    return (
+        f"| mean of {m['seeds']} | {_weight(m['fairness_per_pct'])} | {m['visits_served']:.1f} | "
+        f"**{m['earnings_gini']:.3f}** | | **{m['travel_km']:.1f}** | {m['sla_misses']:.1f} | "
+        f"km {m['urgent_travel_km']:.1f} | |"
     )
 
 
 def table(result: dict[str, Any]) -> str:
     return "\n".join(
         [
-            "| fairness weight | visits served | earnings Gini (ledger) | techs earning 0"
+            "| seed | fairness weight | visits served | earnings Gini (ledger) | techs earning 0"
             " | travel km (per visit) | SLA misses | urgent: served / km / SLA misses | wall s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *(_row(r) for r in result["runs"]),
+            *(_mean_row(m) for m in result.get("means", [])),
         ]
     )
 
@@ -281,6 +317,11 @@ def main() -> None:
     parser.add_argument("--day-end", type=int, default=18)
     parser.add_argument("--urgent-share", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--seeds",
+        type=lambda text: [int(x) for x in text.split(",")],
+        help="several seeds, comma-separated (each played with both weights); overrides --seed",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--update-doc", action="store_true")

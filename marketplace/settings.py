@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_echo: bool = False
     redis_url: str | None = None
     queue_name: str = "fieldhand:queue"
+    # live pages (console alerts, tracking) are woken by changes on Redis pub/sub, or by the
+    # process itself without Redis, and read the database again at least this often anyway
+    live_fallback_s: float = Field(default=10.0, gt=0, le=300)
     run_periodic_jobs: bool = True  # in-process scheduler when no Redis (tests turn it off)
 
     jwt_secret: str = DEV_JWT_SECRET

@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from marketplace.clock import utcnow
 from marketplace.db_dialect import supports_row_locks
+from marketplace.live import publish_changes
 from marketplace.logs import request_id_var
 from marketplace.metrics import TASK_DURATION, TASK_FAILURES
 from marketplace.outbox import OutboxStatus, OutboxTask, push_pending, take_pending
@@ -92,6 +93,7 @@ async def _execute(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
                 return RunOutcome.DONE
             raise Retry(defer=backoff_s(attempt)) from exc
         await push_pending(ctx.session_factory, ctx.queue, take_pending(session), now=now)
+        await publish_changes(ctx.live, session)
         log.info("task done", extra={"task": name, "task_id": str(task_id), "attempt": attempt})
         return RunOutcome.DONE
 

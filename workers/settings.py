@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
 
+from marketplace.live import RedisLiveBus
 from marketplace.settings import Settings
 from marketplace.tracing import configure_tracing
 from workers.bootstrap import build_context
@@ -29,7 +30,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("fieldhand_settings") or Settings()
     configure_tracing(settings.tracing, "fieldhand-worker")
     load_all()
-    ctx["fieldhand"] = build_context(settings, ArqQueue(ctx["redis"], settings.queue_name))
+    ctx["fieldhand"] = build_context(
+        settings, ArqQueue(ctx["redis"], settings.queue_name), live=RedisLiveBus(ctx["redis"])
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

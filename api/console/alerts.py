@@ -1,8 +1,9 @@
 """Live SLA alerts for open console pages (server-sent events).
 
-One poller per process reads new alert notifications from the database once a second and
-fans them out in memory to every open page of that process. Alerts are rows in the shared
-database, so every API process sees every alert, whichever process or worker raised it.
+One reader per process reads new alert notifications from the database when the live hub
+says an alert kind was written (by any API process or worker: `api/web/live.py`), and at
+least every `live_fallback_s`, and fans them out in memory to every open page of that
+process. The rows in the shared database are what is shown; the hub only says when to look.
 """
 
 from __future__ import annotations
@@ -17,18 +18,22 @@ import msgspec
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.web.live import LiveHub
 from marketplace.clock import utcnow
 from marketplace.dispatching.console import ALERT_KINDS
+from marketplace.live import notification_topic
 from marketplace.notifications.service import notifications_since
 
-POLL_S = 1.0
 OVERLAP = timedelta(minutes=2)  # rows committed late with an earlier created_at still show up
 HEARTBEAT_S = 15.0
 
 
 class AlertFeed:
-    def __init__(self, factory: async_sessionmaker[AsyncSession], *, started_at: datetime) -> None:
+    def __init__(
+        self, factory: async_sessionmaker[AsyncSession], hub: LiveHub, *, started_at: datetime
+    ) -> None:
         self._factory = factory
+        self._hub = hub
         self._cursor = started_at
         self._seen: dict[str, datetime] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -45,13 +50,15 @@ class AlertFeed:
         self._subscribers.discard(queue)
 
     async def _run(self) -> None:
+        topics = [notification_topic(kind) for kind in ALERT_KINDS]
         while self._subscribers:
-            with contextlib.suppress(Exception):  # a failed poll is retried on the next tick
-                for alert in await self._poll():
-                    for queue in list(self._subscribers):
-                        with contextlib.suppress(asyncio.QueueFull):
-                            queue.put_nowait(alert)
-            await asyncio.sleep(POLL_S)
+            with self._hub.watching(topics) as written:
+                with contextlib.suppress(Exception):  # a failed read is retried on the next wake
+                    for alert in await self._poll():
+                        for queue in list(self._subscribers):
+                            with contextlib.suppress(asyncio.QueueFull):
+                                queue.put_nowait(alert)
+                await self._hub.wait(written)
 
     async def _poll(self) -> list[dict[str, Any]]:
         since = self._cursor - OVERLAP
@@ -81,7 +88,7 @@ class AlertFeed:
 def feed_of(state: Any) -> AlertFeed:
     feed = getattr(state, "console_alert_feed", None)
     if feed is None:
-        feed = AlertFeed(state.session_factory, started_at=utcnow())
+        feed = AlertFeed(state.session_factory, state.live_hub, started_at=utcnow())
         state.console_alert_feed = feed
     return feed
 

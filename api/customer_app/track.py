@@ -1,14 +1,15 @@
 """Tracking the visit on /app: who is coming, their rating, the ETA and, once they are on
 the way, their position; kept live with server-sent events.
 
-Like the console's alert feed, the database is the source of truth and the stream reads it
-on a short tick, so every API process sees every position, whichever process received the
-technician's location ping. Each open tracking page re-reads only its own order.
+Like the console's alert feed, the database is the source of truth: the stream reads its
+order again when the live hub says the order or its technician changed (whichever API
+process or worker made the change) and at least every `live_fallback_s`, for the ETA that
+moves with the clock. Each open tracking page re-reads only its own order.
 """
 
 from __future__ import annotations
 
-import asyncio
+import time
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -25,11 +26,13 @@ from api.customer_app import wording
 from api.customer_app.session import customer
 from api.deps import AppSettings, DbSession
 from api.web.assets import plotly_js
+from api.web.live import LiveHub
 from api.web.messages import Messages
 from marketplace.auth import Principal
 from marketplace.bookings import service as bookings
 from marketplace.bookings.eta import estimate
 from marketplace.clock import utcnow
+from marketplace.live import order_topic, technician_topic
 from marketplace.technicians.models import Technician
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
@@ -37,8 +40,7 @@ from marketplace.work_orders.reads import visible_order
 
 TRACKED = (S.ASSIGNED, S.EN_ROUTE, S.ON_SITE)
 LIVE = (S.SCHEDULED, S.OFFERED, *TRACKED)
-POLL_S = 1.0
-HEARTBEAT_TICKS = 15
+HEARTBEAT_S = 15.0
 
 
 async def snapshot(
@@ -67,28 +69,38 @@ async def snapshot(
 
 async def track_stream(
     factory: async_sessionmaker[AsyncSession],
+    hub: LiveHub,
     principal: Principal,
     order_id: uuid.UUID,
     tz: ZoneInfo,
     m: Messages,
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """`track` events whenever the snapshot changes; ownership is checked on every tick."""
+    """`track` events whenever the snapshot changes; ownership is checked on every read."""
     yield ServerSentEventMessage(event="ready", data="{}", retry=3000)
     last: dict[str, Any] | None = None
-    quiet = 0
+    technician_id: uuid.UUID | None = None
+    sent_at = time.monotonic()
     while True:
-        async with factory() as session:
-            order = await visible_order(session, principal, order_id)
-            current = await snapshot(session, order, now=utcnow(), tz=tz, m=m)
-        if current != last:
-            last, quiet = current, 0
-            yield ServerSentEventMessage(event="track", data=msgspec.json.encode(current).decode())
-        else:
-            quiet += 1
-            if quiet >= HEARTBEAT_TICKS:
-                quiet = 0
+        topics = [order_topic(order_id)] + ([technician_topic(technician_id)] if technician_id else [])
+        with hub.watching(topics) as changed:  # before the read: a change during it still wakes us
+            async with factory() as session:
+                order = await visible_order(session, principal, order_id)
+                current = await snapshot(session, order, now=utcnow(), tz=tz, m=m)
+                technician_id = order.technician_id
+            read_at = time.monotonic()
+            if current != last:
+                last, sent_at = current, read_at
+                yield ServerSentEventMessage(event="track", data=msgspec.json.encode(current).decode())
+            # until a change or the fallback re-read, with a keep-alive when the line is quiet
+            while True:
+                here = time.monotonic()
+                until = min(read_at + hub.fallback_s, sent_at + HEARTBEAT_S) - here
+                if await hub.wait(changed, at_most_s=max(until, 0.0)):
+                    break
+                if time.monotonic() - read_at >= hub.fallback_s:
+                    break
+                sent_at = time.monotonic()
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
-        await asyncio.sleep(POLL_S)
 
 
 class TrackPages(Controller):
@@ -108,6 +120,7 @@ class TrackPages(Controller):
         await visible_order(db_session, principal, order_id)
         stream = track_stream(
             request.app.state.session_factory,
+            request.app.state.live_hub,
             principal,
             order_id,
             ZoneInfo(settings.default_timezone),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.db_dialect import insert_ignoring_conflicts
+from marketplace.live import note_change, notification_topic
 from marketplace.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ async def send_notification(
         conflict_columns=["dedupe_key"],
     )
     if inserted:
+        note_change(session, notification_topic(kind))
         log.info("notification", extra={"kind": kind, "subject": subject, "dedupe_key": dedupe_key})
     return inserted
 

@@ -24,6 +24,7 @@ from sqlmodel import col
 from marketplace import events
 from marketplace.auth import Principal
 from marketplace.errors import InvalidInput, NotFound
+from marketplace.live import note_change, technician_topic
 from marketplace.technicians.models import LocationPing, Technician
 from marketplace.technicians.service import get_technician, own_technician_id
 
@@ -89,6 +90,7 @@ async def record_pings(
     if tech.last_located_at is not None and tech.last_lat is not None and tech.last_lng is not None:
         latest = Ping(lat=tech.last_lat, lng=tech.last_lng, recorded_at=tech.last_located_at)
     if moved:
+        note_change(session, technician_topic(technician_id))  # a bulk update: no flush saw it
         await events.publish(session, events.TechnicianMoved(tech, now))
     return PingResult(
         accepted=inserted, duplicates=len(pings) - stale - inserted, stale=stale, latest=latest, moved=moved

@@ -1,14 +1,17 @@
 """Two API processes (real uvicorn subprocesses) on one PostgreSQL and Redis: races are
-decided by the database, not by a process's memory, and an Idempotency-Key replays the
-stored response whichever process the retry reaches."""
+decided by the database, not by a process's memory, an Idempotency-Key replays the stored
+response whichever process the retry reaches, and a change made through one process reaches
+a live page (server-sent events) open on the other."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -33,6 +36,7 @@ from tests.travel import child_env
 pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 SF = async_sessionmaker[AsyncSession]
+LIVE_FALLBACK_S = 120
 
 
 def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
@@ -44,6 +48,9 @@ def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "FIELDHAND_JWT_SECRET": settings.jwt_secret,
         "FIELDHAND_ENVIRONMENT": "test",
         "FIELDHAND_IDEMPOTENCY_LOCK_S": str(settings.idempotency_lock_s),
+        # live pages re-read on their own only every two minutes: a change that reaches one
+        # sooner came over Redis pub/sub
+        "FIELDHAND_LIVE_FALLBACK_S": str(LIVE_FALLBACK_S),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return subprocess.Popen(
@@ -177,3 +184,50 @@ async def test_fifty_bookings_of_the_last_place_across_two_processes_one_wins(
             await s.execute(sa.text("SELECT count(*) FROM appointments WHERE status = 'booked'"))
         ).scalar_one()
     assert live == 1
+
+
+async def next_event(lines: AsyncIterator[str], name: str) -> dict[str, Any]:
+    """The data of the stream's next `name` event."""
+    event = None
+    while True:
+        line = await anext(lines)
+        if line.startswith("event:"):
+            event = line.partition(":")[2].strip()
+        elif line.startswith("data:") and event == name:
+            data: dict[str, Any] = json.loads(line.partition(":")[2])
+            return data
+        elif not line:
+            event = None
+
+
+async def test_a_change_through_one_process_reaches_a_live_page_on_the_other(
+    two_apis: tuple[str, str], factory: Factory, session_factory: SF, settings: Settings
+) -> None:
+    one, other = two_apis
+    await seed_skills(session_factory, "hvac.repair")
+    tech = await ready_technician(factory)
+    customer = await customer_login(session_factory, settings, external_id=f"live-{uuid.uuid4().hex[:6]}")
+    order_id = await open_work_order(session_factory)
+    async with session_factory() as s:  # the customer's own order
+        for table, key in (("work_orders", "id"), ("appointments", "work_order_id")):
+            await s.execute(
+                sa.text(f"UPDATE {table} SET customer_id = :c WHERE {key} = :o"),
+                {"c": customer.user.customer_id, "o": order_id},
+            )
+        await s.commit()
+    (offer,) = (await offer_round(session_factory, order_id, max_offers=1)).offers
+    async with (
+        httpx.AsyncClient(timeout=30, cookies={"fh_app": customer.token}) as http,
+        http.stream("GET", f"{other}/app/orders/{order_id}/live") as stream,
+    ):
+        assert stream.status_code == 200
+        lines = stream.aiter_lines()
+        async with asyncio.timeout(10):
+            before = await next_event(lines, "track")
+        assert before["status"] == "offered" and before["technician"] is None
+        accepted = await http.post(f"{one}/mobile/v1/offers/{offer.id}/accept", headers=tech.headers)
+        assert accepted.status_code == 200, accepted.text
+        # well inside the page's own fallback re-read: only the live channel can bring it
+        async with asyncio.timeout(10):
+            after = await next_event(lines, "track")
+    assert after["status"] == "assigned" and after["technician"] == "Test Tech"

@@ -15,4 +15,3 @@ from workers.registry import task
 @task("offers.next_round")
 async def next_round(session: AsyncSession, ctx: TaskContext, *, now: datetime, work_order_id: str) -> None:
     await offer_next_round(session, uuid.UUID(work_order_id), now=now)
-
