@@ -27,7 +27,8 @@ _tracer = trace.get_tracer("fieldhand")
 def _exporter(mode: str) -> SpanExporter:
     if mode == "console":
         return ConsoleSpanExporter(out=sys.stderr)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    # the OTLP exporter pulls in protobuf and requests: loaded only when tracing sends OTLP
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
 
     return OTLPSpanExporter()
 

@@ -19,6 +19,7 @@ from arq.cron import CronJob as ArqCronJob
 from marketplace.clock import utcnow
 from marketplace.outbox import sweep_stuck
 from workers.context import TaskContext
+from workers.registry import load_all
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ def arq_cron_jobs(periodic: list[Periodic] | None = None) -> list[ArqCronJob]:
     workers run, a tick is queued once. No `run_at_startup`: arq would name that run after
     the moment each worker started, so two workers starting together would both run it.
     """
-    from workers.registry import load_all
-
     load_all()
     jobs = []
     for job in PERIODIC if periodic is None else periodic:
@@ -84,8 +83,6 @@ class InProcessScheduler:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        from workers.registry import load_all
-
         load_all()
         self._tasks = [asyncio.create_task(self._loop(job)) for job in PERIODIC]
 

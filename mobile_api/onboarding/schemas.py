@@ -5,6 +5,7 @@ from typing import Annotated
 
 import msgspec
 
+from marketplace.technicians.models import Certification
 from marketplace.technicians.service import Profile, certification_state
 from mobile_api.common import Lat, Lng, MinorUnits, Money, SkillCode, SkillLevel, money
 
@@ -103,10 +104,7 @@ class SignUpOut(msgspec.Struct):
     token_type: str = "bearer"
 
 
-def cert_out(c: object, now: datetime) -> CertificationOut:
-    from marketplace.technicians.models import Certification
-
-    assert isinstance(c, Certification)
+def cert_out(c: Certification, now: datetime) -> CertificationOut:
     state = certification_state(c, now)
     return CertificationOut(
         id=str(c.id),
