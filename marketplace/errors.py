@@ -11,6 +11,14 @@ from typing import Any, ClassVar
 PROBLEM_BASE = "https://fieldhand.dev/problems/"
 
 
+class TryLater(Exception):
+    """Raised inside a task when the work cannot be done *yet* (a gateway hiccup, money on
+    hold, an answer still pending): the task runner rolls the task's transaction back and
+    runs it again after `retry_after_s`, or after its backoff for the attempt when None."""
+
+    retry_after_s: float | None = None
+
+
 class DomainError(Exception):
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"

@@ -7,6 +7,10 @@ a no-op. (A non-blocking SKIP LOCKED would drop a delivery whenever any other tr
 touched the row at that moment, leaving the task to the sweeper.) External effects
 (Stripe) carry idempotency keys derived from row ids, so a crash between the external call
 and our commit is safe too.
+
+A handler that cannot finish *yet* raises `marketplace.errors.TryLater` (a gateway's
+transient error, a payout still on hold); the runner turns it into a retry after the
+error's own delay or the backoff for this attempt (`current_attempt()`), and records why.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextvars import ContextVar
 from enum import StrEnum
 
 from arq import Retry
@@ -21,6 +26,7 @@ from sqlmodel import select
 
 from marketplace.clock import utcnow
 from marketplace.db_dialect import supports_row_locks
+from marketplace.errors import TryLater
 from marketplace.live import publish_changes
 from marketplace.logs import request_id_var
 from marketplace.metrics import TASK_DURATION, TASK_FAILURES
@@ -38,6 +44,14 @@ class RunOutcome(StrEnum):
     DONE = "done"
     ALREADY_DONE = "already_done"
     MISSING = "missing"
+
+
+# The attempt now running (1 for the first), for a task that wants to say so or act on it.
+current_attempt_var: ContextVar[int] = ContextVar("task_attempt", default=1)
+
+
+def current_attempt() -> int:
+    return current_attempt_var.get()
 
 
 def backoff_s(attempt: int) -> int:
@@ -67,19 +81,26 @@ async def _execute(ctx: TaskContext, task_id: uuid.UUID) -> RunOutcome:
         started = time.perf_counter()
         request_id_var.set(row.request_id)  # the queueing request's id, on every log line of the task
         span = task_span(name, task_id=str(task_id), attempt=attempt, trace_context=row.trace_context)
+        current_attempt_var.set(attempt)  # each execution runs in its own asyncio task's context
         try:
             with span:
-                await handler_for(name)(session, ctx, now=now, **args)
+                try:
+                    await handler_for(name)(session, ctx, now=now, **args)
+                except TryLater as later:
+                    delay = later.retry_after_s if later.retry_after_s is not None else backoff_s(attempt)
+                    raise Retry(defer=max(1, round(delay))) from later
             row.status = OutboxStatus.DONE
             row.done_at = now
             row.attempts = attempt
             await session.commit()
             TASK_DURATION.labels(name, "done").observe(time.perf_counter() - started)
-        except Retry:
+        except Retry as retry:
             await session.rollback()
             TASK_DURATION.labels(name, "retry").observe(time.perf_counter() - started)
             TASK_FAILURES.labels(name, "true").inc()
-            await _record_failure(ctx, task_id, attempt, "retry requested", give_up=False)
+            cause = retry.__cause__
+            reason = f"retry requested: {type(cause).__name__}: {cause}" if cause else "retry requested"
+            await _record_failure(ctx, task_id, attempt, reason, give_up=False)
             raise
         except Exception as exc:
             await session.rollback()

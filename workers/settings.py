@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
+import httpx
 from arq.connections import RedisSettings
 
 from marketplace.live import RedisLiveBus
+from marketplace.payments.stripe_gateway import build_gateway
 from marketplace.settings import Settings
 from marketplace.tracing import configure_tracing
 from workers.bootstrap import build_context
@@ -19,6 +21,8 @@ from workers.crons import arq_cron_jobs
 from workers.queue import ArqQueue
 from workers.registry import load_all
 from workers.runner import execute_task
+from workers.tasks.payments import GATEWAY_KEY
+from workers.tasks.reminders import HTTP_CLIENT_KEY
 
 
 async def run_outbox_task(ctx: dict[str, Any], task_id: str) -> str:
@@ -30,14 +34,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("fieldhand_settings") or Settings()
     configure_tracing(settings.tracing, "fieldhand-worker")
     load_all()
-    ctx["fieldhand"] = build_context(
+    task_ctx = build_context(
         settings, ArqQueue(ctx["redis"], settings.queue_name), live=RedisLiveBus(ctx["redis"])
     )
+    # the worker's long-lived clients, built once here rather than by the first task
+    task_ctx.extras[GATEWAY_KEY] = build_gateway(settings)
+    task_ctx.extras[HTTP_CLIENT_KEY] = httpx.AsyncClient()
+    ctx["fieldhand"] = task_ctx
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     task_ctx = ctx.get("fieldhand")
     if task_ctx is not None:
+        client = task_ctx.extras.get(HTTP_CLIENT_KEY)
+        if client is not None:
+            await client.aclose()
         await task_ctx.engine.dispose()
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from marketplace.errors import TryLater
+
 TIMESTAMP_HEADER = "X-Fieldhand-Timestamp"
 SIGNATURE_HEADER = "X-Fieldhand-Signature"
 EVENT_ID_HEADER = "X-Fieldhand-Event-Id"
@@ -43,7 +45,7 @@ class WebhookConfig(BaseSettings):
     helpdesk_webhook_timeout_s: float = 5.0
 
 
-class TransientWebhookError(Exception):
+class TransientWebhookError(TryLater):
     """Worth retrying later (network trouble, 429, 5xx)."""
 
 

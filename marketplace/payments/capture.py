@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from marketplace import events, outbox
+from marketplace.errors import TryLater
 from marketplace.ledger import service as ledger
 from marketplace.messages import notices
 from marketplace.payments.gateway import (
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 CAPTURE_TASK = "payments.capture"
 
 
-class AuthorizationPending(Exception):
+class AuthorizationPending(TryLater):
     """Capture asked for before the authorisation finished: retry the task later."""
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from marketplace.errors import TryLater
+
 
 class StripeGatewayError(Exception):
     pass
@@ -31,8 +33,8 @@ class CardDeclined(StripeGatewayError):
         self.decline_code = decline_code
 
 
-class TransientStripeError(StripeGatewayError):
-    pass
+class TransientStripeError(StripeGatewayError, TryLater):
+    """Network trouble, rate limits, Stripe's own errors: worth the same call again later."""
 
 
 class StripeRequestRejected(StripeGatewayError):

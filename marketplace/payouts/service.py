@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from marketplace import outbox
 from marketplace.auth import Principal
 from marketplace.db_dialect import supports_row_locks
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, TryLater
 from marketplace.ledger import service as ledger
 from marketplace.messages import notices
 from marketplace.payments.gateway import PaymentGateway, StripeRequestRejected
@@ -39,12 +39,13 @@ TRANSFER_TASK = "payouts.transfer"
 ACCOUNT_LINK_TASK = "payouts.create_account_link"
 
 
-class PayoutNotDue(Exception):
+class PayoutNotDue(TryLater):
     """The hold period is not over: run the transfer again in `seconds`."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"payout due in {seconds:.0f}s")
         self.seconds = seconds
+        self.retry_after_s = max(float(int(seconds) + 1), 1.0)
 
 
 def transfer_key(payout: Payout) -> str:

@@ -253,6 +253,7 @@ async def test_failing_webhook_is_retried_with_backoff(
     assert delays == sorted(delays) and delays[0] < delays[-1]  # exponential backoff
     [row] = await outbox_rows(session_factory, "notifications.webhook")
     assert row.status != OutboxStatus.DONE and row.attempts == 3
+    assert (row.last_error or "").startswith("retry requested: TransientWebhookError")
 
 
 async def test_cancellation_triggers_replanning(

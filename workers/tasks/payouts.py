@@ -17,29 +17,19 @@ from marketplace.outbox import push_pending, take_pending
 from marketplace.payouts import service
 from workers.context import TaskContext
 from workers.registry import task
-from workers.tasks.payments import gateway_for, retrying
+from workers.tasks.payments import gateway_for
 
 
 @task(service.TRANSFER_TASK)
 async def transfer(session: AsyncSession, ctx: TaskContext, *, now: datetime, payout_id: str) -> None:
-    await retrying(
-        session,
-        service.TRANSFER_TASK,
-        {"payout_id": payout_id},
-        service.transfer(session, gateway_for(ctx), uuid.UUID(payout_id), now=now),
-    )
+    await service.transfer(session, gateway_for(ctx), uuid.UUID(payout_id), now=now)
 
 
 @task(service.ACCOUNT_LINK_TASK)
 async def create_account_link(
     session: AsyncSession, ctx: TaskContext, *, now: datetime, link_id: str
 ) -> None:
-    await retrying(
-        session,
-        service.ACCOUNT_LINK_TASK,
-        {"link_id": link_id},
-        service.create_account_link(session, gateway_for(ctx), ctx.settings, uuid.UUID(link_id)),
-    )
+    await service.create_account_link(session, gateway_for(ctx), ctx.settings, uuid.UUID(link_id))
 
 
 async def sweep_held_payouts(ctx: TaskContext) -> int:

@@ -7,9 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.clock import utcnow
 from marketplace.dispatching.reminders import ReminderSweep, send_reminders
@@ -20,12 +18,11 @@ from marketplace.notifications.webhooks import (
     WebhookConfig,
     send_webhook,
 )
-from marketplace.outbox import OutboxTask
 from marketplace.timeutil import to_epoch
 from workers.context import TaskContext
 from workers.crons import Periodic, register
 from workers.registry import task
-from workers.runner import backoff_s
+from workers.runner import current_attempt
 from workers.tasks._uow import dispatch_config, in_unit_of_work
 
 log = logging.getLogger(__name__)
@@ -59,13 +56,11 @@ async def deliver_webhook(
             http_client(ctx), webhook_config(ctx), event_id=event_id, payload=payload, now=to_epoch(now)
         )
     except TransientWebhookError as exc:
-        attempts = (
-            await session.execute(
-                select(OutboxTask.attempts).where(OutboxTask.dedupe_key == f"webhook:{event_id}"[:200])
-            )
-        ).scalar() or 0
-        log.warning("webhook delivery failed; retrying", extra={"event_id": event_id, "error": str(exc)})
-        raise Retry(defer=backoff_s(attempts + 1)) from exc
+        log.warning(
+            "webhook delivery failed; retrying",
+            extra={"event_id": event_id, "error": str(exc), "attempt": current_attempt()},
+        )
+        raise
     except PermanentWebhookError as exc:
         log.error("webhook refused; not retrying", extra={"event_id": event_id, "error": str(exc)})
 
