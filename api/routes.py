@@ -10,7 +10,7 @@ from api.auth.controllers import AuthController, UserSessionsController
 from api.bookings.controllers import BookingController
 from api.catalog.controllers import CatalogController
 from api.devices.controllers import DeviceController
-from api.dispatch_console.controllers import DispatchConsoleController
+from api.dispatcher.controllers import DispatcherController
 from api.escalations.controllers import EscalationController
 from api.fairness.controllers import FairnessController
 from api.messages.controllers import MessagesController
@@ -36,7 +36,7 @@ CONTROLLERS: list[Any] = [
     PaymentsController,
     QuoteController,
     StripeWebhookController,
-    DispatchConsoleController,
+    DispatcherController,
     FairnessController,
     MessagesController,
     DeviceController,

@@ -7,8 +7,8 @@ something happened to the domains that depend on it (see the README's Architectu
 from __future__ import annotations
 
 from marketplace import events
+from marketplace.assignment import handlers as assignment
 from marketplace.bookings import handlers as bookings
-from marketplace.dispatching import handlers as dispatching
 from marketplace.offers import handlers as offers
 from marketplace.payments import handlers as payments
 from marketplace.payouts import handlers as payouts
@@ -17,7 +17,7 @@ from marketplace.work_orders import handlers as work_orders
 
 # A new order nobody can place goes to a call back before dispatch would try it.
 events.subscribe(events.WorkOrderTriaged, bookings.flag_if_unplaceable)
-events.subscribe(events.WorkOrderTriaged, dispatching.dispatch_now_if_urgent)
+events.subscribe(events.WorkOrderTriaged, assignment.dispatch_now_if_urgent)
 events.subscribe(events.WorkOrderExpedited, payments.reprice_expedited)
 events.subscribe(events.AppointmentBooked, payments.authorise_booking)
 events.subscribe(events.AppointmentCancelled, payments.settle_cancelled_booking)

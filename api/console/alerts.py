@@ -19,8 +19,8 @@ from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.web.live import LiveHub
+from marketplace.assignment.console import ALERT_KINDS
 from marketplace.clock import utcnow
-from marketplace.dispatching.console import ALERT_KINDS
 from marketplace.live import notification_topic
 from marketplace.notifications.service import notifications_since
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from api.web import maps
 from api.web.maps import centre_of
-from marketplace.dispatching.board import BoardRow, OpenOrder
+from marketplace.assignment.board import BoardRow, OpenOrder
 
 RISK_COLOURS = {"on_track": "#2e7d32", "at_risk": "#ef6c00", "breached": "#c62828"}
 RISK_LABELS = {"on_track": "On track", "at_risk": "At risk", "breached": "Breached"}

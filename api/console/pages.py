@@ -28,11 +28,11 @@ from api.console.session import (
 from api.deps import AppSettings, DbSession, Now
 from api.web import assets
 from marketplace import sessions
+from marketplace.assignment import batch, board
+from marketplace.assignment.config import load_config
+from marketplace.assignment.console import sla_alerts
+from marketplace.assignment.horizon import region_zone
 from marketplace.auth import authenticate, issue_token
-from marketplace.dispatching import batch, board
-from marketplace.dispatching.config import load_config
-from marketplace.dispatching.console import sla_alerts
-from marketplace.dispatching.horizon import region_zone
 from marketplace.errors import InvalidInput, Unauthenticated
 from marketplace.settings import Settings
 from marketplace.users.models import Role

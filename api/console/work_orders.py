@@ -13,9 +13,9 @@ from litestar.response import Redirect, Template
 from api.console.pages import DISPATCH, STAFF, page
 from api.console.session import checked_form, redirect_with_note, required_text, signed_in_principal
 from api.deps import AppSettings, DbSession, Now
-from marketplace.dispatching.candidates import candidates_for
-from marketplace.dispatching.chosen_offer import offer_to_chosen
-from marketplace.dispatching.replan import release_assignment
+from marketplace.assignment.candidates import candidates_for
+from marketplace.assignment.chosen_offer import offer_to_chosen
+from marketplace.assignment.replan import release_assignment
 from marketplace.errors import InvalidInput
 from marketplace.support.order_file import order_file
 from marketplace.users.models import Role

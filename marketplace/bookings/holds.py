@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace import events
+from marketplace.assignment.config import DispatchConfig
 from marketplace.bookings.errors import NoQualifiedTechnician, SlotUnavailable
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.service import live_appointment, release_hold, reserve_window
 from marketplace.bookings.slots import SlotOption, search_slots
 from marketplace.customers.models import Customer
-from marketplace.dispatching.config import DispatchConfig
 from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
 from marketplace.timeutil import to_epoch

@@ -1,4 +1,4 @@
-"""Queries on appointments shared by bookings, offers, dispatching and visits."""
+"""Queries on appointments shared by bookings, offers, assignment and visits."""
 
 from __future__ import annotations
 

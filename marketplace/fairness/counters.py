@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dispatch.scoring import DEFAULT_WEIGHTS
+from marketplace.assignment.config import DispatchConfig, load_config
 from marketplace.auth import Principal
 from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
-from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.errors import NotFound
 from marketplace.fairness import ledger
 from marketplace.fairness.counter_pricing import (

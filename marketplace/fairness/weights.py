@@ -3,7 +3,7 @@
 day planner's units.
 
 The setting shares the dispatch prefix but is read here, in the fairness domain, so that
-offer rounds (below dispatching in the domain layers) can rank with it.
+offer rounds (below assignment in the domain layers) can rank with it.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from marketplace.assignment.config import DispatchConfig
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
-from marketplace.dispatching.config import DispatchConfig
 from marketplace.notifications.models import Notification
 from marketplace.notifications.webhooks import WebhookConfig, verify
 from marketplace.offers.models import Offer
@@ -42,7 +42,7 @@ from tests.e2e.helpers import (
 from tests.factories import Factory
 from workers.context import TaskContext
 from workers.queue import ArqQueue
-from workers.tasks import dispatch as dispatch_tasks
+from workers.tasks import assignment as dispatch_tasks
 from workers.tasks import sla as sla_tasks
 from workers.tasks._uow import CONFIG_KEY
 from workers.tasks.reminders import WEBHOOK_CONFIG_KEY

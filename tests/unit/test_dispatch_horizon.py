@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.horizon import day_ahead_horizon_end, region_horizon_end, region_zone
+from marketplace.assignment.config import DispatchConfig
+from marketplace.assignment.horizon import day_ahead_horizon_end, region_horizon_end, region_zone
 from marketplace.settings import Settings
 
 AMS = ZoneInfo("Europe/Amsterdam")

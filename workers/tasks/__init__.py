@@ -2,8 +2,8 @@
 
 from workers.tasks import (
     access,  # noqa: F401
+    assignment,  # noqa: F401
     devices,  # noqa: F401
-    dispatch,  # noqa: F401
     holds,  # noqa: F401
     messages,  # noqa: F401
     notifications,  # noqa: F401

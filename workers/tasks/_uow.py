@@ -1,4 +1,4 @@
-"""Small helpers shared by the dispatching task modules."""
+"""Small helpers shared by the task modules."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.assignment.config import DispatchConfig, load_config
 from marketplace.db import unit_of_work
-from marketplace.dispatching.config import DispatchConfig, load_config
 from marketplace.outbox import push_pending, take_pending
 from workers.context import TaskContext
 

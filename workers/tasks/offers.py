@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.dispatching.next_round import offer_next_round
+from marketplace.assignment.next_round import offer_next_round
 from workers.context import TaskContext
 from workers.registry import task
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.assignment.reminders import ReminderSweep, send_reminders
 from marketplace.clock import utcnow
-from marketplace.dispatching.reminders import ReminderSweep, send_reminders
 from marketplace.notifications.notifier import WEBHOOK_TASK
 from marketplace.notifications.webhooks import (
     PermanentWebhookError,

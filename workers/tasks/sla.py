@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.assignment.sla import SlaSweep, check_sla
 from marketplace.clock import utcnow
-from marketplace.dispatching.sla import SlaSweep, check_sla
 from workers.context import TaskContext
 from workers.crons import Periodic, register
 from workers.registry import task

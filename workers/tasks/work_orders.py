@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.dispatching.expedite import rank_for_dispatch_request
+from marketplace.assignment.expedite import rank_for_dispatch_request
 from workers.context import TaskContext
 from workers.registry import task
 

@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace.assignment.config import DispatchConfig
 from marketplace.bookings.models import Appointment
 from marketplace.clock import utcnow
-from marketplace.dispatching.config import DispatchConfig
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 from tests.factories import Factory, Login

@@ -10,11 +10,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace.assignment.config import DispatchConfig
+from marketplace.assignment.reminders import send_reminders
 from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
-from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.reminders import send_reminders
 from marketplace.messages.channels import build_channels
 from marketplace.messages.models import Message
 from marketplace.settings import Settings

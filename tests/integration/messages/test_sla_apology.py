@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace.assignment.config import DispatchConfig
+from marketplace.assignment.sla import check_sla
 from marketplace.bookings.models import Appointment
 from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
 from marketplace.db import unit_of_work
-from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.sla import check_sla
 from marketplace.messages.models import Message
 from marketplace.work_orders.models import WorkOrder
 from tests.integration.mobile.helpers import open_work_order

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from api.console.pages import board_page_of
-from marketplace.dispatching.board import BoardRow
+from marketplace.assignment.board import BoardRow
 from marketplace.technicians.models import Technician
 
 

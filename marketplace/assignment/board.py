@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from marketplace.assignment.console import PLAN_VIEW, PlanStop, technician_plans
+from marketplace.assignment.loading import live_appointments
 from marketplace.bookings.eta import quick_risk
 from marketplace.bookings.models import Appointment
-from marketplace.dispatching.console import PLAN_VIEW, PlanStop, technician_plans
-from marketplace.dispatching.loading import live_appointments
 from marketplace.technicians.models import Shift, Technician
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 

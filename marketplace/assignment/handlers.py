@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import outbox
-from marketplace.dispatching.config import load_config as load_dispatch_config
-from marketplace.dispatching.replan import INSTANT_DISPATCH_TASK
+from marketplace.assignment.config import load_config as load_dispatch_config
+from marketplace.assignment.replan import INSTANT_DISPATCH_TASK
 from marketplace.events import WorkOrderTriaged
 from marketplace.work_orders.models import WorkOrderStatus as S
 

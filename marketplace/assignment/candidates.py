@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.matching import Ranking, rank_candidates
 from dispatch.scoring import explain_candidate, explain_exclusion
+from marketplace.assignment.offering import offers_of
+from marketplace.assignment.replan import released_technicians
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
-from marketplace.dispatching.offering import offers_of
-from marketplace.dispatching.replan import released_technicians
 from marketplace.errors import Forbidden
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer

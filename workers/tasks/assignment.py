@@ -17,8 +17,8 @@ from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import outbox
+from marketplace.assignment import batch, instant, replan
 from marketplace.clock import utcnow
-from marketplace.dispatching import batch, instant, replan
 from marketplace.offers.answers import expire_due_offers
 from marketplace.timeutil import to_epoch
 from workers.context import TaskContext

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from marketplace.assignment.config import DispatchConfig
 from marketplace.bookings.models import Appointment, AppointmentStatus
-from marketplace.dispatching.config import DispatchConfig
 from marketplace.messages.notices import on_the_way_message, to_customer
 from marketplace.messages.service import Outgoing
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier, customer_user_id

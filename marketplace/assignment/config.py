@@ -1,4 +1,5 @@
-"""Knobs of the dispatching workers (`FIELDHAND_DISPATCH_*` environment variables)."""
+"""Knobs of assignment: dispatch runs, offers, re-planning, SLA alerts
+(`FIELDHAND_DISPATCH_*` environment variables)."""
 
 from __future__ import annotations
 

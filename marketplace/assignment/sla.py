@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.loading import live_appointments, on_site_since
+from marketplace.assignment.config import DispatchConfig
+from marketplace.assignment.loading import live_appointments, on_site_since
 from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.sla.policy import SlaRisk, assess

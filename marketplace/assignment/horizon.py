@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from marketplace.dispatching.config import DispatchConfig
+from marketplace.assignment.config import DispatchConfig
 from marketplace.settings import Settings
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.dispatching import batch
-from marketplace.dispatching.config import DispatchConfig
+from marketplace.assignment import batch
+from marketplace.assignment.config import DispatchConfig
 from marketplace.settings import Settings
-from tests.integration.dispatching.test_horizon import _tomorrows_visit
+from tests.integration.assignment.test_horizon import _tomorrows_visit
 from tests.table_server import table_server
 
 SF = async_sessionmaker[AsyncSession]

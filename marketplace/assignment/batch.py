@@ -33,12 +33,12 @@ from sqlmodel import col, select
 from dispatch.matching import AssignmentProblem, BatchOptions, assign_batch, rank_candidates
 from dispatch.problem import Plan
 from dispatch.scoring import RankedCandidate
+from marketplace.assignment.config import DispatchConfig
+from marketplace.assignment.horizon import region_horizon_end
+from marketplace.assignment.loading import PlannedOrder, RegionDay, load_region_day
+from marketplace.assignment.offering import assign_directly, move_reservation, offer_to, open_offer_count
+from marketplace.assignment.replan import apply_eta, released_technicians, solve
 from marketplace.bookings.repository import live_appointment
-from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.horizon import region_horizon_end
-from marketplace.dispatching.loading import PlannedOrder, RegionDay, load_region_day
-from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, open_offer_count
-from marketplace.dispatching.replan import apply_eta, released_technicians, solve
 from marketplace.fairness.weights import planner_fairness
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.settings import Settings

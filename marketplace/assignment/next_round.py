@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from marketplace.dispatching.instant import continue_cascade
+from marketplace.assignment.instant import continue_cascade
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.offers.rounds import OfferRound, create_offers_for_work_order

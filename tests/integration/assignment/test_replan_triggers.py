@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
+from marketplace.assignment.config import DispatchConfig
+from marketplace.assignment.replan import changes_needing_replan
 from marketplace.clock import utcnow
 from marketplace.customers.models import Customer
-from marketplace.dispatching.config import DispatchConfig
-from marketplace.dispatching.replan import changes_needing_replan
 from marketplace.technicians.models import Technician
 from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder
@@ -111,8 +111,8 @@ async def test_overrun_and_quiet_technicians_are_detected_once_each(session_fact
 
 
 async def test_reminders_and_on_the_way_messages_go_out_once(session_factory: SF) -> None:
+    from marketplace.assignment.reminders import send_reminders
     from marketplace.bookings.models import Appointment
-    from marketplace.dispatching.reminders import send_reminders
     from marketplace.notifications.models import Notification
 
     now = utcnow()

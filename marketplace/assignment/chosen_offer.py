@@ -19,10 +19,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.assignment.candidates import rank_order
+from marketplace.assignment.config import DispatchConfig, load_config
+from marketplace.assignment.offering import assign_directly, move_reservation, offer_to, offers_of
 from marketplace.auth import Principal
-from marketplace.dispatching.candidates import rank_order
-from marketplace.dispatching.config import DispatchConfig, load_config
-from marketplace.dispatching.offering import assign_directly, move_reservation, offer_to, offers_of
 from marketplace.errors import Conflict, Forbidden
 from marketplace.offers.errors import WorkOrderNotOfferable
 from marketplace.offers.models import Offer, OfferStatus

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from api.deps import AppSettings, CurrentPrincipal, DbSession, Now
-from api.dispatch_console.schemas import (
+from api.dispatcher.schemas import (
     PlanStopOut,
     RegionPlanOut,
     ReleaseIn,
@@ -20,11 +20,11 @@ from api.dispatch_console.schemas import (
     SlaAlertOut,
     TechnicianPlanOut,
 )
+from marketplace.assignment import batch, console
+from marketplace.assignment.config import load_config
+from marketplace.assignment.horizon import region_horizon_end
+from marketplace.assignment.replan import release_assignment
 from marketplace.auth import requires
-from marketplace.dispatching import batch, console
-from marketplace.dispatching.config import load_config
-from marketplace.dispatching.horizon import region_horizon_end
-from marketplace.dispatching.replan import release_assignment
 from marketplace.errors import NotFound
 from marketplace.users.models import Role
 from marketplace.work_orders.state import lock_work_order
@@ -34,7 +34,7 @@ STAFF = requires(Role.DISPATCHER, Role.AGENT, Role.ADMIN)
 Region = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
-class DispatchConsoleController(Controller):
+class DispatcherController(Controller):
     path = "/dispatch"
     tags = ["dispatch console"]
 

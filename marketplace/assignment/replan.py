@@ -23,13 +23,13 @@ from sqlmodel import col, select
 from dispatch.problem import Plan, TimeWindow
 from dispatch.routing import PlannerConfig, plan_day
 from marketplace import outbox
+from marketplace.assignment.config import DispatchConfig, load_config
+from marketplace.assignment.horizon import region_horizon_end
+from marketplace.assignment.instant import is_instant
+from marketplace.assignment.loading import load_region_day, on_site_since
+from marketplace.assignment.offering import offers_of
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
-from marketplace.dispatching.config import DispatchConfig, load_config
-from marketplace.dispatching.horizon import region_horizon_end
-from marketplace.dispatching.instant import is_instant
-from marketplace.dispatching.loading import load_region_day, on_site_since
-from marketplace.dispatching.offering import offers_of
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing
 from marketplace.notifications.notifier import (

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace.assignment import batch
+from marketplace.assignment.config import DispatchConfig
 from marketplace.bookings.models import Appointment
 from marketplace.catalog.models import Skill
 from marketplace.customers.models import Customer
-from marketplace.dispatching import batch
-from marketplace.dispatching.config import DispatchConfig
 from marketplace.settings import Settings
 from marketplace.technicians.models import Shift, Technician, TechnicianSkill
 from marketplace.work_orders.models import WorkOrder

@@ -27,11 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dispatch.matching import rank_candidates
+from marketplace.assignment.config import DispatchConfig, load_config
+from marketplace.assignment.offering import offer_to, offers_of, open_offer_count
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
-from marketplace.dispatching.config import DispatchConfig, load_config
-from marketplace.dispatching.offering import offer_to, offers_of, open_offer_count
 from marketplace.fairness.weights import score_weights
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
