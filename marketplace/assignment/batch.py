@@ -36,11 +36,13 @@ from dispatch.scoring import RankedCandidate
 from marketplace.assignment.config import DispatchConfig
 from marketplace.assignment.horizon import region_horizon_end
 from marketplace.assignment.loading import PlannedOrder, RegionDay, load_region_day
-from marketplace.assignment.offering import assign_directly, move_reservation, offer_to, open_offer_count
+from marketplace.assignment.offering import move_reservation, offer_or_assign
 from marketplace.assignment.replan import apply_eta, released_technicians, solve
 from marketplace.bookings.repository import live_appointment
 from marketplace.fairness.weights import planner_fairness
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Notifier
+from marketplace.offers.models import OfferStatus
+from marketplace.offers.reads import open_offer_count
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.timeutil import to_epoch
@@ -268,10 +270,17 @@ async def _apply_open(
         )
     tech = await session.get(Technician, target)
     assert tech is not None
-    if tech.auto_accept:
-        offer = await assign_directly(
-            session, order, tech, candidate, appointment=appointment, now=now, why="batch run"
-        )
+    offer = await offer_or_assign(
+        session,
+        order,
+        tech,
+        candidate,
+        appointment=appointment,
+        ttl_s=config.batch_offer_ttl_s,
+        now=now,
+        why="batch run",
+    )
+    if offer.status == OfferStatus.ACCEPTED:
         await record_event(
             session,
             order,
@@ -282,14 +291,4 @@ async def _apply_open(
             now=now,
         )
         return {"decision": "auto_assigned", "technician_id": str(target), "offer_id": str(offer.id)}
-    offer = await offer_to(
-        session,
-        order,
-        tech,
-        candidate,
-        appointment=appointment,
-        ttl_s=config.batch_offer_ttl_s,
-        now=now,
-        why="batch run",
-    )
     return {"decision": "offered", "technician_id": str(target), "offer_id": str(offer.id)}

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.assignment.candidates import rank_order
 from marketplace.assignment.config import DispatchConfig, load_config
-from marketplace.assignment.offering import assign_directly, move_reservation, offer_to, offers_of
+from marketplace.assignment.offering import move_reservation, offer_or_assign, offers_of
 from marketplace.auth import Principal
 from marketplace.errors import Conflict, Forbidden
 from marketplace.offers.errors import WorkOrderNotOfferable
@@ -91,21 +91,16 @@ async def offer_to_chosen(
         if not moved:
             raise NotACandidate("That technician is booked elsewhere during this window")
     why = f"chosen by a {principal.role.value} (rank {candidate.rank})"
-    if tech.auto_accept:
-        offer = await assign_directly(
-            session, order, tech, candidate, appointment=appointment, now=now, why=why
-        )
-    else:
-        offer = await offer_to(
-            session,
-            order,
-            tech,
-            candidate,
-            appointment=appointment,
-            ttl_s=config.batch_offer_ttl_s,
-            now=now,
-            why=why,
-        )
+    offer = await offer_or_assign(
+        session,
+        order,
+        tech,
+        candidate,
+        appointment=appointment,
+        ttl_s=config.batch_offer_ttl_s,
+        now=now,
+        why=why,
+    )
     await record_event(
         session,
         order,

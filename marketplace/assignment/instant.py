@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from dispatch.matching import rank_candidates
 from marketplace.assignment.config import DispatchConfig, load_config
-from marketplace.assignment.offering import offer_to, offers_of, open_offer_count
+from marketplace.assignment.offering import offer_to, offers_of
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
 from marketplace.customers.models import Customer
@@ -36,6 +36,7 @@ from marketplace.fairness.weights import score_weights
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer, OfferStatus
+from marketplace.offers.reads import open_offer_count
 from marketplace.offers.rounds import OFFERABLE, create_offers_for_work_order, earnings_for
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role

@@ -11,16 +11,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.problem import GeoPoint, TimeWindow, Visit
+from dispatch.problem import GeoPoint, Visit
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings.availability import subtract
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
+from marketplace.dispatch_io.technicians import last_known_position, solver_technician
 from marketplace.dispatch_io.visits import order_visit
 from marketplace.fairness.recent_work import with_recent_work
 from marketplace.offers.models import Offer, OfferStatus
@@ -35,7 +36,6 @@ from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 
 S = WorkOrderStatus
 PINNED_STATUSES = (S.ASSIGNED, S.EN_ROUTE)
-LOCATION_FRESH_FOR = timedelta(minutes=30)
 
 
 @dataclass
@@ -235,14 +235,7 @@ async def _region_technicians(
     out: list[DTechnician] = []
     by_id: dict[str, Technician] = {}
     for t in rows:
-        location = None
-        if (
-            t.last_lat is not None
-            and t.last_lng is not None
-            and t.last_located_at
-            and t.last_located_at >= now - LOCATION_FRESH_FOR
-        ):
-            location = GeoPoint(t.last_lat, t.last_lng)
+        location = last_known_position(t, now)
         if t.id in busy_at_site:
             site, finish = busy_at_site[t.id]
             location = site
@@ -252,16 +245,8 @@ async def _region_technicians(
         if not free:
             continue
         out.append(
-            DTechnician(
-                id=str(t.id),
-                home=GeoPoint(t.home_lat, t.home_lng),
-                skills=tuple(sorted(skills[t.id])),
-                certifications=tuple(certs[t.id]),
-                shifts=tuple(TimeWindow(s, e) for s, e in free),
-                service_radius_m=t.service_radius_m,
-                location=location,
-                rating_sum=float(t.rating_sum),
-                rating_count=t.rating_count,
+            solver_technician(
+                t, skills=skills[t.id], certifications=certs[t.id], free=free, location=location
             )
         )
         by_id[str(t.id)] = t

@@ -7,13 +7,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.assignment.instant import continue_cascade
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
-from marketplace.offers.models import Offer, OfferStatus
+from marketplace.offers.reads import open_offer_count
 from marketplace.offers.rounds import OfferRound, create_offers_for_work_order
 from marketplace.work_orders.models import WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event
@@ -26,17 +24,7 @@ async def offer_next_round(
     order = await lock_work_order(session, work_order_id)
     if order.status != WorkOrderStatus.OFFERED:
         return None
-    open_count = (
-        await session.execute(
-            select(sa.func.count())
-            .select_from(Offer)
-            .where(
-                Offer.work_order_id == order.id,
-                col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
-            )
-        )
-    ).scalar_one()
-    if open_count:
+    if await open_offer_count(session, order.id):
         return None
     # Urgent unbooked orders follow the instant-dispatch cascade (one targeted
     # offer at a time, short expiry, widen the radius / escalate after N misses).

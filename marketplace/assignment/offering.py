@@ -13,20 +13,20 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 
 from dispatch.scoring import RankedCandidate
 from marketplace import events
 from marketplace.bookings.models import Appointment
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
-from marketplace.messages.notices import to_customer, to_technician
+from marketplace.messages.notices import to_technician
 from marketplace.messages.service import Outgoing
-from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, customer_user_id, technician_user_id
-from marketplace.offers.models import Offer, OfferStatus
+from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, technician_user_id
+from marketplace.offers.answers import tell_customer_assigned
+from marketplace.offers.models import Offer
 from marketplace.offers.receipts import settle_receipts
 from marketplace.offers.rounds import announce_offers, write_offers
 from marketplace.technicians.models import Technician
@@ -37,21 +37,6 @@ from marketplace.work_orders.state import transition
 
 async def offers_of(session: AsyncSession, order_id: uuid.UUID) -> list[Offer]:
     return list((await session.execute(select(Offer).where(Offer.work_order_id == order_id))).scalars())
-
-
-async def open_offer_count(session: AsyncSession, order_id: uuid.UUID) -> int:
-    return int(
-        (
-            await session.execute(
-                select(sa.func.count())
-                .select_from(Offer)
-                .where(
-                    Offer.work_order_id == order_id,
-                    col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
-                )
-            )
-        ).scalar_one()
-    )
 
 
 async def offer_to(
@@ -106,6 +91,28 @@ async def move_reservation(
         appointment.technician_id, appointment.busy_from, appointment.busy_until = before
         return False
     return True
+
+
+async def offer_or_assign(
+    session: AsyncSession,
+    order: WorkOrder,
+    tech: Technician,
+    candidate: RankedCandidate,
+    *,
+    appointment: Appointment | None,
+    ttl_s: int,
+    now: datetime,
+    why: str,
+) -> Offer:
+    """The job for `tech`: assigned at once when they opted into auto-accept (the offer comes
+    back accepted), else offered to them for `ttl_s`."""
+    if tech.auto_accept:
+        return await assign_directly(
+            session, order, tech, candidate, appointment=appointment, now=now, why=why
+        )
+    return await offer_to(
+        session, order, tech, candidate, appointment=appointment, ttl_s=ttl_s, now=now, why=why
+    )
 
 
 async def assign_directly(
@@ -171,24 +178,5 @@ async def assign_directly(
         ),
         now=now,
     )
-    customer_user = await customer_user_id(session, order.customer_id)
-    await DEFAULT_NOTIFIER.send(
-        session,
-        Message(
-            dedupe_key=f"assigned:{order.id}:{offer.id}",
-            kind="work_order.assigned",
-            subject=f"{tech.display_name} will do your visit",
-            recipient_user_id=customer_user,
-            recipient_role=None if customer_user else "customer",
-            work_order_id=order.id,
-            data={"technician_id": str(tech.id), "eta": from_epoch(candidate.arrival).isoformat()},
-            outgoing=Outgoing(
-                to_customer(order.customer_id),
-                "technician_assigned",
-                {"technician": tech.display_name, "eta": from_epoch(candidate.arrival)},
-                now=now,
-            ),
-        ),
-        now=now,
-    )
+    await tell_customer_assigned(session, order, offer, tech, eta=from_epoch(candidate.arrival), now=now)
     return offer

@@ -24,11 +24,11 @@ from marketplace.db_dialect import supports_row_locks
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
 from marketplace.messages.notices import to_customer
-from marketplace.messages.service import Outgoing, compose
+from marketplace.messages.service import Outgoing
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, customer_user_id
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.reads import OfferView, own_offer
+from marketplace.offers.reads import OfferView, open_offer_count, own_offer
 from marketplace.offers.receipts import candidate_from_offer, record_missed, settle_receipts
 from marketplace.technicians.errors import TechnicianNotActive
 from marketplace.technicians.models import Technician, TechnicianStatus
@@ -133,6 +133,16 @@ async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, n
     )
     await session.flush()
     appointment = await live_appointment(session, order.id)
+    eta = (appointment.eta if appointment is not None else None) or offer.window_start or now
+    await tell_customer_assigned(session, order, offer, tech, eta=eta, now=now)
+    return OfferView(offer, order, offer.status)
+
+
+async def tell_customer_assigned(
+    session: AsyncSession, order: WorkOrder, offer: Offer, tech: Technician, *, eta: datetime, now: datetime
+) -> None:
+    """The customer (on their channels) and the helpdesk learn who is coming and when, once
+    per accepted offer, however it was accepted."""
     customer_user = await customer_user_id(session, order.customer_id)
     await DEFAULT_NOTIFIER.send(
         session,
@@ -143,24 +153,16 @@ async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, n
             recipient_user_id=customer_user,
             recipient_role=None if customer_user else "customer",
             work_order_id=order.id,
-            data={"technician_id": str(tech.id)},
-            webhook=False,
+            data={"technician_id": str(tech.id), "eta": eta.isoformat()},
+            outgoing=Outgoing(
+                to_customer(order.customer_id),
+                "technician_assigned",
+                {"technician": tech.display_name, "eta": eta},
+                now=now,
+            ),
         ),
         now=now,
     )
-    eta = (appointment.eta if appointment is not None else None) or offer.window_start or now
-    await compose(
-        session,
-        Outgoing(
-            to_customer(order.customer_id),
-            "technician_assigned",
-            {"technician": tech.display_name, "eta": eta},
-            now=now,
-            dedupe_key=f"offer-accepted:{order.id}:{offer.id}",
-            work_order_id=order.id,
-        ),
-    )
-    return OfferView(offer, order, offer.status)
 
 
 async def decline_offer(
@@ -209,17 +211,7 @@ async def after_offer_closed(
     session: AsyncSession, order: WorkOrder, round_no: int, *, now: datetime
 ) -> None:
     """When the last pending offer of a round closes, ask the next people (a task)."""
-    still_open = (
-        await session.execute(
-            select(sa.func.count())
-            .select_from(Offer)
-            .where(
-                Offer.work_order_id == order.id,
-                col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
-            )
-        )
-    ).scalar_one()
-    if still_open == 0 and order.status == WorkOrderStatus.OFFERED:
+    if order.status == WorkOrderStatus.OFFERED and not await open_offer_count(session, order.id):
         await outbox.enqueue(
             session,
             "offers.next_round",

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dispatch.problem import GeoPoint, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
+from dispatch.problem import Visit
+from marketplace.bookings.availability import subtract
 from marketplace.bookings.models import Appointment
 from marketplace.customers.models import Customer
+from marketplace.dispatch_io.technicians import last_known_position, solver_technician
 from marketplace.dispatch_io.visits import order_visit
 from marketplace.fairness.recent_work import with_recent_work
 from marketplace.technicians.facts import load_technician_facts
@@ -30,7 +31,6 @@ from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder
 
 MAX_SERVICE_RADIUS_M = 150_000
-LOCATION_FRESH_FOR = timedelta(minutes=30)
 DEFAULT_OPEN_WINDOW = timedelta(hours=8)
 
 
@@ -55,22 +55,6 @@ def to_visit(
     return order_visit(
         order, to_epoch(start), max(to_epoch(end), to_epoch(start)), tier=customer.tier if customer else None
     )
-
-
-def _subtract(windows: list[tuple[int, int]], holes: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    out = windows
-    for h_start, h_end in holes:
-        nxt: list[tuple[int, int]] = []
-        for s, e in out:
-            if h_end <= s or h_start >= e:
-                nxt.append((s, e))
-                continue
-            if s < h_start:
-                nxt.append((s, h_start))
-            if h_end < e:
-                nxt.append((h_end, e))
-        out = nxt
-    return sorted(out)
 
 
 async def load_technicians(
@@ -106,26 +90,13 @@ async def load_technicians(
     out: list[DTechnician] = []
     by_id: dict[str, Technician] = {}
     for t in rows:
-        windows = _subtract(sorted(shifts[t.id]), off[t.id])
-        location = None
-        if (
-            t.last_lat is not None
-            and t.last_lng is not None
-            and t.last_located_at is not None
-            and t.last_located_at >= now - LOCATION_FRESH_FOR
-        ):
-            location = GeoPoint(t.last_lat, t.last_lng)
         out.append(
-            DTechnician(
-                id=str(t.id),
-                home=GeoPoint(t.home_lat, t.home_lng),
-                skills=tuple(sorted(skills[t.id])),
-                certifications=tuple(certs[t.id]),
-                shifts=tuple(TimeWindow(s, e) for s, e in windows),
-                service_radius_m=t.service_radius_m,
-                location=location,
-                rating_sum=float(t.rating_sum),
-                rating_count=t.rating_count,
+            solver_technician(
+                t,
+                skills=skills[t.id],
+                certifications=certs[t.id],
+                free=subtract(shifts[t.id], off[t.id]),
+                location=last_known_position(t, now),
             )
         )
         by_id[str(t.id)] = t

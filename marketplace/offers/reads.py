@@ -115,3 +115,16 @@ async def _work_orders_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict
         return {}
     rows = await session.execute(select(WorkOrder).where(col(WorkOrder.id).in_(ids)))
     return {order.id: order for order in rows.scalars()}
+
+
+async def open_offer_count(session: AsyncSession, order_id: uuid.UUID) -> int:
+    """The order's offers still pending or already accepted: none means nobody holds it."""
+    query = (
+        select(sa.func.count())
+        .select_from(Offer)
+        .where(
+            Offer.work_order_id == order_id,
+            col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
+        )
+    )
+    return int((await session.execute(query)).scalar_one())

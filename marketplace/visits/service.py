@@ -23,10 +23,10 @@ from marketplace import events
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
+from marketplace.dispatch_io.technicians import last_known_position
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
-from marketplace.offers.dispatch_adapter import LOCATION_FRESH_FOR
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.pagination import Page, keyset_page
 from marketplace.technicians.models import Technician
@@ -107,14 +107,7 @@ async def _view(session: AsyncSession, order: WorkOrder, key: str, *, replayed: 
 def _position(tech: Technician, report: StepReport, now: datetime) -> GeoPoint:
     if report.lat is not None and report.lng is not None:
         return GeoPoint(report.lat, report.lng)
-    if (
-        tech.last_lat is not None
-        and tech.last_lng is not None
-        and tech.last_located_at is not None
-        and tech.last_located_at >= now - LOCATION_FRESH_FOR
-    ):
-        return GeoPoint(tech.last_lat, tech.last_lng)
-    return GeoPoint(tech.home_lat, tech.home_lng)
+    return last_known_position(tech, now) or GeoPoint(tech.home_lat, tech.home_lng)
 
 
 def eta_from(position: GeoPoint, order: WorkOrder, now: datetime) -> datetime:
