@@ -83,20 +83,16 @@ async def transition(
         )
     order.status = target.value
     order.updated_at = now
-    event = WorkOrderEvent(
-        work_order_id=order.id,
-        at=_event_time(session, order.id, now),
-        kind="transition",
-        from_status=current.value,
-        to_status=target.value,
-        actor_user_id=actor.user_id if actor else None,
-        actor_role=actor.role.value if actor else "system",
+    return await _append(
+        session,
+        order,
+        "transition",
+        actor=actor,
+        now=now,
         reason=reason,
-        data=data or {},
+        data=data,
+        moved=(current.value, target.value),
     )
-    session.add(event)
-    await session.flush()
-    return event
 
 
 async def record_event(
@@ -110,10 +106,27 @@ async def record_event(
     data: dict[str, Any] | None = None,
 ) -> WorkOrderEvent:
     """A notable change that is not a status move (context appended, expedite, ETA...)."""
+    return await _append(session, order, kind, actor=actor, now=now, reason=reason, data=data)
+
+
+async def _append(
+    session: AsyncSession,
+    order: WorkOrder,
+    kind: str,
+    *,
+    actor: Principal | None,
+    now: datetime,
+    reason: str | None,
+    data: dict[str, Any] | None,
+    moved: tuple[str, str] | None = None,
+) -> WorkOrderEvent:
+    """One line of the order's timeline: who (or the system), when, why."""
     event = WorkOrderEvent(
         work_order_id=order.id,
         at=_event_time(session, order.id, now),
         kind=kind,
+        from_status=moved[0] if moved else None,
+        to_status=moved[1] if moved else None,
         actor_user_id=actor.user_id if actor else None,
         actor_role=actor.role.value if actor else "system",
         reason=reason,
