@@ -67,5 +67,8 @@ class WorkerSettings:
     on_shutdown = shutdown
     max_tries = 8
     job_timeout = 300
+    # an idle worker looks at the queue every 50 ms (arq's default is 500 ms): an urgent
+    # escalation's first offer should not wait half a second for the worker to notice it
+    poll_delay = 0.05
     queue_name = Settings().queue_name
     redis_settings = redis_settings(Settings()) if Settings().redis_url else RedisSettings()
