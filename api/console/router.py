@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from api.console.admin import AdminPages
 from api.console.callbacks import CallbackPages
+from api.console.fairness import FairnessPages
 from api.console.pages import ConsolePages
 from api.console.session import ConsoleForbidden, SignInRequired, console_session_middleware
 from api.console.work_orders import WorkOrderPages
@@ -55,7 +56,7 @@ def _error(request: Request[Any, Any, Any], status: int, title: str, message: st
 def build_console_router() -> Router:
     return Router(
         path="/console",
-        route_handlers=[ConsolePages, WorkOrderPages, CallbackPages, AdminPages],
+        route_handlers=[ConsolePages, WorkOrderPages, CallbackPages, AdminPages, FairnessPages],
         middleware=[console_session_middleware],
         exception_handlers={
             SignInRequired: _to_sign_in,

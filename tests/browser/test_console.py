@@ -132,6 +132,16 @@ def test_running_dispatch_shows_the_assignment_on_the_board_and_the_route_on_the
     assert sum(n for name, n in traces if name.startswith("Technicians")) == 12
     assert named["Planned routes"] >= 2  # technician -> visit
     assert dispatcher.locator("#map .main-svg").count() >= 1
+
+    # the dispatch just recorded its ranking in the ledger: the fairness page counts it and
+    # replays it at every weight of the knob, the one in force marked
+    dispatcher.click("nav >> text=Fairness")
+    dispatcher.wait_for_url(re.compile(r"/console/fairness\?region=amsterdam"))
+    assert int(dispatcher.locator("#fair-offered").inner_text()) >= 1
+    knob = dispatcher.locator("#fairness-knob tbody tr")
+    assert knob.count() == 5
+    assert all(int(knob.nth(i).locator("td").first.inner_text()) >= 1 for i in range(5))
+    assert "(in force)" in dispatcher.locator("#fairness-knob tr.current").inner_text()
     dispatcher.context.close()
 
 
