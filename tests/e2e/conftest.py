@@ -7,8 +7,12 @@ The Stripe server fixtures are shared with the money tests (tests/conftest.py).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from litestar import Litestar
@@ -19,9 +23,10 @@ from api.app import create_app
 from marketplace.models import metadata
 from marketplace.pricing.policy import load_policy
 from marketplace.settings import Settings
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, ROOT, _free_port
 from tests.conftest import STRIPE_API_KEY as API_KEY
 from tests.conftest import STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET
+from tests.travel import child_env
 
 _TRUNCATE = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
 
@@ -68,3 +73,62 @@ async def e2e_client(e2e_app: Litestar) -> AsyncTestClient:
     client: AsyncTestClient = e2e_app.state.test_client
     client.headers.clear()
     return client
+
+
+# Two real API processes (uvicorn subprocesses) for the multi-process tests. Their live pages
+# re-read on their own only every two minutes, so a change that reaches one sooner came over
+# Redis pub/sub.
+LIVE_FALLBACK_S = 120
+
+
+def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **child_env(),
+        "FIELDHAND_DATABASE_URL": settings.database_url,
+        "FIELDHAND_REDIS_URL": REDIS_URL,
+        "FIELDHAND_QUEUE_NAME": settings.queue_name,
+        "FIELDHAND_JWT_SECRET": settings.jwt_secret,
+        "FIELDHAND_ENVIRONMENT": "test",
+        "FIELDHAND_IDEMPOTENCY_LOCK_S": str(settings.idempotency_lock_s),
+        "FIELDHAND_LIVE_FALLBACK_S": str(LIVE_FALLBACK_S),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tests.travel", "uvicorn", "api.app:create_app_from_env", "--factory"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.fixture(scope="module")
+def two_apis(settings: Settings) -> Iterator[tuple[str, str]]:
+    ports = [_free_port(), _free_port()]
+    procs = [start_api(settings, port) for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        deadline = time.monotonic() + 60
+        for proc, base in zip(procs, bases, strict=True):
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    raise RuntimeError(f"API process did not start: {err[-2000:]}")
+                time.sleep(0.1)
+        yield bases[0], bases[1]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,17 +1,11 @@
 """Two API processes (real uvicorn subprocesses) on one PostgreSQL and Redis: races are
-decided by the database, not by a process's memory, an Idempotency-Key replays the stored
-response whichever process the retry reaches, and a change made through one process reaches
-a live page (server-sent events) open on the other."""
+decided by the database, not by a process's memory, and an Idempotency-Key replays the
+stored response whichever process the retry reaches. (A change reaching a live page on the
+other process: test_live_fanout.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -21,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.settings import Settings
 from marketplace.users.models import Role
-from tests.conftest import REDIS_URL, ROOT, _free_port
 from tests.factories import Factory
 from tests.integration.booking.helpers import (
     add_technician,
@@ -31,67 +24,10 @@ from tests.integration.booking.helpers import (
     tomorrow,
 )
 from tests.integration.mobile.helpers import offer_round, open_work_order, ready_technician, seed_skills
-from tests.travel import child_env
 
 pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
 
 SF = async_sessionmaker[AsyncSession]
-LIVE_FALLBACK_S = 120
-
-
-def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **child_env(),
-        "FIELDHAND_DATABASE_URL": settings.database_url,
-        "FIELDHAND_REDIS_URL": REDIS_URL,
-        "FIELDHAND_QUEUE_NAME": settings.queue_name,
-        "FIELDHAND_JWT_SECRET": settings.jwt_secret,
-        "FIELDHAND_ENVIRONMENT": "test",
-        "FIELDHAND_IDEMPOTENCY_LOCK_S": str(settings.idempotency_lock_s),
-        # live pages re-read on their own only every two minutes: a change that reaches one
-        # sooner came over Redis pub/sub
-        "FIELDHAND_LIVE_FALLBACK_S": str(LIVE_FALLBACK_S),
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "tests.travel", "uvicorn", "api.app:create_app_from_env", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-@pytest.fixture(scope="module")
-def two_apis(settings: Settings) -> Iterator[tuple[str, str]]:
-    ports = [_free_port(), _free_port()]
-    procs = [start_api(settings, port) for port in ports]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        deadline = time.monotonic() + 60
-        for proc, base in zip(procs, bases, strict=True):
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"API process did not start: {err[-2000:]}")
-                time.sleep(0.1)
-        yield bases[0], bases[1]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 async def test_fifty_accepts_across_two_processes_make_one_assignment(
@@ -184,50 +120,3 @@ async def test_fifty_bookings_of_the_last_place_across_two_processes_one_wins(
             await s.execute(sa.text("SELECT count(*) FROM appointments WHERE status = 'booked'"))
         ).scalar_one()
     assert live == 1
-
-
-async def next_event(lines: AsyncIterator[str], name: str) -> dict[str, Any]:
-    """The data of the stream's next `name` event."""
-    event = None
-    while True:
-        line = await anext(lines)
-        if line.startswith("event:"):
-            event = line.partition(":")[2].strip()
-        elif line.startswith("data:") and event == name:
-            data: dict[str, Any] = json.loads(line.partition(":")[2])
-            return data
-        elif not line:
-            event = None
-
-
-async def test_a_change_through_one_process_reaches_a_live_page_on_the_other(
-    two_apis: tuple[str, str], factory: Factory, session_factory: SF, settings: Settings
-) -> None:
-    one, other = two_apis
-    await seed_skills(session_factory, "hvac.repair")
-    tech = await ready_technician(factory)
-    customer = await customer_login(session_factory, settings, external_id=f"live-{uuid.uuid4().hex[:6]}")
-    order_id = await open_work_order(session_factory)
-    async with session_factory() as s:  # the customer's own order
-        for table, key in (("work_orders", "id"), ("appointments", "work_order_id")):
-            await s.execute(
-                sa.text(f"UPDATE {table} SET customer_id = :c WHERE {key} = :o"),
-                {"c": customer.user.customer_id, "o": order_id},
-            )
-        await s.commit()
-    (offer,) = (await offer_round(session_factory, order_id, max_offers=1)).offers
-    async with (
-        httpx.AsyncClient(timeout=30, cookies={"fh_app": customer.token}) as http,
-        http.stream("GET", f"{other}/app/orders/{order_id}/live") as stream,
-    ):
-        assert stream.status_code == 200
-        lines = stream.aiter_lines()
-        async with asyncio.timeout(10):
-            before = await next_event(lines, "track")
-        assert before["status"] == "offered" and before["technician"] is None
-        accepted = await http.post(f"{one}/mobile/v1/offers/{offer.id}/accept", headers=tech.headers)
-        assert accepted.status_code == 200, accepted.text
-        # well inside the page's own fallback re-read: only the live channel can bring it
-        async with asyncio.timeout(10):
-            after = await next_event(lines, "track")
-    assert after["status"] == "assigned" and after["technician"] == "Test Tech"
