@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from marketplace.bookings.hold_policy import HoldPolicy
 from marketplace.fairness.weights import FairnessConfig
 from marketplace.offers.config import OfferLifetimes
 
 
-class DispatchConfig(OfferLifetimes, FairnessConfig):
-    """Also carries the offer lifetimes (`instant_offer_ttl_s`, `batch_offer_ttl_s`) of `OfferLifetimes`."""
+class DispatchConfig(OfferLifetimes, FairnessConfig, HoldPolicy):
+    """Also carries the knobs the lower domains read themselves: the offer lifetimes
+    (`OfferLifetimes`), the fairness weight (`FairnessConfig`) and the hold policy with the
+    urgency line (`HoldPolicy`)."""
 
     model_config = SettingsConfigDict(env_prefix="FIELDHAND_DISPATCH_", extra="ignore")
 
-    # instant cascade (P1/P2 orders with no booked window)
-    urgent_priority: int = 2  # priority <= this is dispatched instantly
+    # instant cascade (P1/P2 orders with no booked window): `urgent_priority` in HoldPolicy
     misses_before_widen: int = 3
     widen_factor: float = 2.0
     max_widened_radius_m: int = 60_000
@@ -38,25 +40,6 @@ class DispatchConfig(OfferLifetimes, FairnessConfig):
     counter_accept_within_bps: int = 500  # <= alternative + 5 % -> accepted automatically
     counter_decline_above_bps: int = 2_000  # > alternative + 20 % -> declined automatically
     counter_max_fee_share_bps: int = 5_000  # the platform absorbs extra pay up to 50 % of its fee
-    # unbooked orders (priority 3 and 4 wait for the customer to pick a window): after
-    # `hold_after_s["<tier>:<priority>"]` seconds without a booking, the earliest window that
-    # meets the SLA is held for them and confirmed automatically `hold_confirm_after_s`
-    # later (at the latest `hold_confirm_lead_s` before it opens) unless they pick another.
-    # Pairs not listed are never held. Env: FIELDHAND_DISPATCH_HOLD_AFTER_S='{"standard:4": 86400}'
-    hold_after_s: dict[str, int] = {
-        "premium:3": 2 * 3600,
-        "premium:4": 6 * 3600,
-        "priority:3": 4 * 3600,
-        "priority:4": 12 * 3600,
-        "standard:3": 12 * 3600,
-        "standard:4": 24 * 3600,
-    }
-    hold_confirm_after_s: int = 6 * 3600
-    hold_confirm_lead_s: int = 2 * 3600
-    hold_min_notice_s: int = 3 * 3600  # a held window opens at least this long after the hold
-
-    def hold_after(self, tier: str, priority: int) -> int | None:
-        return self.hold_after_s.get(f"{tier}:{priority}")
 
 
 def load_config() -> DispatchConfig:

@@ -1,7 +1,7 @@
 """Work nobody booked still gets done: hold a window for a customer who did not book in time.
 
 Priority 3 and 4 orders wait in `triaged` for the customer to pick a window. After the
-policy time for their tier and priority (`DispatchConfig.hold_after_s`) without a booking,
+policy time for their tier and priority (`HoldPolicy.hold_after_s`) without a booking,
 `hold_window` reserves the earliest window that meets the SLA (the earliest qualified one
 when none does: right skill later) as a live appointment with `hold_confirm_at` set, and
 tells the customer. At that instant `confirm_hold` books it for real (`scheduled`, card
@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace import events
-from marketplace.assignment.config import DispatchConfig
 from marketplace.bookings.errors import NoQualifiedTechnician, SlotUnavailable
+from marketplace.bookings.hold_policy import HoldPolicy
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.service import live_appointment, release_hold, reserve_window
 from marketplace.bookings.slots import SlotOption, search_slots
@@ -46,7 +46,7 @@ class HoldSweep:
 
 
 async def orders_due_a_hold(
-    session: AsyncSession, *, now: datetime, config: DispatchConfig, limit: int = 200
+    session: AsyncSession, *, now: datetime, config: HoldPolicy, limit: int = 200
 ) -> list[uuid.UUID]:
     """Unbooked, non-urgent `triaged` orders older than their tier's and priority's hold time."""
     policy = [v for v in config.hold_after_s.values() if v >= 0]
@@ -83,7 +83,7 @@ def _pick(slots: tuple[SlotOption, ...], not_before: int) -> SlotOption | None:
 
 
 async def hold_window(
-    session: AsyncSession, order_id: uuid.UUID, *, now: datetime, config: DispatchConfig
+    session: AsyncSession, order_id: uuid.UUID, *, now: datetime, config: HoldPolicy
 ) -> Appointment | None:
     """Hold the earliest SLA-meeting window for an order nobody booked; None when it is not
     (or no longer) due, or nothing can be held right now."""
