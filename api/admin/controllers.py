@@ -16,6 +16,7 @@ from marketplace.auth import requires, signed_in
 from marketplace.catalog import service
 from marketplace.catalog.models import ServiceCategory
 from marketplace.errors import InvalidInput
+from marketplace.sla import policies as sla_policies
 from marketplace.users.models import Role
 
 CATEGORY_CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
@@ -115,7 +116,7 @@ class AdminController(Controller):
         """Response and resolution targets for every tier x priority (stored or default)."""
         return [
             SlaPolicyOut(tier=t, priority=p, response_s=r, resolution_s=res, source=src)  # type: ignore[arg-type]
-            for t, p, r, res, src in await service.list_sla_policies(db_session)
+            for t, p, r, res, src in await sla_policies.list_sla_policies(db_session)
         ]
 
     @put(
@@ -131,7 +132,7 @@ class AdminController(Controller):
         """Set the targets for one tier x priority (applies to new work orders)."""
         if tier not in TIERS or not 1 <= priority <= 4:
             raise InvalidInput("tier is standard, priority or premium; priority is 1..4")
-        row = await service.put_sla_policy(
+        row = await sla_policies.put_sla_policy(
             db_session,
             tier=tier,
             priority=priority,

@@ -19,6 +19,7 @@ from api.staff.controllers import InviteIn, RoleIn
 from api.technicians.controllers import ReasonIn
 from marketplace.catalog import service as catalog
 from marketplace.errors import InvalidInput
+from marketplace.sla import policies as sla_policies
 from marketplace.technicians import service as technicians
 from marketplace.technicians.models import TechnicianStatus
 from marketplace.users import staff
@@ -151,7 +152,7 @@ class AdminPages(Controller):
         settings: AppSettings,
         note: str | None = None,
     ) -> Template:
-        policies = await catalog.list_sla_policies(db_session)
+        policies = await sla_policies.list_sla_policies(db_session)
         return page(
             request, settings, "admin_sla.html", policies=policies, tiers=TIERS, note=NOTES.get(note or "")
         )
@@ -169,7 +170,7 @@ class AdminPages(Controller):
             "resolution_s": _whole(form, "resolution_min", 0) * 60,
         }
         data = parsed(SlaPolicyIn, minutes)
-        await catalog.put_sla_policy(
+        await sla_policies.put_sla_policy(
             db_session,
             tier=tier,
             priority=int(priority),

@@ -1,17 +1,16 @@
-"""Reference data verbs: the skill catalogue, the triage table, SLA policies."""
+"""Reference data verbs: the skill catalogue and the triage table (SLA policies: `sla/policies.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace import outbox
-from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
+from marketplace.catalog.models import ServiceCategory, Skill
 from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.sla.policy import DEFAULT_TARGETS
-from marketplace.work_orders.models import WorkOrder
 
 
 async def add_skill(session: AsyncSession, *, code: str, name: str, now: datetime) -> Skill:
@@ -88,43 +87,11 @@ async def delete_category(session: AsyncSession, code: str) -> None:
     category = await session.get(ServiceCategory, code)
     if category is None:
         raise NotFound(f"No category {code!r}", code=code)
-    in_use = (
-        await session.execute(select(WorkOrder.id).where(WorkOrder.category_code == code).limit(1))
-    ).first()
-    if in_use is not None:
-        raise Conflict("Work orders use this category; it cannot be deleted", code=code)
-    await session.delete(category)
-    await session.flush()
-
-
-# ----------------------------------------------------------------------------- SLA policies
-
-
-async def list_sla_policies(session: AsyncSession) -> list[tuple[str, int, int, int, str]]:
-    """Every tier x priority with its targets: stored rows, else the built-in defaults."""
-    stored = {(p.tier, p.priority): p for p in (await session.execute(select(SlaPolicy))).scalars()}
-    out = []
-    for (tier, priority), (response_s, resolution_s) in sorted(DEFAULT_TARGETS.items()):
-        row = stored.get((tier, priority))
-        if row is not None:
-            out.append((tier, priority, row.response_s, row.resolution_s, "policy"))
-        else:
-            out.append((tier, priority, response_s, resolution_s, "default"))
-    return out
-
-
-async def put_sla_policy(
-    session: AsyncSession, *, tier: str, priority: int, response_s: int, resolution_s: int
-) -> SlaPolicy:
-    if response_s > resolution_s:
-        raise InvalidInput("The response target cannot be later than the resolution target")
-    row = (
-        await session.execute(select(SlaPolicy).where(SlaPolicy.tier == tier, SlaPolicy.priority == priority))
-    ).scalar_one_or_none()
-    if row is None:
-        row = SlaPolicy(tier=tier, priority=priority, response_s=response_s, resolution_s=resolution_s)
-        session.add(row)
-    row.response_s = response_s
-    row.resolution_s = resolution_s
-    await session.flush()
-    return row
+    try:
+        # work orders refer to their category by foreign key: the database refuses to delete
+        # one in use, also when the order is written while this runs
+        async with session.begin_nested():
+            await session.delete(category)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("Work orders use this category; it cannot be deleted", code=code) from None
