@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from marketplace.bookings.models import Appointment
     from marketplace.customers.models import Customer
+    from marketplace.payments.gateway import PaymentGateway
     from marketplace.pricing.policy import MoneyPolicy
     from marketplace.technicians.models import Technician
     from marketplace.work_orders.models import WorkOrder
@@ -118,6 +119,15 @@ class EarningsRefunded:
 
     work_order_id: uuid.UUID
     amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutAccountChanged:
+    """Stripe says a connected (payout) account changed; `gateway` reads its current state."""
+
+    account_id: str
+    gateway: PaymentGateway
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True)

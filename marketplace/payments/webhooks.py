@@ -16,12 +16,11 @@ from typing import Any
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace import outbox
+from marketplace import events, outbox
 from marketplace.errors import DomainError, ServiceUnavailable
 from marketplace.external_events import ExternalEvent, record_external_event
 from marketplace.payments.cancel import reconcile_intent
 from marketplace.payments.gateway import PaymentGateway
-from marketplace.payouts import service as payouts
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ async def handle(
     obj: dict[str, Any] = (event.payload.get("data") or {}).get("object") or {}
     object_id = obj.get("id")
     if event.type.startswith("account.") and isinstance(object_id, str):
-        await payouts.sync_account(session, gateway, object_id, now=now)
+        await events.publish(session, events.PayoutAccountChanged(object_id, gateway, now))
     elif event.type.startswith("payment_intent.") and isinstance(object_id, str):
         await reconcile_intent(session, gateway, object_id, now=now)
     else:
