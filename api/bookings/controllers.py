@@ -25,12 +25,12 @@ from api.escalations.schemas import EtaOut, Money, appointment_out, eta_out
 from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
 from marketplace.bookings import service
-from marketplace.bookings.eta import estimate
 from marketplace.bookings.slots import Availability, SlotOption
 from marketplace.ratings.service import review_visit
 from marketplace.support.service import request_human
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.users.models import Role
+from marketplace.visits.eta import estimate
 from marketplace.work_orders.reads import visible_order
 
 CUSTOMER_OR_AGENT = requires(Role.CUSTOMER, Role.AGENT)

@@ -21,7 +21,6 @@ from api.web.assets import asset
 from marketplace.access import customers as access
 from marketplace.auth import Principal, issue_token
 from marketplace.bookings import service as bookings
-from marketplace.bookings.eta import estimate
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.slots import SlotSearch
 from marketplace.errors import DomainError, InvalidInput
@@ -30,6 +29,7 @@ from marketplace.ratings.service import AlreadyReviewed, customer_review, review
 from marketplace.settings import Settings
 from marketplace.support.service import request_human
 from marketplace.timeutil import to_epoch
+from marketplace.visits.eta import estimate
 from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.reads import OrderFilter, list_work_orders, visible_order
 

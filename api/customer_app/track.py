@@ -30,10 +30,10 @@ from api.web.live import LiveHub
 from api.web.messages import Messages
 from marketplace.auth import Principal
 from marketplace.bookings import service as bookings
-from marketplace.bookings.eta import estimate
 from marketplace.clock import utcnow
 from marketplace.live import order_topic, technician_topic
 from marketplace.technicians.models import Technician
+from marketplace.visits.eta import estimate
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.reads import visible_order

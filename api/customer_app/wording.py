@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from litestar import Request
 
 from api.web.messages import Catalog, Messages
-from marketplace.bookings.eta import Estimate
 from marketplace.bookings.slots import Availability, SlotOption
 from marketplace.timeutil import from_epoch
+from marketplace.visits.eta import Estimate
 from marketplace.work_orders.models import WorkOrderStatus as S
 
 CATALOG = Catalog(Path(__file__).parent / "messages")

@@ -23,11 +23,11 @@ from api.escalations.schemas import (
 )
 from api.idempotency import idempotent
 from marketplace.auth import requires, signed_in
-from marketplace.bookings.eta import estimate, quick_risk
 from marketplace.bookings.service import live_appointment
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks, resolve_callback
 from marketplace.users.models import Role
+from marketplace.visits.eta import estimate, quick_risk
 from marketplace.work_orders import escalation, expedite, reads
 from marketplace.work_orders.intake import EscalationOutcome, EscalationResult
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from marketplace.bookings.eta import Estimate
 from marketplace.bookings.models import Appointment
+from marketplace.visits.eta import Estimate
 from marketplace.work_orders.intake import CustomerRef, Escalation, TicketContext
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 

@@ -10,9 +10,9 @@ from sqlmodel import col, select
 
 from marketplace.assignment.console import PLAN_VIEW, PlanStop, technician_plans
 from marketplace.assignment.loading import live_appointments
-from marketplace.bookings.eta import quick_risk
 from marketplace.bookings.models import Appointment
 from marketplace.technicians.models import Shift, Technician
+from marketplace.visits.eta import quick_risk
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 
 S = WorkOrderStatus

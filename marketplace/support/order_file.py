@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.auth import Principal
-from marketplace.bookings.eta import Estimate, estimate
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.service import live_appointment
 from marketplace.errors import Forbidden, NotFound
@@ -25,6 +24,7 @@ from marketplace.messages.models import Message
 from marketplace.payments.records import PaymentView, get_payment_for_customer
 from marketplace.technicians.models import Technician
 from marketplace.users.models import User
+from marketplace.visits.eta import Estimate, estimate
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 from marketplace.work_orders.reads import events_of, is_staff, visible_order
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from api.customer_app.wording import money, next_step
-from marketplace.bookings.eta import Estimate
 from marketplace.bookings.slots import Availability, SlotOption
 from marketplace.sla.policy import SlaRisk
 from marketplace.timeutil import to_epoch
+from marketplace.visits.eta import Estimate
 
 AMS = ZoneInfo("Europe/Amsterdam")
 THURSDAY_10 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
