@@ -45,7 +45,7 @@ test: env services lint typecheck
 	$(UV) run --frozen pytest
 	UV=$(UV) bash scripts/test-instants.sh
 
-## test-instants: integration + e2e with the clock moved to midnight, noon and DST change days
+## test-instants: integration + e2e with the clock moved to around midnight and to DST change days
 test-instants: env services
 	UV=$(UV) bash scripts/test-instants.sh
 

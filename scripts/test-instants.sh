@@ -6,7 +6,8 @@
 # time-sensitive tests (marked `clock`: dispatch, booking, escalation/SLA, shifts, offers and
 # their expiry, money and payouts, the e2e days and crashes), which keeps `make test` within
 # about 25 minutes on 2 cores (the real-time run covers an ordinary hour; the instants are the
-# edges: midnight UTC, early morning, already tomorrow in Amsterdam, both DST change days).
+# edges: midnight UTC, already tomorrow in Amsterdam, both DST change days). Early morning
+# (06:00 UTC) ran here too until the suite grew past that budget; run it by name as below.
 # The fuller forms:
 #   INSTANTS="2026-12-02T06:00:00+00:00" scripts/test-instants.sh   # chosen instants, in full
 #   FULL=1 scripts/test-instants.sh          # every instant runs all of both suites
@@ -17,7 +18,6 @@ UV="${UV:-$(command -v uv 2>/dev/null || echo .tools/bin/uv)}"
 DEFAULT_INSTANTS=(
     2026-03-29T00:30:00+00:00  # Europe/Amsterdam springs forward at 01:00 UTC (02:00 -> 03:00 local)
     2026-12-02T00:30:00+00:00  # an ordinary day: just after midnight UTC
-    2026-12-02T06:00:00+00:00
     2026-12-02T23:30:00+00:00  # already tomorrow in Amsterdam
     2026-10-25T01:30:00+00:00  # Europe/Amsterdam fell back at 01:00 UTC: 02:30 local for the second time
 )
