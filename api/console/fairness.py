@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 from litestar.response import Template
-from sqlmodel import col, select
 
 from api.console.pages import DEFAULT_REGION, DISPATCH, page
 from api.deps import AppSettings, DbSession, Now
@@ -18,7 +17,7 @@ from marketplace.assignment import board
 from marketplace.fairness.replay import replay_region
 from marketplace.fairness.service import region_fairness
 from marketplace.fairness.weights import FairnessConfig
-from marketplace.technicians.models import Technician
+from marketplace.technicians.service import display_names
 
 
 class FairnessPages(Controller):
@@ -39,15 +38,7 @@ class FairnessPages(Controller):
         metrics = await region_fairness(db_session, region, start=start, end=now)
         knob = await replay_region(db_session, region, start=start, end=now)
         ids = [uuid.UUID(t.technician_id) for t in metrics.technicians]
-        names = dict(
-            (
-                await db_session.execute(
-                    select(Technician.id, Technician.display_name).where(col(Technician.id).in_(ids))
-                )
-            )
-            .tuples()
-            .all()
-        )
+        names = await display_names(db_session, ids)
         baseline = knob[0].travel_km if knob else 0.0
         return page(
             request,
@@ -58,7 +49,7 @@ class FairnessPages(Controller):
             days=days,
             metrics=metrics,
             technicians=sorted(metrics.technicians, key=lambda t: -t.earnings_minor),
-            names={str(k): v for k, v in names.items()},
+            names=names,
             knob=knob,
             baseline_km=baseline,
             weight_now=FairnessConfig().fairness_per_pct,

@@ -335,3 +335,13 @@ async def list_technicians(
         sort_of=lambda t: t.created_at,
         id_of=lambda t: t.id,
     )
+
+
+async def display_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[str, str]:
+    """Technicians' display names by id (as a string), for lists that carry only ids."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Technician.id, Technician.display_name).where(col(Technician.id).in_(list(ids)))
+    )
+    return {str(tid): name for tid, name in rows.tuples()}
