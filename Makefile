@@ -20,7 +20,7 @@ env: .venv/.synced
 
 ## run: API + in-process worker + seeded demo city (SQLite unless FIELDHAND_DATABASE_URL is set)
 run: env
-	PORT=$(PORT) $(UV) run --frozen fieldhand run
+	PORT=$(PORT) $(UV) run --frozen python -m demo run
 
 ## migrate: apply the database migrations to FIELDHAND_DATABASE_URL
 migrate: env
@@ -28,7 +28,7 @@ migrate: env
 
 ## serve: the API without demo data (with FIELDHAND_REDIS_URL set, tasks go to `make worker`)
 serve: env
-	$(UV) run --frozen fieldhand run --no-seed --host $(HOST) --port $(PORT)
+	$(UV) run --frozen fieldhand run --host $(HOST) --port $(PORT)
 
 ## worker: an arq worker (needs FIELDHAND_REDIS_URL); run as many as you need
 worker: env
@@ -58,7 +58,7 @@ lint: env
 	$(UV) run --frozen lint-imports
 
 typecheck: env
-	$(UV) run --frozen mypy api mobile_api marketplace workers dispatch
+	$(UV) run --frozen mypy api mobile_api marketplace workers dispatch demo
 
 ## bench: the dispatch benchmarks (many minutes; not part of `make test`); results in bench/, tables in bench/BENCHMARKS.md
 bench: env
@@ -72,7 +72,7 @@ bench: env
 
 ## simulate: a compressed day through the real API and workers, with its metrics
 simulate: env
-	$(UV) run --frozen fieldhand simulate --hours $(or $(HOURS),8) --scale $(or $(SCALE),small)
+	$(UV) run --frozen python -m demo simulate --hours $(or $(HOURS),8) --scale $(or $(SCALE),small)
 
 clean:
 	rm -rf .venv $(TOOLS) fieldhand.sqlite3*

@@ -1,6 +1,9 @@
-"""`fieldhand` command: run the whole thing locally, migrate, seed, create the first admin.
+"""`fieldhand` command: migrate, serve the API (with an in-process worker unless Redis is set),
+create the first admin.
 
-This is a composition root (like `api/app.py`): it may wire every package together.
+This is a composition root (like `api/app.py`): it may wire every package together. The demo
+city and the simulated day are not part of the shipped packages; `python -m demo` (the `demo/`
+folder of a source checkout) adds them on top of `serve` here.
 """
 
 from __future__ import annotations
@@ -12,9 +15,7 @@ import os
 import sys
 
 from marketplace import migrations
-from marketplace.clock import utcnow
 from marketplace.db import make_engine, make_session_factory, unit_of_work
-from marketplace.demo import demo_city_present, demo_logins, seed_demo_city
 from marketplace.errors import DomainError
 from marketplace.logs import configure_logging
 from marketplace.metrics import prepare_multiprocess_metrics
@@ -22,24 +23,6 @@ from marketplace.settings import DEV_JWT_SECRET, Settings
 from marketplace.users.accounts import AdminAccount, AdminOutcome, ensure_admin
 
 ADMIN_PASSWORD_ENV = "FIELDHAND_ADMIN_PASSWORD"
-
-
-async def _seed(settings: Settings) -> bool:
-    engine = make_engine(settings)
-    try:
-        async with unit_of_work(make_session_factory(engine)) as session:
-            return await seed_demo_city(session, now=utcnow(), customer_orders=True)
-    finally:
-        await engine.dispose()
-
-
-async def _demo_present(settings: Settings) -> bool:
-    engine = make_engine(settings)
-    try:
-        async with make_session_factory(engine)() as session:
-            return await demo_city_present(session)
-    finally:
-        await engine.dispose()
 
 
 def served_address(host: str, port: int) -> str:
@@ -54,7 +37,11 @@ def serving_settings(settings: Settings, host: str, port: int) -> Settings:
     return settings.model_copy(update={"public_base_url": served_address(host, port)})
 
 
-def startup_banner(settings: Settings, demo_present: bool, served_at: str) -> str:
+NO_DEMO_NOTE = ["  No demo data here. Create the first admin: make create-admin EMAIL=you@example.com"]
+
+
+def startup_banner(settings: Settings, served_at: str, notes: list[str] | None = None) -> str:
+    """What the server prints on start; `notes` end it (the default tells how to get an admin)."""
     base = settings.public_url
     queue = (
         f"Redis at {settings.redis_url}" if settings.redis_url else "in-process queue (no Redis configured)"
@@ -66,11 +53,7 @@ def startup_banner(settings: Settings, demo_present: bool, served_at: str) -> st
         f"  Tasks:     {queue}",
         "",
     ]
-    if demo_present:
-        lines.append(f"  Demo logins (POST {base}/auth/token):")
-        lines += [f"    {x.role:<11} {x.email:<32} {x.password}" for x in demo_logins()]
-    else:
-        lines.append("  No demo data here. Create the first admin: make create-admin EMAIL=you@example.com")
+    lines += NO_DEMO_NOTE if notes is None else notes
     return "\n".join(lines)
 
 
@@ -80,30 +63,24 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
-    created = asyncio.run(_seed(settings))
-    print("demo city seeded" if created else "demo city already present; nothing changed")
-    return 0
-
-
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    configure_logging(os.environ.get("FIELDHAND_LOG_LEVEL", "INFO"))
+    migrations.upgrade(settings.database_url)
+    return serve(settings, args)
+
+
+def serve(settings: Settings, args: argparse.Namespace, notes: list[str] | None = None) -> int:
+    """Serve the API on `args.host`/`args.port` from `args.workers` processes (more than one
+    needs Redis; the tasks then run in `make worker`). The database must be migrated."""
     import uvicorn
 
     from api.app import create_app
 
-    configure_logging(os.environ.get("FIELDHAND_LOG_LEVEL", "INFO"))
-    migrations.upgrade(settings.database_url)
-    if not args.no_seed:
-        created = asyncio.run(_seed(settings))
-        print("Seeded the demo city (Amsterdam)." if created else "Reusing the existing demo data.")
     if settings.jwt_secret == DEV_JWT_SECRET and settings.environment != "development":
         print("refusing to start: set FIELDHAND_JWT_SECRET outside development", file=sys.stderr)
         return 2
     settings = serving_settings(settings, args.host, args.port)
-    banner = startup_banner(
-        settings, asyncio.run(_demo_present(settings)), served_address(args.host, args.port)
-    )
-    print(banner, flush=True)
+    print(startup_banner(settings, served_address(args.host, args.port), notes), flush=True)
     print(flush=True)
     if args.workers > 1:
         if not settings.redis_url:
@@ -123,6 +100,18 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def add_serving_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how many processes `serve` uses (shared with `python -m demo run`)."""
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("FIELDHAND_WEB_WORKERS", "1")),
+        help="API processes (more than 1 needs Redis; tasks then run in `make worker`)",
+    )
 
 
 def _admin_password(args: argparse.Namespace) -> str | None:
@@ -177,28 +166,13 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from api.simulation.cli import run_simulate
-
-    return run_simulate(settings, args)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fieldhand", description="Fieldhand field-service marketplace")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="migrate, seed the demo city and serve API + in-process worker")
-    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    run.add_argument("--no-seed", action="store_true")
-    run.add_argument(
-        "--workers",
-        type=int,
-        default=int(os.environ.get("FIELDHAND_WEB_WORKERS", "1")),
-        help="API processes (more than 1 needs Redis; tasks then run in `make worker`)",
-    )
+    run = sub.add_parser("run", help="migrate and serve the API (+ an in-process worker without Redis)")
+    add_serving_arguments(run)
     run.set_defaults(handler=cmd_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
-    sub.add_parser("seed", help="seed the demo city (idempotent)").set_defaults(handler=cmd_seed)
     admin = sub.add_parser(
         "create-admin",
         help="create the first admin (idempotent); password from --password, "
@@ -213,15 +187,6 @@ def main(argv: list[str] | None = None) -> int:
         "--reset-password", action="store_true", help="set a new password on an existing admin"
     )
     admin.set_defaults(handler=cmd_create_admin)
-    simulate = sub.add_parser(
-        "simulate", help="replay a compressed day through the API and workers; print metrics"
-    )
-    simulate.add_argument("--hours", type=float, default=8.0)
-    simulate.add_argument("--scale", choices=["small", "medium", "full"], default="small")
-    simulate.add_argument("--seed", type=int, default=1)
-    simulate.add_argument("--base-url", default=None, help="a running server on the same database")
-    simulate.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    simulate.set_defaults(handler=cmd_simulate)
     args = parser.parse_args(argv)
     settings = Settings()
     return int(args.handler(settings, args))

@@ -32,11 +32,11 @@ from typing import Any
 import asyncpg
 import httpx
 
+from demo.city import CATEGORIES, CITY_CENTRE, seed_demo_city
 from marketplace import migrations
 from marketplace.auth import create_user, issue_token
 from marketplace.customers.models import Customer
 from marketplace.db import make_engine, make_session_factory, unit_of_work
-from marketplace.demo import CATEGORIES, CITY_CENTRE, seed_demo_city
 from marketplace.settings import Settings
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder

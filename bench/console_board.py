@@ -44,12 +44,12 @@ import httpx
 from sqlmodel import col, select
 
 from bench.api_load import SECRET, create_database, drop_database, serve, wait_up
+from demo.city import CITY_CENTRE, CITY_TZ, STAFF, seed_demo_city
 from marketplace import migrations
 from marketplace.auth import issue_token
 from marketplace.bookings.models import Appointment
 from marketplace.customers.models import Customer
 from marketplace.db import make_engine, make_session_factory, unit_of_work
-from marketplace.demo import CITY_CENTRE, CITY_TZ, STAFF, seed_demo_city
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
 from marketplace.users.models import User

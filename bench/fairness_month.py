@@ -4,9 +4,9 @@
 
 Each run gets a fresh PostgreSQL database, the demo city's catalog and SLA policies (its own
 technicians are switched off so they take no work), and a simulation region of
-`--scale` (`api.simulation.setup`: technicians working 08:00-18:00 Amsterdam time every day).
+`--scale` (`demo.simulation.setup`: technicians working 08:00-18:00 Amsterdam time every day).
 The month is played through the real HTTP API and the periodic jobs exactly as
-`fieldhand simulate` plays a day (`api.simulation.run.Sim`), with the clock moved by
+`python -m demo simulate` plays a day (`demo.simulation.run.Sim`), with the clock moved by
 time-machine: `--hours-per-tick` hours per tick during the working day, then on to the next
 morning. Both runs use the same seed: the same technicians and the same tickets (who, where,
 what, how urgent) at the same instants; the technicians' answers (accept 85 %) come from a
@@ -42,13 +42,13 @@ from sqlmodel import col, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.simulation.run import Sim, _serve, run_periodic  # noqa: E402
-from api.simulation.setup import SCALES, seed_sim_region  # noqa: E402
 from bench.devices import PG, drop_database, fresh_database  # noqa: E402
+from demo.city import CITY_TZ, seed_demo_city  # noqa: E402
+from demo.simulation.run import Sim, _serve, run_periodic  # noqa: E402
+from demo.simulation.setup import SCALES, seed_sim_region  # noqa: E402
 from dispatch.scoring import DEFAULT_WEIGHTS  # noqa: E402
 from marketplace import migrations  # noqa: E402
 from marketplace.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from marketplace.demo import CITY_TZ, seed_demo_city  # noqa: E402
 from marketplace.fairness.metrics import gini  # noqa: E402
 from marketplace.fairness.service import region_fairness  # noqa: E402
 from marketplace.offers.models import Offer  # noqa: E402

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from demo.city import seed_demo_city
 from marketplace.clock import utcnow
 from marketplace.db import make_session_factory
-from marketplace.demo import seed_demo_city
 from marketplace.models import metadata
 from marketplace.settings import Settings
 from tests.conftest import in_thread

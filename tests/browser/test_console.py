@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from demo.city import STAFF
 from marketplace.assignment.config import load_config
 from marketplace.assignment.sla import check_sla
 from marketplace.clock import utcnow
 from marketplace.db import make_session_factory
-from marketplace.demo import STAFF
 from marketplace.settings import Settings
 from tests.browser.conftest import sign_in
 from tests.browser.test_customer_app import access_path, agent_headers

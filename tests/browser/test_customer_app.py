@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from marketplace.demo import CITY_CENTRE, STAFF
+from demo.city import CITY_CENTRE, STAFF
 from marketplace.messages.channels import build_channels
 from marketplace.settings import Settings
 from tests.conftest import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET

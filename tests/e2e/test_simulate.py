@@ -1,4 +1,4 @@
-"""`fieldhand simulate` runs a short day in CI and prints sane metrics."""
+"""`python -m demo simulate` runs a short day in CI and prints sane metrics."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_simulate_short_day_prints_sane_metrics(backend: str, database_url: str,
             sys.executable,
             "-m",
             "tests.travel",
-            "api.cli",
+            "demo",
             "simulate",
             "--hours",
             "1",

@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """`fieldhand run --no-seed` on a free port against the test database: (base URL, its output)."""
+    """`fieldhand run` on a free port against the test database: (base URL, its output)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -47,7 +47,7 @@ def served(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     output = tmp_path_factory.mktemp("run") / "run.out"
     with output.open("w") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "run", "--no-seed", "--port", str(port)],
+            [sys.executable, "-m", "api.cli", "run", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=sink,

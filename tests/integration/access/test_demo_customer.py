@@ -6,9 +6,9 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from demo.city import DEMO_CUSTOMER, demo_logins, seed_demo_city
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
-from marketplace.demo import DEMO_CUSTOMER, demo_logins, seed_demo_city
 
 
 async def test_demo_customer_signs_in_and_sees_orders_to_book_booked_and_done(

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
+from demo.city import DEMO_CUSTOMER, seed_demo_city
+from demo.fleet import MODEL
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
-from marketplace.demo import DEMO_CUSTOMER, seed_demo_city
-from marketplace.devices.fleet import MODEL
 from marketplace.devices.models import Device
 from marketplace.notifications.models import Notification
 from marketplace.settings import Settings

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from demo.fleet import seed_demo_boiler
+from demo.orders import seed_demo_orders
 from marketplace.auth import create_user
 from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
 from marketplace.customers.models import Customer
-from marketplace.demo_orders import seed_demo_orders
-from marketplace.devices.fleet import seed_demo_boiler
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role, User
 
@@ -129,7 +129,7 @@ async def seed_demo_city(
     customer_orders: bool = False,
 ) -> bool:
     """Seed once; returns False when the demo data is already there. With `customer_orders`,
-    the demo customer owns work orders in several states (`marketplace.demo_orders`)."""
+    the demo customer owns work orders in several states (`demo.orders`)."""
     if await demo_city_present(session):
         return False
     rng = random.Random(seed)

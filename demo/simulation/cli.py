@@ -1,4 +1,4 @@
-"""The `simulate` subcommand body (kept out of api/cli.py)."""
+"""The `simulate` subcommand body (kept out of demo/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import asyncio
 import json
 import logging
 
+from demo.simulation.run import simulate
 from marketplace import migrations
 from marketplace.settings import Settings
 
 
 def run_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from api.simulation.run import simulate
-
     logging.basicConfig(level=logging.ERROR)
     for noisy in ("httpx", "marketplace", "workers", "uvicorn"):
         logging.getLogger(noisy).setLevel(logging.ERROR)

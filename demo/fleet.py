@@ -3,8 +3,8 @@
 `make run` gives the demo customer a boiler whose last six hours of pressure fall toward
 the model's threshold (stored through the intake verb), so the periodic device sweep fits
 the trend and opens a proactive `device_alert` visit within a minute of start.
-`fieldhand simulate` registers a small fleet and posts each device's readings over HTTP
-every tick, like real devices would (`api.simulation`).
+`python -m demo simulate` registers a small fleet and posts each device's readings over HTTP
+every tick, like real devices would (`demo.simulation`).
 
 A device's pressure is a straight line with small deterministic noise: `base` at `origin`,
 changing by `drift_per_h` bar an hour (0 for a healthy boiler).

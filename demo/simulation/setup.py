@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo.city import CATEGORIES, CITY_CENTRE, CITY_TZ
+from demo.fleet import Boiler, add_boiler, ensure_fleet_rules
 from marketplace.auth import create_user
 from marketplace.customers.models import Customer
-from marketplace.demo import CATEGORIES, CITY_CENTRE, CITY_TZ
-from marketplace.devices.fleet import Boiler, add_boiler, ensure_fleet_rules
 from marketplace.payments.models import BillingProfile
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role

@@ -32,11 +32,11 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from api.simulation.setup import PASSWORD, SCALES, SimPeople, seed_sim_region
+from demo.city import CATEGORIES, STAFF, seed_demo_city
+from demo.fleet import READING_EVERY, repaired_boiler
+from demo.simulation.setup import PASSWORD, SCALES, SimPeople, seed_sim_region
 from marketplace.clock import utcnow
 from marketplace.db import make_engine, make_session_factory, unit_of_work
-from marketplace.demo import CATEGORIES, STAFF, seed_demo_city
-from marketplace.devices.fleet import READING_EVERY, repaired_boiler
 from marketplace.notifications.models import Notification
 from marketplace.offers.models import Offer
 from marketplace.payouts.models import Payout
