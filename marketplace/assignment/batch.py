@@ -26,13 +26,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.matching import AssignmentProblem, BatchOptions, assign_batch, rank_candidates
 from dispatch.problem import Plan
 from dispatch.scoring import RankedCandidate
+from marketplace.assignment import plan_repository, repository
 from marketplace.assignment.config import DispatchConfig
 from marketplace.assignment.horizon import region_horizon_end
 from marketplace.assignment.loading import PlannedOrder, RegionDay, load_region_day
@@ -44,10 +43,9 @@ from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.offers.models import OfferStatus
 from marketplace.offers.reads import open_offer_count
 from marketplace.settings import Settings
-from marketplace.technicians.models import Technician
 from marketplace.timeutil import to_epoch
 from marketplace.travel.choice import planning_travel
-from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+from marketplace.work_orders.models import WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event
 
 S = WorkOrderStatus
@@ -78,23 +76,9 @@ class RunSummary:
         return asdict(self)
 
 
-async def _try_region_lock(session: AsyncSession, region: str) -> bool:
-    if session.bind is None or session.bind.dialect.name != "postgresql":
-        return True
-    got = await session.execute(
-        sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": f"dispatch:{region}"}
-    )
-    return bool(got.scalar())
-
-
 async def regions_with_open_work(session: AsyncSession) -> list[str]:
-    rows = await session.execute(
-        select(WorkOrder.region)
-        .where(col(WorkOrder.status).in_([S.SCHEDULED, S.ASSIGNED, S.EN_ROUTE]))
-        .distinct()
-        .order_by(col(WorkOrder.region))
-    )
-    return [r for r in rows.scalars()]
+    """Regions with orders to place or accepted visits to re-plan: one batch run each."""
+    return await plan_repository.regions_with_orders_in(session, [S.SCHEDULED, S.ASSIGNED, S.EN_ROUTE])
 
 
 def _routes(plan: Plan) -> dict[str, tuple[str, int, int]]:
@@ -143,7 +127,7 @@ async def run_region(
 ) -> RunSummary:
     run_started = time.perf_counter()  # a duration, not the time of day: finished = now + elapsed
     summary = RunSummary(region=region, trigger=trigger, started_at=now.isoformat())
-    if not await _try_region_lock(session, region):
+    if not await repository.try_region_lock(session, region):
         summary.skipped = "another dispatch run of this region is in progress"
         return summary
     horizon_end = region_horizon_end(now, region, config=config, settings=settings)
@@ -268,7 +252,7 @@ async def _apply_open(
         await move_reservation(
             session, appointment, target, arrival=arrival, travel_s=travel_s, duration_s=order.duration_s
         )
-    tech = await session.get(Technician, target)
+    tech = await repository.technician(session, target)
     assert tech is not None
     offer = await offer_or_assign(
         session,

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
-from marketplace.assignment.console import PLAN_VIEW, PlanStop, technician_plans
-from marketplace.assignment.loading import live_appointments
+from marketplace.assignment import plan_repository, repository
+from marketplace.assignment.console import PlanStop, technician_plans
 from marketplace.bookings.models import Appointment
 from marketplace.technicians.models import Shift, Technician
 from marketplace.visits.eta import quick_risk
@@ -35,8 +34,8 @@ class OpenOrder:
 
 
 async def regions(session: AsyncSession) -> list[str]:
-    rows = await session.execute(select(Technician.region).distinct().order_by(col(Technician.region)))
-    return [r for (r,) in rows.all() if r]
+    """Every named region with technicians, alphabetically."""
+    return [r for r in await plan_repository.technician_regions(session) if r]
 
 
 async def board(
@@ -47,16 +46,7 @@ async def board(
     rows = {p.technician.id: BoardRow(p.technician, stops=p.stops) for p in plans}
     if not rows:
         return []
-    shifts = await session.execute(
-        select(Shift)
-        .where(
-            col(Shift.technician_id).in_(list(rows)),
-            col(Shift.ends_at) > day_start,
-            col(Shift.starts_at) < day_end,
-        )
-        .order_by(col(Shift.starts_at))
-    )
-    for shift in shifts.scalars():
+    for shift in await plan_repository.shifts_between(session, list(rows), start=day_start, end=day_end):
         rows[shift.technician_id].shifts.append(shift)
     return list(rows.values())
 
@@ -65,18 +55,8 @@ async def open_orders(
     session: AsyncSession, region: str, *, now: datetime, limit: int = 500
 ) -> list[OpenOrder]:
     """The region's open work orders with their live appointment and SLA risk, due first."""
-    orders = list(
-        (
-            await session.execute(
-                select(WorkOrder)
-                .options(*PLAN_VIEW)
-                .where(WorkOrder.region == region, col(WorkOrder.status).in_(OPEN))
-                .order_by(col(WorkOrder.sla_due_at).asc().nulls_last(), col(WorkOrder.created_at))
-                .limit(limit)
-            )
-        ).scalars()
-    )
-    appts = await live_appointments(session, [o.id for o in orders])
+    orders = await plan_repository.region_orders_due_first(session, region, OPEN, limit=limit)
+    appts = await repository.live_appointments(session, [o.id for o in orders])
     return [OpenOrder(o, appts.get(o.id), quick_risk(o, appts.get(o.id), now).value) for o in orders]
 
 

@@ -17,12 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.matching import Ranking, rank_candidates
 from dispatch.scoring import explain_candidate, explain_exclusion
-from marketplace.assignment.offering import offers_of
+from marketplace.assignment import repository
 from marketplace.assignment.replan import released_technicians
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
-from marketplace.customers.models import Customer
 from marketplace.errors import Forbidden
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.models import Offer
@@ -84,7 +83,7 @@ class RankedOrder:
 async def rank_order(session: AsyncSession, order: WorkOrder, *, now: datetime) -> RankedOrder:
     """Rank every technician near `order` (no limit: everyone feasible gets a rank)."""
     appointment = await live_appointment(session, order.id)
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.customer(session, order.customer_id)
     visit = to_visit(order, appointment, customer, now)
     horizon = from_epoch(visit.window.end + visit.duration_s) + timedelta(hours=1)
     techs, rows = await load_technicians(session, order, now=now, horizon_end=horizon)
@@ -118,7 +117,7 @@ async def candidates_for(
     order = await visible_order(session, principal, work_order_id)
     ranked_order = await rank_order(session, order, now=now)
     ranking = ranked_order.ranking
-    offered = _latest_offers(await offers_of(session, order.id))
+    offered = _latest_offers(await repository.offers_of(session, order.id))
     ranked = [
         Candidate(
             technician=ranked_order.technicians[c.technician_id],

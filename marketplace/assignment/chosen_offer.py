@@ -19,9 +19,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.assignment import repository
 from marketplace.assignment.candidates import rank_order
 from marketplace.assignment.config import DispatchConfig, load_config
-from marketplace.assignment.offering import move_reservation, offer_or_assign, offers_of
+from marketplace.assignment.offering import move_reservation, offer_or_assign
 from marketplace.auth import Principal
 from marketplace.errors import Conflict, Forbidden
 from marketplace.offers.errors import WorkOrderNotOfferable
@@ -59,7 +60,7 @@ async def offer_to_chosen(
         raise Forbidden("Only dispatchers choose who is offered a work order")
     config = config or load_config()
     order = await lock_work_order(session, work_order_id)
-    for offer in await offers_of(session, order.id):
+    for offer in await repository.offers_of(session, order.id):
         if offer.technician_id == technician_id and offer.status in (
             OfferStatus.PENDING,
             OfferStatus.ACCEPTED,

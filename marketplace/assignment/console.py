@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
-from sqlmodel import col, select
 
-from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.assignment import plan_repository
+from marketplace.bookings.models import Appointment
 from marketplace.notifications.models import Notification
-from marketplace.technicians.models import Technician, TechnicianStatus
+from marketplace.technicians.models import Technician
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 
 S = WorkOrderStatus
-# What plans and boards never read of an order: its JSON columns (support context, skill
-# needs), which cost a JSON decode each. Deferred with raiseload, so a reader that starts
-# needing one fails loudly instead of loading it row by row.
-JSON_COLUMNS: tuple[Any, ...] = (
-    WorkOrder.context,
-    WorkOrder.required_skills,
-    WorkOrder.required_certifications,
-)
-PLAN_VIEW = tuple(defer(column, raiseload=True) for column in JSON_COLUMNS)
 ALERT_KINDS = ("sla.at_risk", "sla.breached", "dispatch.escalated", "work_order.offers_exhausted")
 ON_PLAN = (S.SCHEDULED, S.OFFERED, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE)
 
@@ -46,31 +35,18 @@ async def technician_plans(
 ) -> list[TechnicianPlan]:
     """Every active technician of the region with the visits on their plan (assigned or
     reserved), in planned order, from now to the horizon."""
-    techs = list(
-        (
-            await session.execute(
-                select(Technician)
-                .where(Technician.region == region, Technician.status == TechnicianStatus.ACTIVE)
-                .order_by(col(Technician.display_name))
-            )
-        ).scalars()
-    )
+    techs = await plan_repository.active_technicians_by_name(session, region)
     plans = {t.id: TechnicianPlan(t) for t in techs}
     if not plans:
         return []
-    rows = await session.execute(
-        select(Appointment, WorkOrder)
-        .join(WorkOrder, col(WorkOrder.id) == col(Appointment.work_order_id))
-        .options(*PLAN_VIEW)
-        .where(
-            Appointment.status == AppointmentStatus.BOOKED,
-            col(Appointment.technician_id).in_(list(plans)),
-            col(Appointment.window_end) > now - timedelta(hours=4),
-            col(Appointment.window_start) < horizon_end,
-            col(WorkOrder.status).in_(ON_PLAN),
-        )
+    visits = await plan_repository.booked_visits_of(
+        session,
+        list(plans),
+        ends_after=now - timedelta(hours=4),
+        starts_before=horizon_end,
+        order_statuses=ON_PLAN,
     )
-    for appt, order in rows.all():
+    for appt, order in visits:
         assert appt.technician_id is not None
         plans[appt.technician_id].stops.append(PlanStop(order, appt))
     for plan in plans.values():
@@ -81,14 +57,6 @@ async def technician_plans(
 
 
 async def sla_alerts(session: AsyncSession, *, limit: int, kind: str | None = None) -> list[Notification]:
+    """The latest alerts for dispatchers (of `kind` only, when given), newest first."""
     kinds = [kind] if kind else list(ALERT_KINDS)
-    return list(
-        (
-            await session.execute(
-                select(Notification)
-                .where(col(Notification.kind).in_(kinds))
-                .order_by(col(Notification.created_at).desc(), col(Notification.id))
-                .limit(limit)
-            )
-        ).scalars()
-    )
+    return await plan_repository.notifications_of_kinds(session, kinds, limit=limit)

@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.matching import rank_candidates
 from dispatch.scoring import explain_candidate
+from marketplace.assignment import repository
 from marketplace.bookings.dispatch_adapter import visit_for
 from marketplace.bookings.slots import load_pool
-from marketplace.customers.models import Customer
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.timeutil import from_epoch, to_epoch
-from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.state import TERMINAL, record_event
 
 RANKED_SHOWN = 3
@@ -29,10 +28,10 @@ async def rank_for_dispatch_request(
     session: AsyncSession, work_order_id: uuid.UUID, *, reason: str, now: datetime
 ) -> dict[str, Any] | None:
     """The ranking recorded on the order (`dispatch_ranked` event), or None for a closed order."""
-    order = await session.get(WorkOrder, work_order_id)
+    order = await repository.work_order(session, work_order_id)
     if order is None or order.status in TERMINAL:
         return None
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.customer(session, order.customer_id)
     now_s = to_epoch(now)
     pool = await load_pool(session, order, now, 1)
     data: dict[str, Any] = {"reason": reason, "candidates": []}

@@ -22,16 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.matching import rank_candidates
+from marketplace.assignment import plan_repository, repository
 from marketplace.assignment.config import DispatchConfig, load_config
-from marketplace.assignment.offering import offer_to, offers_of
-from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.assignment.offering import offer_to
+from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
-from marketplace.customers.models import Customer
 from marketplace.fairness.weights import score_weights
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
@@ -106,7 +104,7 @@ async def _step(
 async def _decide(
     session: AsyncSession, order: WorkOrder, *, now: datetime, config: DispatchConfig, notifier: Notifier
 ) -> StepResult:
-    offers = await offers_of(session, order.id)
+    offers = await repository.offers_of(session, order.id)
     misses = sum(1 for o in offers if o.status in MISSED)
     if misses >= config.misses_before_escalate:
         return await _escalate(session, order, now=now, misses=misses, notifier=notifier, reason="missed")
@@ -130,7 +128,7 @@ async def _widened(
     config: DispatchConfig,
     notifier: Notifier,
 ) -> StepResult:
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.customer(session, order.customer_id)
     visit = to_visit(order, None, customer, now)
     horizon = from_epoch(visit.window.end + visit.duration_s) + timedelta(hours=1)
     techs, rows = await load_technicians(
@@ -233,38 +231,9 @@ async def urgent_orders_needing_a_step(
 ) -> list[tuple[uuid.UUID, int]]:
     """Urgent, unbooked, unassigned orders nobody is currently being asked about, with how
     many offers they have had (the sweeper's dedupe key: one step per state)."""
-    open_offer = (
-        select(Offer.id)
-        .where(
-            Offer.work_order_id == WorkOrder.id,
-            col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
-        )
-        .exists()
+    return await plan_repository.urgent_orders_nobody_is_asked(
+        session, max_priority=config.urgent_priority, limit=limit
     )
-    booked = (
-        select(Appointment.id)
-        .where(Appointment.work_order_id == WorkOrder.id, Appointment.status == AppointmentStatus.BOOKED)
-        .exists()
-    )
-    offer_count = (
-        select(sa.func.count(col(Offer.id))).where(Offer.work_order_id == WorkOrder.id).scalar_subquery()
-    )
-    rows = await session.execute(
-        select(WorkOrder.id, offer_count)
-        .where(
-            WorkOrder.priority <= config.urgent_priority,
-            # `scheduled` with no booked window: taken back from a technician (released)
-            col(WorkOrder.status).in_(
-                [WorkOrderStatus.TRIAGED, WorkOrderStatus.SCHEDULED, WorkOrderStatus.OFFERED]
-            ),
-            col(WorkOrder.technician_id).is_(None),
-            ~open_offer,
-            ~booked,
-        )
-        .order_by(col(WorkOrder.priority), col(WorkOrder.created_at))
-        .limit(limit)
-    )
-    return [(order_id, int(count)) for order_id, count in rows.all()]
 
 
 async def record_step(
@@ -273,7 +242,7 @@ async def record_step(
     """Audit the cascade step on the order (the offer/escalation already wrote transitions)."""
     if result.step is Step.NOTHING_TO_DO:
         return
-    order = await session.get(WorkOrder, order_id)
+    order = await repository.work_order(session, order_id)
     if order is not None:
         await record_event(
             session,

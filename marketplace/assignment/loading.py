@@ -14,24 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.problem import GeoPoint, Visit
 from dispatch.problem import Technician as DTechnician
+from marketplace.assignment import repository
 from marketplace.bookings.availability import subtract
-from marketplace.bookings.models import Appointment, AppointmentStatus
-from marketplace.customers.models import Customer
+from marketplace.bookings.models import Appointment
 from marketplace.dispatch_io.technicians import last_known_position, solver_technician
 from marketplace.dispatch_io.visits import order_visit
 from marketplace.fairness.recent_work import with_recent_work
-from marketplace.offers.models import Offer, OfferStatus
 from marketplace.technicians.facts import load_technician_facts
-from marketplace.technicians.models import (
-    Technician,
-    TechnicianStatus,
-)
+from marketplace.technicians.models import Technician
 from marketplace.timeutil import to_epoch
-from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 
 S = WorkOrderStatus
@@ -71,40 +65,6 @@ def to_visit(
     return order_visit(order, start, max(end, start + 60), tier=tier, pinned_to=pinned_to)
 
 
-async def live_appointments(
-    session: AsyncSession, order_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Appointment]:
-    if not order_ids:
-        return {}
-    rows = await session.execute(
-        select(Appointment).where(
-            col(Appointment.work_order_id).in_(order_ids), Appointment.status == AppointmentStatus.BOOKED
-        )
-    )
-    return {a.work_order_id: a for a in rows.scalars()}
-
-
-async def _tiers(session: AsyncSession, customer_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not customer_ids:
-        return {}
-    rows = await session.execute(select(Customer.id, Customer.tier).where(col(Customer.id).in_(customer_ids)))
-    return {cid: tier for cid, tier in rows.all()}
-
-
-async def on_site_since(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
-    if not order_ids:
-        return {}
-    rows = await session.execute(
-        select(VisitStep.work_order_id, VisitStep.at).where(
-            col(VisitStep.work_order_id).in_(order_ids), VisitStep.step == "on_site"
-        )
-    )
-    out: dict[uuid.UUID, datetime] = {}
-    for order_id, at in rows.all():
-        out[order_id] = max(at, out.get(order_id, at))
-    return out
-
-
 async def load_region_day(
     session: AsyncSession,
     region: str,
@@ -118,25 +78,11 @@ async def load_region_day(
     now_s, end_s = to_epoch(now), to_epoch(horizon_end)
 
     statuses = [*PINNED_STATUSES, S.ON_SITE] + ([S.SCHEDULED] if include_open else [])
-    query = select(WorkOrder).where(WorkOrder.region == region, col(WorkOrder.status).in_(statuses))
-    if technician_ids is not None:
-        query = query.where(col(WorkOrder.technician_id).in_(technician_ids))
-    orders = list((await session.execute(query.order_by(col(WorkOrder.created_at)))).scalars())
-    appointments = await live_appointments(session, [o.id for o in orders])
-    with_pending = set()
-    if orders:
-        with_pending = set(
-            (
-                await session.execute(
-                    select(Offer.work_order_id).where(
-                        col(Offer.work_order_id).in_([o.id for o in orders]),
-                        col(Offer.status).in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
-                    )
-                )
-            ).scalars()
-        )
-    tiers = await _tiers(session, {o.customer_id for o in orders})
-    on_site = await on_site_since(session, [o.id for o in orders if o.status == S.ON_SITE])
+    orders = await repository.region_orders(session, region, statuses, technician_ids=technician_ids)
+    appointments = await repository.live_appointments(session, [o.id for o in orders])
+    with_pending = await repository.orders_with_open_offers(session, [o.id for o in orders])
+    tiers = await repository.customer_tiers(session, {o.customer_id for o in orders})
+    on_site = await repository.on_site_since(session, [o.id for o in orders if o.status == S.ON_SITE])
 
     planned: dict[str, PlannedOrder] = {}
     busy_at_site: dict[uuid.UUID, tuple[GeoPoint, int]] = {}
@@ -195,12 +141,7 @@ async def _region_technicians(
     planned_orders: set[uuid.UUID],
     busy_at_site: dict[uuid.UUID, tuple[GeoPoint, int]],
 ) -> tuple[list[DTechnician], dict[str, Technician]]:
-    query = select(Technician).where(
-        Technician.region == region, Technician.status == TechnicianStatus.ACTIVE
-    )
-    if only is not None:
-        query = query.where(col(Technician.id).in_(only))
-    rows = list((await session.execute(query.order_by(col(Technician.id)))).scalars())
+    rows = await repository.active_technicians(session, region, only=only)
     if not rows:
         return [], {}
     ids = [t.id for t in rows]
@@ -214,17 +155,7 @@ async def _region_technicians(
     for tech_id, windows in facts.time_off.items():
         blocked[tech_id] = list(windows)
     # time booked for work that is not part of this plan stays blocked
-    for appt in (
-        await session.execute(
-            select(Appointment).where(
-                col(Appointment.technician_id).in_(ids),
-                Appointment.status == AppointmentStatus.BOOKED,
-                col(Appointment.busy_from).is_not(None),
-                col(Appointment.busy_until) > now,
-                col(Appointment.busy_from) < horizon_end,
-            )
-        )
-    ).scalars():
+    for appt in await repository.booked_time_between(session, ids, start=now, end=horizon_end):
         if (
             appt.work_order_id not in planned_orders
             and appt.technician_id

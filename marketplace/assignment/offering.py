@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from dispatch.scoring import RankedCandidate
 from marketplace import events
+from marketplace.assignment import repository
 from marketplace.bookings.models import Appointment
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
@@ -35,10 +35,6 @@ from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import transition
 
 
-async def offers_of(session: AsyncSession, order_id: uuid.UUID) -> list[Offer]:
-    return list((await session.execute(select(Offer).where(Offer.work_order_id == order_id))).scalars())
-
-
 async def offer_to(
     session: AsyncSession,
     order: WorkOrder,
@@ -52,7 +48,7 @@ async def offer_to(
     extra: dict[str, Any] | None = None,
 ) -> Offer:
     """A pending offer of `order` to `tech` (order locked and offerable)."""
-    previous = await offers_of(session, order.id)
+    previous = await repository.offers_of(session, order.id)
     round_no = max((o.round for o in previous), default=0) + 1
     [offer] = await write_offers(
         session,
@@ -126,7 +122,7 @@ async def assign_directly(
     why: str,
 ) -> Offer:
     """For technicians who opted into auto-accept: an accepted offer and the assignment."""
-    previous = await offers_of(session, order.id)
+    previous = await repository.offers_of(session, order.id)
     round_no = max((o.round for o in previous), default=0) + 1
     [offer] = await write_offers(
         session,

@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
+from marketplace.assignment import plan_repository
 from marketplace.assignment.config import DispatchConfig
-from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings.repository import live_appointment
 from marketplace.messages.notices import on_the_way_message, to_customer
 from marketplace.messages.service import Outgoing
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier, customer_user_id
-from marketplace.technicians.models import Technician
-from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+from marketplace.work_orders.models import WorkOrderStatus
 
 S = WorkOrderStatus
 
@@ -34,17 +33,10 @@ async def send_reminders(
 ) -> ReminderSweep:
     sweep = ReminderSweep()
     soon = now + timedelta(seconds=config.reminder_before_s)
-    rows = await session.execute(
-        select(Appointment, WorkOrder)
-        .join(WorkOrder, col(WorkOrder.id) == col(Appointment.work_order_id))
-        .where(
-            Appointment.status == AppointmentStatus.BOOKED,
-            col(Appointment.window_start) > now,
-            col(Appointment.window_start) <= soon,
-            col(WorkOrder.status).in_([S.SCHEDULED, S.OFFERED, S.ASSIGNED]),
-        )
+    starting = await plan_repository.booked_windows_starting(
+        session, after=now, until=soon, order_statuses=[S.SCHEDULED, S.OFFERED, S.ASSIGNED]
     )
-    for appt, order in rows.all():
+    for appt, order in starting:
         user_id = await customer_user_id(session, order.customer_id)
         sent = await notifier.send(
             session,
@@ -74,19 +66,8 @@ async def send_reminders(
             now=now,
         )
         sweep.reminders += int(sent)
-    rows2 = await session.execute(
-        select(WorkOrder, Technician)
-        .join(Technician, col(Technician.id) == col(WorkOrder.technician_id))
-        .where(WorkOrder.status == S.EN_ROUTE)
-    )
-    for order, tech in rows2.all():
-        live = (
-            await session.execute(
-                select(Appointment).where(
-                    Appointment.work_order_id == order.id, Appointment.status == AppointmentStatus.BOOKED
-                )
-            )
-        ).scalar_one_or_none()
+    for order, tech in await plan_repository.en_route_orders(session):
+        live = await live_appointment(session, order.id)
         eta = live.eta if live else None
         user_id = await customer_user_id(session, order.customer_id)
         sent = await notifier.send(

@@ -18,16 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.problem import Plan, TimeWindow
 from dispatch.routing import PlannerConfig, plan_day
 from marketplace import outbox
+from marketplace.assignment import plan_repository, repository
 from marketplace.assignment.config import DispatchConfig, load_config
 from marketplace.assignment.horizon import region_horizon_end
 from marketplace.assignment.instant import is_instant
-from marketplace.assignment.loading import load_region_day, on_site_since
-from marketplace.assignment.offering import offers_of
+from marketplace.assignment.loading import load_region_day
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
 from marketplace.messages.notices import to_customer
@@ -39,12 +38,11 @@ from marketplace.notifications.notifier import (
     customer_user_id,
     technician_user_id,
 )
-from marketplace.offers.models import Offer, OfferStatus
+from marketplace.offers.models import OfferStatus
 from marketplace.settings import Settings
-from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.travel.choice import FallbackTravelModel, planning_travel
-from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
+from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event, transition
 
 S = WorkOrderStatus
@@ -150,12 +148,8 @@ async def apply_eta(
 
 async def released_technicians(session: AsyncSession, order_id: uuid.UUID) -> set[uuid.UUID]:
     """Technicians this order was taken back from: never offered it again."""
-    rows = await session.execute(
-        select(WorkOrderEvent.data).where(
-            WorkOrderEvent.work_order_id == order_id, WorkOrderEvent.kind == RELEASED_EVENT
-        )
-    )
-    return {uuid.UUID(str(data["technician_id"])) for data in rows.scalars() if data.get("technician_id")}
+    events = await repository.order_event_data(session, order_id, RELEASED_EVENT)
+    return {uuid.UUID(str(data["technician_id"])) for data in events if data.get("technician_id")}
 
 
 async def release_assignment(
@@ -175,14 +169,7 @@ async def release_assignment(
     if order.status not in (S.ASSIGNED, S.OFFERED) or order.technician_id is None:
         return False
     tech_id = order.technician_id
-    for offer in (
-        await session.execute(
-            select(Offer).where(
-                Offer.work_order_id == order.id,
-                col(Offer.status).in_([OfferStatus.ACCEPTED, OfferStatus.PENDING]),
-            )
-        )
-    ).scalars():
+    for offer in await repository.open_offers_of(session, order.id):
         offer.status = OfferStatus.WITHDRAWN.value
         offer.decline_reason = reason[:500]
     appointment = await live_appointment(session, order.id)
@@ -226,7 +213,7 @@ async def release_assignment(
         now=now,
     )
     if is_instant(order, appointment, load_config()):
-        asked = len(await offers_of(session, order.id))
+        asked = len(await repository.offers_of(session, order.id))
         await outbox.enqueue(
             session,
             INSTANT_DISPATCH_TASK,
@@ -259,7 +246,7 @@ async def replan_technician(
     """Re-sequence the technician's remaining visits; `release_all` (offline, declined
     their day) hands every not-yet-started visit back to dispatch."""
     summary = ReplanSummary(str(technician_id), reason)
-    tech = await session.get(Technician, technician_id)
+    tech = await repository.technician(session, technician_id)
     if tech is None:
         return summary
     day = await load_region_day(
@@ -349,28 +336,11 @@ async def changes_needing_replan(
     since = now - timedelta(seconds=lookback_s)
     changes: list[Change] = []
     # cancellations and new emergencies, from the audit trail
-    rows = await session.execute(
-        select(WorkOrderEvent, WorkOrder)
-        .join(WorkOrder, col(WorkOrder.id) == col(WorkOrderEvent.work_order_id))
-        .where(
-            WorkOrderEvent.kind == "transition",
-            col(WorkOrderEvent.at) >= since,
-            col(WorkOrderEvent.to_status).in_([S.CANCELLED, S.ASSIGNED]),
-        )
-    )
-    for event, order in rows.all():
+    for event, order in await plan_repository.transitions_since(session, since, [S.CANCELLED, S.ASSIGNED]):
         if event.to_status == S.CANCELLED:
             tech_id = order.technician_id
             if tech_id is None:
-                appt = (
-                    await session.execute(
-                        select(Appointment.technician_id)
-                        .where(Appointment.work_order_id == order.id)
-                        .order_by(col(Appointment.created_at).desc())
-                        .limit(1)
-                    )
-                ).scalar()
-                tech_id = appt
+                tech_id = await plan_repository.last_appointment_technician(session, order.id)
             if tech_id is not None:
                 changes.append(
                     Change(tech_id, "a visit was cancelled", f"replan:cancel:{event.id}", order.region)
@@ -380,8 +350,8 @@ async def changes_needing_replan(
                 Change(order.technician_id, "an emergency was added", f"replan:emergency:{event.id}")
             )
     # overruns: still on site past the planned finish
-    on_site = list((await session.execute(select(WorkOrder).where(WorkOrder.status == S.ON_SITE))).scalars())
-    started = await on_site_since(session, [o.id for o in on_site])
+    on_site = await plan_repository.orders_in_status(session, S.ON_SITE)
+    started = await repository.on_site_since(session, [o.id for o in on_site])
     for order in on_site:
         at = started.get(order.id)
         if at is None or order.technician_id is None:
@@ -397,17 +367,10 @@ async def changes_needing_replan(
             )
     # technicians gone quiet with accepted visits coming up
     quiet_before = now - timedelta(seconds=config.offline_after_s)
-    rows2 = await session.execute(
-        select(Technician.id, Technician.last_located_at)
-        .join(WorkOrder, col(WorkOrder.technician_id) == col(Technician.id))
-        .where(
-            col(WorkOrder.status).in_([S.ASSIGNED, S.EN_ROUTE]),
-            col(Technician.last_located_at).is_not(None),
-            col(Technician.last_located_at) < quiet_before,
-        )
-        .distinct()
+    quiet = await plan_repository.technicians_quiet_with_visits(
+        session, quiet_before=quiet_before, order_statuses=[S.ASSIGNED, S.EN_ROUTE]
     )
-    for tech_id, last in rows2.all():
+    for tech_id, last in quiet:
         changes.append(
             Change(
                 tech_id,

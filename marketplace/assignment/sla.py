@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
+from marketplace.assignment import plan_repository, repository
 from marketplace.assignment.config import DispatchConfig
-from marketplace.assignment.loading import live_appointments, on_site_since
 from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, Notifier
 from marketplace.sla.policy import SlaRisk, assess
@@ -48,22 +47,9 @@ async def check_sla(
 ) -> SlaSweep:
     sweep = SlaSweep()
     horizon = now + timedelta(days=7)
-    orders = list(
-        (
-            await session.execute(
-                select(WorkOrder)
-                .where(
-                    col(WorkOrder.status).in_(OPEN),
-                    col(WorkOrder.sla_due_at).is_not(None),
-                    col(WorkOrder.sla_due_at) <= horizon,
-                )
-                .order_by(col(WorkOrder.sla_due_at))
-                .limit(limit)
-            )
-        ).scalars()
-    )
-    appointments = await live_appointments(session, [o.id for o in orders])
-    arrived = await on_site_since(session, [o.id for o in orders if o.status == S.ON_SITE])
+    orders = await plan_repository.orders_due_by(session, OPEN, due_by=horizon, limit=limit)
+    appointments = await repository.live_appointments(session, [o.id for o in orders])
+    arrived = await repository.on_site_since(session, [o.id for o in orders if o.status == S.ON_SITE])
     for order in orders:
         assert order.sla_due_at is not None
         sweep.checked += 1
