@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace import outbox
 from marketplace.messages.service import Outgoing, compose
+from marketplace.notifications.repository import customer_user_id as customer_user_id
+from marketplace.notifications.repository import technician_user_id as technician_user_id
 from marketplace.notifications.service import send_notification
-from marketplace.users.models import User
 
 WEBHOOK_TASK = "notifications.webhook"
 
@@ -86,13 +86,3 @@ class LogAndWebhookNotifier:
 
 
 DEFAULT_NOTIFIER: Notifier = LogAndWebhookNotifier()
-
-
-async def customer_user_id(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
-    return (await session.execute(select(User.id).where(User.customer_id == customer_id).limit(1))).scalar()
-
-
-async def technician_user_id(session: AsyncSession, technician_id: uuid.UUID) -> uuid.UUID | None:
-    return (
-        await session.execute(select(User.id).where(User.technician_id == technician_id).limit(1))
-    ).scalar()

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.db_dialect import insert_ignoring_conflicts
 from marketplace.live import note_change, notification_topic
 from marketplace.notifications.models import Notification
+from marketplace.notifications.repository import notifications_since as notifications_since
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +52,3 @@ async def send_notification(
         note_change(session, notification_topic(kind))
         log.info("notification", extra={"kind": kind, "subject": subject, "dedupe_key": dedupe_key})
     return inserted
-
-
-async def notifications_since(
-    session: AsyncSession, kinds: Iterable[str], since: datetime, *, limit: int = 200
-) -> list[Notification]:
-    """Notifications of these kinds recorded after `since`, oldest first."""
-    query = (
-        select(Notification)
-        .where(col(Notification.kind).in_(list(kinds)), col(Notification.created_at) > since)
-        .order_by(col(Notification.created_at))
-        .limit(limit)
-    )
-    return list((await session.execute(query)).scalars())
