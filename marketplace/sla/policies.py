@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.catalog.models import SlaPolicy
 from marketplace.errors import InvalidInput
+from marketplace.sla import repository
 from marketplace.sla.policy import DEFAULT_TARGETS
 
 
 async def list_sla_policies(session: AsyncSession) -> list[tuple[str, int, int, int, str]]:
     """Every tier x priority with its targets: stored rows, else the built-in defaults."""
-    stored = {(p.tier, p.priority): p for p in (await session.execute(select(SlaPolicy))).scalars()}
+    stored = {(p.tier, p.priority): p for p in await repository.sla_policies(session)}
     out = []
     for (tier, priority), (response_s, resolution_s) in sorted(DEFAULT_TARGETS.items()):
         row = stored.get((tier, priority))
@@ -28,9 +28,7 @@ async def put_sla_policy(
 ) -> SlaPolicy:
     if response_s > resolution_s:
         raise InvalidInput("The response target cannot be later than the resolution target")
-    row = (
-        await session.execute(select(SlaPolicy).where(SlaPolicy.tier == tier, SlaPolicy.priority == priority))
-    ).scalar_one_or_none()
+    row = await repository.sla_policy(session, tier, priority)
     if row is None:
         row = SlaPolicy(tier=tier, priority=priority, response_s=response_s, resolution_s=resolution_s)
         session.add(row)

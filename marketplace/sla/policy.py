@@ -19,9 +19,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
-from marketplace.catalog.models import SlaPolicy
+from marketplace.sla import repository
 
 HOUR = 3600
 
@@ -56,9 +55,7 @@ class Targets:
 
 
 async def targets_for(session: AsyncSession, tier: str, priority: int) -> Targets:
-    row = (
-        await session.execute(select(SlaPolicy).where(SlaPolicy.tier == tier, SlaPolicy.priority == priority))
-    ).scalar_one_or_none()
+    row = await repository.sla_policy(session, tier, priority)
     if row is not None:
         return Targets(row.response_s, row.resolution_s, "policy")
     response_s, resolution_s = DEFAULT_TARGETS.get((tier, priority), DEFAULT_TARGETS[("standard", priority)])
