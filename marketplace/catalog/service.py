@@ -6,16 +6,16 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace import outbox
+from marketplace.catalog import repository
 from marketplace.catalog.models import ServiceCategory, Skill
 from marketplace.errors import Conflict, InvalidInput, NotFound
 
 
 async def add_skill(session: AsyncSession, *, code: str, name: str, now: datetime) -> Skill:
     """Add a skill to the catalogue and tell dispatchers about it."""
-    if await session.get(Skill, code) is not None:
+    if await repository.skill(session, code) is not None:
         raise Conflict(f"Skill {code!r} already exists", code=code)
     skill = Skill(code=code, name=name)
     session.add(skill)
@@ -35,16 +35,14 @@ async def add_skill(session: AsyncSession, *, code: str, name: str, now: datetim
 
 
 async def list_skills(session: AsyncSession) -> list[Skill]:
-    return list((await session.execute(select(Skill).order_by(col(Skill.code)))).scalars())
+    return await repository.skills(session)
 
 
 # ----------------------------------------------------------------------------- triage table
 
 
 async def list_categories(session: AsyncSession) -> list[ServiceCategory]:
-    return list(
-        (await session.execute(select(ServiceCategory).order_by(col(ServiceCategory.code)))).scalars()
-    )
+    return await repository.categories(session)
 
 
 async def put_category(
@@ -61,13 +59,13 @@ async def put_category(
 ) -> tuple[ServiceCategory, bool]:
     """Create or replace a triage category; returns (row, created)."""
     codes = sorted({c for c, _ in required_skills})
-    known = set((await session.execute(select(Skill.code).where(col(Skill.code).in_(codes)))).scalars())
+    known = await repository.known_skill_codes(session, codes)
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise InvalidInput(f"Unknown skills: {', '.join(unknown)}", unknown_skills=unknown)
     if remote_fixable and not knowledge_base_hint:
         raise InvalidInput("A remote-fixable category needs a knowledge-base hint for the agent")
-    category = await session.get(ServiceCategory, code)
+    category = await repository.category(session, code)
     created = category is None
     if category is None:
         category = ServiceCategory(code=code, name=name)
@@ -84,7 +82,7 @@ async def put_category(
 
 
 async def delete_category(session: AsyncSession, code: str) -> None:
-    category = await session.get(ServiceCategory, code)
+    category = await repository.category(session, code)
     if category is None:
         raise NotFound(f"No category {code!r}", code=code)
     try:
