@@ -20,8 +20,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.models import ServiceCategory
-from marketplace.customers.models import Customer, CustomerTier
+from marketplace.customers.models import CustomerTier
+from marketplace.pricing import repository
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.work_orders.models import WorkOrder
 
@@ -164,8 +164,8 @@ async def quote_work_order(
     session: AsyncSession, order: WorkOrder, *, policy: MoneyPolicy | None = None
 ) -> Quote:
     """The order's quote from its category, duration, priority and customer tier (nothing stored)."""
-    category = await session.get(ServiceCategory, order.category_code) if order.category_code else None
-    customer = await session.get(Customer, order.customer_id)
+    category = await repository.order_category(session, order)
+    customer = await repository.order_customer(session, order)
     return quote(
         category=category,
         duration_s=order.duration_s,
