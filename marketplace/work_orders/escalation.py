@@ -13,18 +13,17 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace import events, outbox
 from marketplace.access.models import SEND_ORDER_LINK_TASK
 from marketplace.auth import Principal
-from marketplace.customers.models import Customer
 from marketplace.errors import InvalidInput
 from marketplace.geocoding import Geocoder
 from marketplace.pricing.policy import load_policy as load_money_policy
 from marketplace.pricing.service import quote
 from marketplace.regions import region_for_location
 from marketplace.sla.policy import due_times, targets_for
+from marketplace.work_orders import repository
 from marketplace.work_orders.intake import (
     Escalation,
     EscalationOutcome,
@@ -67,7 +66,7 @@ async def escalate_ticket(
         raise InvalidInput("Give a category or required_skills: a visit needs to know who can do it")
     lat, lng, address = await locate(request, geocoder)
     customer = (
-        await session.get(Customer, request.customer_id)
+        await repository.customer(session, request.customer_id)
         if request.customer_id
         else await upsert_customer(session, request.helpdesk, request.customer)
     )
@@ -163,11 +162,7 @@ async def escalate_ticket(
 
 
 async def _order_for_ticket(session: AsyncSession, source: str, external_ref: str) -> WorkOrder | None:
-    found = (
-        await session.execute(
-            select(WorkOrder.id).where(WorkOrder.source == source, WorkOrder.external_ref == external_ref)
-        )
-    ).scalar_one_or_none()
+    found = await repository.order_id_for_ticket(session, source, external_ref)
     return None if found is None else await lock_work_order(session, found)
 
 

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events, outbox
 from marketplace.auth import Principal
-from marketplace.customers.models import Customer
 from marketplace.errors import Forbidden, IllegalTransition
 from marketplace.sla.policy import due_times, targets_for
 from marketplace.users.models import Role
+from marketplace.work_orders import repository
 from marketplace.work_orders.escalation import DISPATCH_TASK
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
@@ -42,7 +42,7 @@ async def expedite_work_order(
             f"A {order.status} work order cannot be expedited", current_status=order.status
         )
     before = order.priority
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.customer(session, order.customer_id)
     targets = await targets_for(session, customer.tier if customer else "standard", 1)
     response_due, sla_due = due_times(order.created_at, targets, order.sla_due_at)
     order.priority = 1

@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
-from marketplace.catalog.models import ServiceCategory, Skill
+from marketplace.catalog.models import ServiceCategory
 from marketplace.customers.models import Customer, CustomerTier
 from marketplace.customers.signup import customer_with_verified_email
 from marketplace.errors import InvalidInput
 from marketplace.geocoding import Geocoder
 from marketplace.geocoding import current as current_geocoder
+from marketplace.work_orders import repository
 from marketplace.work_orders.models import WorkOrder, WorkOrderSource
 
 
@@ -84,7 +84,7 @@ class EscalationResult:
 async def category_by_code(session: AsyncSession, code: str | None) -> ServiceCategory | None:
     if code is None:
         return None
-    category = await session.get(ServiceCategory, code)
+    category = await repository.category(session, code)
     if category is None:
         raise InvalidInput(f"Unknown category {code!r}", category=code)
     return category
@@ -99,9 +99,7 @@ async def required_skills_for(
     for code, level in explicit:
         levels[code] = max(levels.get(code, 0), level)
     if levels:
-        known = set(
-            (await session.execute(select(Skill.code).where(col(Skill.code).in_(list(levels))))).scalars()
-        )
+        known = await repository.known_skill_codes(session, list(levels))
         unknown = sorted(set(levels) - known)
         if unknown:
             raise InvalidInput(f"Unknown skills: {', '.join(unknown)}", unknown_skills=unknown)
@@ -118,10 +116,7 @@ async def locate(request: Escalation, geocoder: Geocoder | None) -> tuple[float,
 
 
 async def upsert_customer(session: AsyncSession, helpdesk: str, ref: CustomerRef) -> Customer:
-    query = select(Customer).where(
-        Customer.external_source == helpdesk, Customer.external_ref == ref.external_id
-    )
-    customer = (await session.execute(query)).scalar_one_or_none()
+    customer = await repository.helpdesk_customer(session, helpdesk, ref.external_id)
     if customer is None and (matched := await customer_with_verified_email(session, ref.email)):
         # the same person from another helpdesk: one customer, but only by a confirmed address
         if matched.external_source is None:
@@ -144,7 +139,7 @@ async def upsert_customer(session: AsyncSession, helpdesk: str, ref: CustomerRef
                 session.add(customer)
                 await session.flush()
         except IntegrityError:
-            customer = (await session.execute(query)).scalar_one()
+            customer = await repository.existing_helpdesk_customer(session, helpdesk, ref.external_id)
     # the helpdesk is the source of truth for contact data and tier
     customer.name = ref.name
     customer.email = ref.email or customer.email

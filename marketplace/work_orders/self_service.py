@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.auth import Principal
-from marketplace.customers.models import Customer
 from marketplace.errors import Forbidden
 from marketplace.geocoding import Geocoder
 from marketplace.users.models import Role
+from marketplace.work_orders import repository
 from marketplace.work_orders.escalation import escalate_ticket
 from marketplace.work_orders.intake import CustomerRef, Escalation, EscalationResult, TicketContext
 from marketplace.work_orders.models import WorkOrderSource
@@ -54,7 +54,7 @@ async def request_visit(
     """Triage the customer's own request and, unless a remote fix answers it, open a work order."""
     if principal.role is not Role.CUSTOMER or principal.customer_id is None:
         raise Forbidden("Only a signed-in customer asks for a visit")
-    customer = await session.get(Customer, principal.customer_id)
+    customer = await repository.customer(session, principal.customer_id)
     if customer is None:
         raise Forbidden("This login has no customer profile")
     escalation = Escalation(

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.auth import Principal
-from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import IllegalTransition, NotFound
+from marketplace.work_orders import repository
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 from marketplace.work_orders.models import WorkOrderStatus as S
 
@@ -43,10 +42,7 @@ def can_transition(current: str, target: str) -> bool:
 
 async def lock_work_order(session: AsyncSession, work_order_id: uuid.UUID) -> WorkOrder:
     """Load the order, row-locked on PostgreSQL, for a read-check-write."""
-    query = select(WorkOrder).where(WorkOrder.id == work_order_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    order = (await session.execute(query)).scalar_one_or_none()
+    order = await repository.locked_work_order(session, work_order_id)
     if order is None:
         raise NotFound("No such work order", work_order_id=str(work_order_id))
     return order
