@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.bookings.models import Appointment, AppointmentStatus
+from marketplace.bookings import repository
+from marketplace.bookings.models import AppointmentStatus
 from marketplace.bookings.repository import live_appointment
 from marketplace.bookings.slots import Availability, search_slots
 from marketplace.events import OfferAccepted, PaymentDeclined, WorkOrderTriaged
@@ -34,7 +35,7 @@ async def release_declined_booking(session: AsyncSession, event: PaymentDeclined
     """A declined card releases the booked window it was authorising."""
     if event.appointment_id is None:
         return
-    appointment = await session.get(Appointment, event.appointment_id)
+    appointment = await repository.appointment(session, event.appointment_id)
     if appointment is not None and appointment.status == AppointmentStatus.BOOKED:
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = event.now

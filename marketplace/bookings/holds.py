@@ -21,20 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace import events
+from marketplace.bookings import repository
 from marketplace.bookings.errors import NoQualifiedTechnician, SlotUnavailable
 from marketplace.bookings.hold_policy import HoldPolicy
 from marketplace.bookings.models import Appointment, AppointmentStatus
-from marketplace.bookings.service import live_appointment, release_hold, reserve_window
+from marketplace.bookings.repository import live_appointment
+from marketplace.bookings.service import release_hold, reserve_window
 from marketplace.bookings.slots import SlotOption, search_slots
-from marketplace.customers.models import Customer
 from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
 from marketplace.timeutil import to_epoch
 from marketplace.users.models import Role
-from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.state import lock_work_order, record_event, transition
 
@@ -52,25 +51,14 @@ async def orders_due_a_hold(
     policy = [v for v in config.hold_after_s.values() if v >= 0]
     if not policy:
         return []
-    booked = (
-        select(Appointment.id)
-        .where(Appointment.work_order_id == WorkOrder.id, Appointment.status == AppointmentStatus.BOOKED)
-        .exists()
-    )
-    rows = await session.execute(
-        select(WorkOrder.id, WorkOrder.priority, WorkOrder.created_at, Customer.tier)
-        .join(Customer, col(Customer.id) == col(WorkOrder.customer_id))
-        .where(
-            WorkOrder.status == S.TRIAGED,
-            WorkOrder.priority > config.urgent_priority,
-            col(WorkOrder.created_at) <= now - timedelta(seconds=min(policy)),
-            ~booked,
-        )
-        .order_by(col(WorkOrder.created_at))
-        .limit(limit)
+    rows = await repository.unbooked_triaged_orders(
+        session,
+        urgent_priority=config.urgent_priority,
+        created_until=now - timedelta(seconds=min(policy)),
+        limit=limit,
     )
     due = []
-    for order_id, priority, created_at, tier in rows.all():
+    for order_id, priority, created_at, tier in rows:
         wait = config.hold_after(tier, priority)
         if wait is not None and created_at + timedelta(seconds=wait) <= now:
             due.append(order_id)
@@ -92,7 +80,7 @@ async def hold_window(
         return None
     if await live_appointment(session, order.id) is not None:
         return None  # the customer (or an earlier sweep) got there first
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.booking_customer(session, order)
     assert customer is not None  # FK
     found = await search_slots(session, order, tier=customer.tier, tz=customer.timezone, now=now)
     choice = _pick(found.slots, to_epoch(now) + config.hold_min_notice_s)
@@ -126,19 +114,14 @@ async def hold_window(
 
 
 async def holds_due(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[uuid.UUID]:
-    rows = await session.execute(
-        select(Appointment.id)
-        .where(Appointment.status == AppointmentStatus.BOOKED, col(Appointment.hold_confirm_at) <= now)
-        .order_by(col(Appointment.hold_confirm_at))
-        .limit(limit)
-    )
-    return list(rows.scalars())
+    """Held windows whose confirmation time has come, the earliest first."""
+    return await repository.holds_to_confirm(session, now=now, limit=limit)
 
 
 async def confirm_hold(session: AsyncSession, appointment_id: uuid.UUID, *, now: datetime) -> bool:
     """Book a held window whose confirmation time has come. False when there is nothing to
     confirm any more (the customer booked another window, or cancelled)."""
-    found = await session.get(Appointment, appointment_id)
+    found = await repository.appointment(session, appointment_id)
     if found is None:
         return False
     order = await lock_work_order(session, found.work_order_id)

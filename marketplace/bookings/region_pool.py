@@ -31,18 +31,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.pool import TechnicianPool, build_pool, with_availability
 from dispatch.problem import GeoPoint, TimeWindow
 from dispatch.problem import Technician as DTechnician
+from marketplace.bookings import repository
 from marketplace.bookings.availability import Interval, subtract
-from marketplace.bookings.dispatch_adapter import booked_time
 from marketplace.db_dialect import supports_row_locks
 from marketplace.technicians.facts import load_technician_facts
-from marketplace.technicians.models import RegionPoolVersion, Technician, TechnicianStatus
 from marketplace.timeutil import from_epoch, to_epoch
 
 COVER_S = 16 * 86_400  # shifts and time off cached ahead of the first request (listSlots allows 14 days)
@@ -102,38 +99,17 @@ async def region_version(session: AsyncSession, region: str) -> int | None:
     sees now is not a state any other reader will ever see under that label)."""
     if not supports_row_locks(session):  # PostgreSQL only: the triggers live there
         return None
-    this_transaction = sa.cast(sa.cast(sa.func.pg_current_xact_id_if_assigned(), sa.Text), sa.BigInteger)
-    version = col(RegionPoolVersion.version)
-    found = (
-        await session.execute(
-            sa.select(version, sa.func.coalesce(version == this_transaction, False)).where(
-                col(RegionPoolVersion.region) == region
-            )
-        )
-    ).first()
+    found = await repository.region_pool_label(session, region)
     if found is None or found[1]:
         return None
-    return int(found[0])
+    return found[0]
 
 
 async def _load_facts(
     session: AsyncSession, region: str, version: int | None, covers: Interval
 ) -> RegionFacts:
     stats.loads += 1
-    rows = (
-        await session.execute(
-            sa.select(
-                col(Technician.id),
-                col(Technician.home_lat),
-                col(Technician.home_lng),
-                col(Technician.service_radius_m),
-                col(Technician.rating_sum),
-                col(Technician.rating_count),
-            )
-            .where(col(Technician.region) == region, col(Technician.status) == TechnicianStatus.ACTIVE)
-            .order_by(col(Technician.id))
-        )
-    ).all()
+    rows = await repository.active_technicians_of_region(session, region)
     ids = [r.id for r in rows]
     facts = await load_technician_facts(session, ids, start=from_epoch(covers[0]), end=from_epoch(covers[1]))
     techs = [
@@ -174,23 +150,15 @@ async def region_facts(session: AsyncSession, region: str, *, start: int, end: i
 async def _booked_in_region(
     session: AsyncSession, region: str, start: datetime, end: datetime
 ) -> dict[uuid.UUID, list[Interval]]:
-    in_region = select(Technician.id).where(Technician.region == region)
     booked: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    for tech_id, busy_from, busy_until in await booked_time(session, in_region, start, end):
+    for tech_id, busy_from, busy_until in await repository.booked_time_in_region(session, region, start, end):
         booked[tech_id].append((busy_from, busy_until))
     return booked
 
 
 async def _positions_in_region(session: AsyncSession, region: str) -> dict[uuid.UUID, GeoPoint]:
-    result = await session.execute(
-        select(Technician.id, Technician.last_lat, Technician.last_lng).where(
-            Technician.region == region,
-            Technician.status == TechnicianStatus.ACTIVE,
-            col(Technician.last_lat).is_not(None),
-            col(Technician.last_lng).is_not(None),
-        )
-    )
-    return {tech_id: GeoPoint(lat, lng) for tech_id, lat, lng in result.all()}
+    positions = await repository.positions_in_region(session, region)
+    return {tech_id: GeoPoint(lat, lng) for tech_id, lat, lng in positions}
 
 
 def _overlapping(windows: tuple[Interval, ...], start: int, end: int) -> list[Interval]:

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
 from marketplace.auth import Principal
+from marketplace.bookings import repository
 from marketplace.bookings.availability import Interval, overlaps
-from marketplace.bookings.dispatch_adapter import booked_time
 from marketplace.bookings.errors import AlreadyBooked, NoAppointment, NoQualifiedTechnician, SlotUnavailable
 from marketplace.bookings.models import Appointment, AppointmentStatus
-from marketplace.bookings.repository import live_appointment
+from marketplace.bookings.repository import booked_time, live_appointment
 from marketplace.bookings.slots import (
     DEFAULT_DAYS,
     DEFAULT_WINDOW_S,
@@ -67,7 +67,7 @@ class Cancellation:
 
 
 async def _customer(session: AsyncSession, order: WorkOrder) -> Customer:
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.booking_customer(session, order)
     assert customer is not None  # FK
     return customer
 
