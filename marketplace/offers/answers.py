@@ -12,7 +12,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.scoring import (
     why_not,
@@ -20,15 +19,15 @@ from dispatch.scoring import (
 from marketplace import events, outbox
 from marketplace.auth import Principal
 from marketplace.bookings.repository import live_appointment
-from marketplace.db_dialect import supports_row_locks
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
 from marketplace.messages.notices import to_customer
 from marketplace.messages.service import Outgoing
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, customer_user_id
+from marketplace.offers import repository
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.offers.reads import OfferView, open_offer_count, own_offer
+from marketplace.offers.reads import OfferView, own_offer
 from marketplace.offers.receipts import candidate_from_offer, record_missed, settle_receipts
 from marketplace.technicians.errors import TechnicianNotActive
 from marketplace.technicians.models import Technician, TechnicianStatus
@@ -72,10 +71,7 @@ async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, n
         raise OfferExpired(
             "This offer expired before it was accepted", expired_at=offer.expires_at.isoformat()
         )
-    tech_query = select(Technician).where(Technician.id == offer.technician_id)
-    if supports_row_locks(session):
-        tech_query = tech_query.with_for_update(read=True)  # a concurrent suspension waits or wins
-    tech = (await session.execute(tech_query)).scalar_one()
+    tech = await repository.technician_taking_offer(session, offer.technician_id)
     if tech.status != TechnicianStatus.ACTIVE:
         raise TechnicianNotActive("Your account is not active, so you cannot take jobs right now")
     if order.technician_id is not None or order.status != WorkOrderStatus.OFFERED:
@@ -91,16 +87,7 @@ async def take_offer(session: AsyncSession, offer: Offer, *, actor: Principal, n
 
     await ledger.offer_closed(session, order, offer, DecisionKind.WON, now=now)
     winner = candidate_from_offer(offer)
-    others = list(
-        (
-            await session.execute(
-                select(Offer).where(
-                    Offer.work_order_id == order.id, Offer.status == OfferStatus.PENDING, Offer.id != offer.id
-                )
-            )
-        ).scalars()
-    )
-    for other in others:
+    for other in await repository.other_pending_offers(session, order.id, offer.id):
         other.status = OfferStatus.WITHDRAWN.value
         other.responded_at = now
         loser = candidate_from_offer(other)
@@ -211,7 +198,7 @@ async def after_offer_closed(
     session: AsyncSession, order: WorkOrder, round_no: int, *, now: datetime
 ) -> None:
     """When the last pending offer of a round closes, ask the next people (a task)."""
-    if order.status == WorkOrderStatus.OFFERED and not await open_offer_count(session, order.id):
+    if order.status == WorkOrderStatus.OFFERED and not await repository.open_offer_count(session, order.id):
         await outbox.enqueue(
             session,
             "offers.next_round",
@@ -223,30 +210,11 @@ async def after_offer_closed(
 
 async def expire_due_offers(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
     """Mark pending offers past their expiry as expired (a periodic task). Returns how many."""
-    due = list(
-        (
-            await session.execute(
-                select(Offer.work_order_id)
-                .where(Offer.status == OfferStatus.PENDING, col(Offer.expires_at) <= now)
-                .distinct()
-                .limit(limit)
-            )
-        ).scalars()
-    )
+    due = await repository.orders_with_expired_offers(session, now=now, limit=limit)
     count = 0
     for work_order_id in sorted(due):
         order = await lock_work_order(session, work_order_id)
-        offers = list(
-            (
-                await session.execute(
-                    select(Offer).where(
-                        Offer.work_order_id == work_order_id,
-                        Offer.status == OfferStatus.PENDING,
-                        col(Offer.expires_at) <= now,
-                    )
-                )
-            ).scalars()
-        )
+        offers = await repository.expired_pending_offers(session, work_order_id, now=now)
         for offer in offers:
             offer.status = OfferStatus.EXPIRED.value
             await ledger.offer_closed(
@@ -272,20 +240,14 @@ async def withdraw_pending_offers_of_technician(
     session: AsyncSession, technician_id: uuid.UUID, *, reason: str, now: datetime
 ) -> int:
     """Withdraw a technician's open offers (suspension). Returns how many."""
-    offers = list(
-        (
-            await session.execute(
-                select(Offer).where(Offer.technician_id == technician_id, Offer.status == OfferStatus.PENDING)
-            )
-        ).scalars()
-    )
+    offers = await repository.pending_offers_of_technician(session, technician_id)
     for offer in offers:
         offer.status = OfferStatus.WITHDRAWN.value
         offer.responded_at = now
         offer.decline_reason = reason[:500]
     await session.flush()
     for offer in offers:
-        order = await session.get(WorkOrder, offer.work_order_id)
+        order = await repository.offered_order(session, offer.work_order_id)
         if order is not None:
             await ledger.offer_closed(
                 session, order, offer, DecisionKind.WITHDRAWN, now=now, reason_code="withdrawn", reason=reason

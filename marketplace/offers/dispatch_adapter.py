@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.problem import Technician as DTechnician
 from dispatch.problem import Visit
@@ -22,11 +21,9 @@ from marketplace.customers.models import Customer
 from marketplace.dispatch_io.technicians import last_known_position, solver_technician
 from marketplace.dispatch_io.visits import order_visit
 from marketplace.fairness.recent_work import with_recent_work
+from marketplace.offers import repository
 from marketplace.technicians.facts import load_technician_facts
-from marketplace.technicians.models import (
-    Technician,
-    TechnicianStatus,
-)
+from marketplace.technicians.models import Technician
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder
 
@@ -68,19 +65,10 @@ async def load_technicians(
     """Active technicians near `order`, as dispatch types, plus the rows by dispatch id."""
     dlat = MAX_SERVICE_RADIUS_M / 111_000
     dlng = MAX_SERVICE_RADIUS_M / (111_000 * max(math.cos(math.radians(order.lat)), 0.01))
-    rows = [
-        t
-        for t in (
-            await session.execute(
-                select(Technician).where(
-                    Technician.status == TechnicianStatus.ACTIVE,
-                    col(Technician.home_lat).between(order.lat - dlat, order.lat + dlat),
-                    col(Technician.home_lng).between(order.lng - dlng, order.lng + dlng),
-                )
-            )
-        ).scalars()
-        if t.id not in exclude
-    ]
+    nearby = await repository.active_technicians_homed_in(
+        session, lat=(order.lat - dlat, order.lat + dlat), lng=(order.lng - dlng, order.lng + dlng)
+    )
+    rows = [t for t in nearby if t.id not in exclude]
     if not rows:
         return [], {}
     ids = [t.id for t in rows]

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.scoring import (
     RankedCandidate,
@@ -17,6 +16,7 @@ from dispatch.scoring import (
 from marketplace.db_dialect import insert_ignoring_conflicts
 from marketplace.fairness.models import DecisionKind, DispatchDecision
 from marketplace.messages import notices
+from marketplace.offers import repository
 from marketplace.offers.models import MissedOffer, Offer
 from marketplace.work_orders.models import WorkOrder
 
@@ -73,7 +73,7 @@ async def record_missed(
         conflict_columns=["technician_id", "work_order_id"],
     )
     if inserted and tell:
-        order = await session.get(WorkOrder, work_order_id)
+        order = await repository.offered_order(session, work_order_id)
         if order is not None:
             await notices.missed_offer(session, technician_id, order, reason=reason[:500], now=now)
 
@@ -83,19 +83,7 @@ async def settle_receipts(session: AsyncSession, order: WorkOrder, won: Offer, *
     says was ranked or offered and did not win (one per technician and order; an earlier
     receipt stands). The reason compares them with the winner's score terms."""
     winner = candidate_from_offer(won)
-    rows = list(
-        (
-            await session.execute(
-                select(DispatchDecision).where(
-                    DispatchDecision.work_order_id == order.id,
-                    DispatchDecision.technician_id != won.technician_id,
-                    col(DispatchDecision.kind).in_(
-                        [DecisionKind.RANKED, DecisionKind.OFFERED, DecisionKind.DECLINED]
-                    ),
-                )
-            )
-        ).scalars()
-    )
+    rows = await repository.losing_decisions(session, order.id, won.technician_id)
     declined = {r.technician_id for r in rows if r.kind == DecisionKind.DECLINED}
     told = 0
     for technician_id in sorted({r.technician_id for r in rows}):
@@ -120,16 +108,7 @@ async def settle_receipts(session: AsyncSession, order: WorkOrder, won: Offer, *
         )
         told += 1
     # Receipts written earlier without a message (ranked lower at offer time) are told now.
-    quiet = (
-        await session.execute(
-            select(MissedOffer).where(
-                MissedOffer.work_order_id == order.id,
-                MissedOffer.technician_id != won.technician_id,
-                MissedOffer.reason_code == "ranked_lower",
-            )
-        )
-    ).scalars()
-    for receipt in quiet:
+    for receipt in await repository.ranked_lower_receipts(session, order.id, won.technician_id):
         await notices.missed_offer(session, receipt.technician_id, order, reason=receipt.reason, now=now)
     return told
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.candidates import CANNOT_ARRIVE, CERT_EXPIRED, MISSING_CERT, format_reason
 from dispatch.matching import Outcome, rank_candidates
@@ -22,16 +20,16 @@ from dispatch.scoring import (
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
-from marketplace.customers.models import Customer
 from marketplace.fairness import ledger
 from marketplace.fairness.models import DecisionKind
 from marketplace.fairness.weights import score_weights
 from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message, technician_user_id
+from marketplace.offers import repository
 from marketplace.offers.config import default_offer_ttl_s
 from marketplace.offers.dispatch_adapter import load_technicians, to_visit
 from marketplace.offers.errors import WorkOrderNotOfferable
-from marketplace.offers.models import MissedOffer, Offer, OfferStatus
+from marketplace.offers.models import Offer, OfferStatus
 from marketplace.offers.receipts import record_missed
 from marketplace.pricing.service import technician_pay
 from marketplace.timeutil import from_epoch, to_epoch
@@ -191,12 +189,12 @@ async def create_offers_for_work_order(
         raise WorkOrderNotOfferable(
             f"A work order in status {order.status} cannot be offered", current_status=order.status
         )
-    previous = list((await session.execute(select(Offer).where(Offer.work_order_id == order.id))).scalars())
+    previous = await repository.offers_of_order(session, order.id)
     if any(o.status == OfferStatus.ACCEPTED for o in previous):
         raise WorkOrderNotOfferable("This work order already has an accepted offer")
     round_no = max((o.round for o in previous), default=0) + 1
     appointment = await live_appointment(session, order.id)
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.order_customer(session, order)
     visit = to_visit(order, appointment, customer, now)
     horizon = from_epoch(visit.window.end + visit.duration_s) + timedelta(hours=1)
     techs, rows = await load_technicians(
@@ -224,12 +222,7 @@ async def create_offers_for_work_order(
         now=now,
     )
     if offers:
-        await session.execute(
-            sa.delete(MissedOffer).where(
-                col(MissedOffer.work_order_id) == order.id,
-                col(MissedOffer.technician_id).in_([o.technician_id for o in offers]),
-            )
-        )
+        await repository.forget_missed_offers(session, order.id, [o.technician_id for o in offers])
 
     # "Why not you" for people who were close but not asked.
     for cand in ranking.candidates[max_offers:]:
