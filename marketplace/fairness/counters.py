@@ -14,15 +14,13 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.scoring import DEFAULT_WEIGHTS
 from marketplace.assignment.config import DispatchConfig, load_config
 from marketplace.auth import Principal
 from marketplace.bookings.repository import live_appointment
-from marketplace.customers.models import Customer
 from marketplace.errors import NotFound
-from marketplace.fairness import ledger
+from marketplace.fairness import ledger, repository
 from marketplace.fairness.counter_pricing import (
     Alternative,
     Band,
@@ -37,13 +35,12 @@ from marketplace.fairness.models import (
     CounterOffer,
     CounterStatus,
     DecisionKind,
-    DispatchDecision,
 )
 from marketplace.offers.answers import take_offer
 from marketplace.offers.dispatch_adapter import to_visit
 from marketplace.offers.errors import OfferExpired, OfferNotPending, OfferTaken
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page
 from marketplace.pricing.service import technician_pay
 from marketplace.technicians.service import own_technician_id
 from marketplace.timeutil import to_epoch
@@ -64,11 +61,7 @@ async def _best_alternative(
     session: AsyncSession, order: WorkOrder, technician_id: uuid.UUID
 ) -> Alternative | None:
     """The cheapest other candidate the ledger still counts as available for this order."""
-    rows = list(
-        (
-            await session.execute(select(DispatchDecision).where(DispatchDecision.work_order_id == order.id))
-        ).scalars()
-    )
+    rows = await repository.ledger_rows_of_order(session, order.id)
     closed = {r.technician_id for r in rows if r.kind in FINAL_KINDS}
     open_rows = [
         r
@@ -98,7 +91,7 @@ async def _price(
     now: datetime,
     config: DispatchConfig,
 ) -> CounterPrice:
-    customer = await session.get(Customer, order.customer_id)
+    customer = await repository.order_customer(session, order)
     visit = to_visit(order, await live_appointment(session, order.id), customer, now)
     e = offer.explanation
     if window_end is not None and order.sla_due_at is not None:
@@ -134,12 +127,12 @@ async def counter_offer(
 ) -> CounterOffer:
     config = config or load_config()
     technician_id = own_technician_id(principal)
-    offer = await session.get(Offer, offer_id)
+    offer = await repository.countered_offer(session, offer_id)
     if offer is None or offer.technician_id != technician_id:
         raise NotFound("No such offer")
     order = await lock_work_order(session, offer.work_order_id)
     await session.refresh(offer)
-    existing = (await session.execute(select(CounterOffer).where(CounterOffer.offer_id == offer.id))).scalar()
+    existing = await repository.counter_of_offer(session, offer.id)
     if existing is not None:
         return existing  # one counter per offer: a retry gets the first answer
     if offer.status == OfferStatus.WITHDRAWN and order.technician_id not in (None, technician_id):
@@ -236,20 +229,7 @@ async def list_counter_offers(
     session: AsyncSession, *, status: str | None, cursor: str | None, limit: int
 ) -> Page[CounterOffer]:
     """Counter-offers for dispatchers, oldest first (the queue order)."""
-    query = select(CounterOffer)
-    if status:
-        query = query.where(CounterOffer.status == status)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(CounterOffer.created_at),
-        id_column=col(CounterOffer.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda c: c.created_at,
-        id_of=lambda c: c.id,
-        descending=False,
-    )
+    return await repository.counter_offers_page(session, status=status, cursor=cursor, limit=limit)
 
 
 async def decide_counter_offer(
@@ -262,7 +242,7 @@ async def decide_counter_offer(
     now: datetime,
 ) -> CounterOffer:
     """A dispatcher's decision on a queued counter. Deciding the same way twice returns it."""
-    counter = await session.get(CounterOffer, counter_id)
+    counter = await repository.counter_offer(session, counter_id)
     if counter is None:
         raise NotFound("No such counter-offer")
     order = await lock_work_order(session, counter.work_order_id)
@@ -272,7 +252,7 @@ async def decide_counter_offer(
         return counter
     if counter.status != CounterStatus.QUEUED:
         raise CounterAlreadyDecided(f"This counter-offer is {counter.status}", counter_status=counter.status)
-    offer = await session.get(Offer, counter.offer_id)
+    offer = await repository.countered_offer(session, counter.offer_id)
     assert offer is not None
     await session.refresh(offer)
     if accept and offer.status != OfferStatus.PENDING:
@@ -300,12 +280,3 @@ async def decide_counter_offer(
     if accept:
         await _apply(session, order, offer, counter, actor=principal, now=now)
     return counter
-
-
-async def counters_of_offer(
-    session: AsyncSession, offer_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, CounterOffer]:
-    if not offer_ids:
-        return {}
-    rows = await session.execute(select(CounterOffer).where(col(CounterOffer.offer_id).in_(offer_ids)))
-    return {c.offer_id: c for c in rows.scalars()}

@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
-from marketplace.fairness.models import _FINAL_SQL, DecisionKind, DispatchDecision
+from marketplace.fairness import repository
+from marketplace.fairness.models import DecisionKind
+from marketplace.fairness.repository import decisions_of as decisions_of
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.work_orders.models import WorkOrder
 
@@ -92,7 +91,7 @@ async def record(
         reason_code=reason_code,
         reason=reason,
     )
-    await session.execute(sa.insert(DispatchDecision.__table__).values(**values))  # type: ignore[attr-defined]
+    await repository.insert_decision(session, values)
 
 
 async def offers_made(
@@ -117,20 +116,4 @@ async def offer_closed(
     values = _row(
         order, offer.technician_id, kind, now=now, offer=offer, reason_code=reason_code, reason=reason
     )
-    table = DispatchDecision.__table__  # type: ignore[attr-defined]
-    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
-    insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
-    stmt = insert.values(**values).on_conflict_do_nothing(
-        index_elements=["offer_id"], index_where=sa.text(_FINAL_SQL)
-    )
-    result = await session.execute(stmt.returning(table.c.id))
-    return result.first() is not None
-
-
-async def decisions_of(session: AsyncSession, work_order_id: uuid.UUID) -> list[DispatchDecision]:
-    rows = await session.execute(
-        select(DispatchDecision)
-        .where(DispatchDecision.work_order_id == work_order_id)
-        .order_by(sa.column("at"), sa.column("id"))
-    )
-    return list(rows.scalars())
+    return await repository.insert_final_decision(session, values)

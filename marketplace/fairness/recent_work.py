@@ -12,12 +12,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.problem import Technician as DTechnician
-from marketplace.fairness.models import DecisionKind, DispatchDecision
+from marketplace.fairness import repository
 
 RECENT_WORK_WINDOW = timedelta(days=7)
 
@@ -34,18 +32,7 @@ async def recent_earnings(
     session: AsyncSession, region: str, *, now: datetime, window: timedelta = RECENT_WORK_WINDOW
 ) -> dict[uuid.UUID, int]:
     """Pay won per technician in `region` over [now - window, now)."""
-    won = sa.func.coalesce(sa.func.sum(DispatchDecision.earnings_minor), 0)
-    rows = await session.execute(
-        select(DispatchDecision.technician_id, won)
-        .where(
-            DispatchDecision.region == region,
-            DispatchDecision.kind == DecisionKind.WON,
-            col(DispatchDecision.at) >= now - window,
-            col(DispatchDecision.at) < now,
-        )
-        .group_by(col(DispatchDecision.technician_id))
-    )
-    return {tid: int(amount or 0) for tid, amount in rows.all()}
+    return await repository.earnings_won(session, region, since=now - window, until=now)
 
 
 async def with_recent_work(

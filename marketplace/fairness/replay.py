@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.scoring import DEFAULT_WEIGHTS
+from marketplace.fairness import repository
 from marketplace.fairness.metrics import gini
-from marketplace.fairness.models import DecisionKind, DispatchDecision
 
 KNOB_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 
@@ -111,17 +110,7 @@ async def replay_region(
     weights: Sequence[float] = KNOB_WEIGHTS,
 ) -> list[WeightReplay]:
     """`replay` over the region's recorded rankings in [start, end)."""
-    rows = (
-        await session.execute(
-            select(DispatchDecision).where(
-                DispatchDecision.region == region,
-                col(DispatchDecision.kind).in_([DecisionKind.RANKED, DecisionKind.OFFERED]),
-                col(DispatchDecision.cost).is_not(None),
-                col(DispatchDecision.at) >= start,
-                col(DispatchDecision.at) < end,
-            )
-        )
-    ).scalars()
+    rows = await repository.region_rankings(session, region, start=start, end=end)
     facts = []
     for row in rows:
         value, contribution = _fairness_term(row.terms)

@@ -12,25 +12,14 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
+from marketplace.fairness import repository
 from marketplace.fairness.metrics import Fairness, TechnicianPeriod, fairness
-from marketplace.fairness.models import DecisionKind, DispatchDecision
-from marketplace.technicians.models import Shift
+from marketplace.fairness.models import DecisionKind
 
 
 async def region_fairness(session: AsyncSession, region: str, *, start: datetime, end: datetime) -> Fairness:
-    rows = list(
-        (
-            await session.execute(
-                select(DispatchDecision).where(
-                    DispatchDecision.region == region,
-                    col(DispatchDecision.at) >= start,
-                    col(DispatchDecision.at) < end,
-                )
-            )
-        ).scalars()
-    )
+    rows = await repository.region_decisions(session, region, start=start, end=end)
     population = {r.technician_id for r in rows if r.kind in (DecisionKind.RANKED, DecisionKind.OFFERED)}
     counts: dict[uuid.UUID, dict[str, int]] = {tid: defaultdict(int) for tid in population}
     for r in rows:
@@ -42,14 +31,7 @@ async def region_fairness(session: AsyncSession, region: str, *, start: datetime
             counts_of["earnings"] += r.earnings_minor or 0
     available: dict[uuid.UUID, int] = defaultdict(int)
     if counts:
-        shifts = await session.execute(
-            select(Shift).where(
-                col(Shift.technician_id).in_(list(counts)),
-                col(Shift.ends_at) > start,
-                col(Shift.starts_at) < end,
-            )
-        )
-        for s in shifts.scalars():
+        for s in await repository.shifts_overlapping(session, list(counts), start=start, end=end):
             available[s.technician_id] += int((min(s.ends_at, end) - max(s.starts_at, start)).total_seconds())
     return fairness(
         [
