@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.messages import repository
 from marketplace.messages.models import Channel, Message
 from marketplace.messages.service import Outgoing, Recipient, compose
 from marketplace.messages.templates import money
@@ -235,7 +236,11 @@ async def missed_offer(
 
 
 async def payout_sent(session: AsyncSession, payout: Payout, *, now: datetime) -> list[Message]:
-    order = await session.get(WorkOrder, payout.work_order_id) if payout.work_order_id else None
+    order = (
+        await repository.work_order_told_about(session, payout.work_order_id)
+        if payout.work_order_id
+        else None
+    )
     summary = order.summary if order is not None else "your completed visits"
     return await compose(
         session,

@@ -22,13 +22,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace import outbox
 from marketplace.auth import Principal
-from marketplace.customers.models import Customer
-from marketplace.db_dialect import insert_ignoring_conflicts, supports_row_locks
+from marketplace.db_dialect import insert_ignoring_conflicts
 from marketplace.errors import Forbidden
+from marketplace.messages import repository
 from marketplace.messages.channels import (
     Channels,
     Email,
@@ -37,9 +36,8 @@ from marketplace.messages.channels import (
 )
 from marketplace.messages.models import Channel, DeliveryStatus, Message
 from marketplace.messages.templates import CATALOG, render
-from marketplace.pagination import Page, keyset_page
-from marketplace.technicians.models import Technician
-from marketplace.users.models import Role, User
+from marketplace.pagination import Page
+from marketplace.users.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -81,31 +79,24 @@ class Contact:
     has_inbox: bool
 
 
-async def _login(session: AsyncSession, **where: uuid.UUID) -> User | None:
-    query = select(User).where(User.is_active == True)  # noqa: E712
-    for column, value in where.items():
-        query = query.where(getattr(User, column) == value)
-    return (await session.execute(query.order_by(col(User.created_at)).limit(1))).scalar_one_or_none()
-
-
 async def contact_of(session: AsyncSession, recipient: Recipient) -> Contact | None:
     if recipient.customer_id is not None:
-        customer = await session.get(Customer, recipient.customer_id)
+        customer = await repository.recipient_customer(session, recipient.customer_id)
         if customer is None:
             return None
-        login = await _login(session, customer_id=customer.id)
+        login = await repository.first_active_login(session, customer_id=customer.id)
         email = customer.email or (login.email if login else None)
         if email and email.endswith(".invalid"):  # a login made for a customer with no address
             email = None
         return Contact(customer.name, email, customer.phone, customer.timezone, has_inbox=True)
     if recipient.technician_id is not None:
-        tech = await session.get(Technician, recipient.technician_id)
+        tech = await repository.recipient_technician(session, recipient.technician_id)
         if tech is None:
             return None
-        login = await _login(session, technician_id=tech.id)
+        login = await repository.first_active_login(session, technician_id=tech.id)
         return Contact(tech.display_name, login.email if login else None, tech.phone, tech.timezone, True)
     assert recipient.user_id is not None
-    user = await session.get(User, recipient.user_id)
+    user = await repository.recipient_user(session, recipient.user_id)
     if user is None or not user.is_active:
         return None
     return Contact(user.display_name, user.email, None, "UTC", has_inbox=False)
@@ -166,7 +157,7 @@ async def compose(
             continue
         if not immediate:
             await schedule_delivery(session, message_id, attempt=1, at=now, now=now)
-        row = await session.get(Message, message_id)
+        row = await repository.message(session, message_id)
         assert row is not None
         created.append(row)
     if created:
@@ -198,10 +189,7 @@ async def deliver(
     session: AsyncSession, message_id: uuid.UUID, *, now: datetime, channels: Channels
 ) -> DeliveryOutcome:
     """Send one queued e-mail or SMS (row locked for the duration)."""
-    query = select(Message).where(Message.id == message_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    message = (await session.execute(query)).scalar_one_or_none()
+    message = await repository.locked_message(session, message_id)
     if message is None or message.status != DeliveryStatus.QUEUED:
         return DeliveryOutcome.NOTHING_TO_DO
     message.attempts += 1
@@ -251,21 +239,12 @@ async def list_messages(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> Page[Message]:
     """The caller's own inbox, newest first (customers and technicians)."""
-    query = select(Message).where(Message.channel == Channel.INBOX)
     if principal.role is Role.CUSTOMER and principal.customer_id is not None:
-        query = query.where(Message.customer_id == principal.customer_id)
-    elif principal.role is Role.TECHNICIAN and principal.technician_id is not None:
-        query = query.where(Message.technician_id == principal.technician_id)
-    else:
-        raise Forbidden("Only customers and technicians have an inbox")
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Message.created_at),
-        id_column=col(Message.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda m: m.created_at,
-        id_of=lambda m: m.id,
-        descending=True,
-    )
+        return await repository.inbox_page(
+            session, customer_id=principal.customer_id, cursor=cursor, limit=limit
+        )
+    if principal.role is Role.TECHNICIAN and principal.technician_id is not None:
+        return await repository.inbox_page(
+            session, technician_id=principal.technician_id, cursor=cursor, limit=limit
+        )
+    raise Forbidden("Only customers and technicians have an inbox")
