@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.auth import Principal
 from marketplace.bookings.service import live_appointment
 from marketplace.errors import Forbidden
+from marketplace.support import repository
 from marketplace.support.models import CallbackRequest
 from marketplace.support.service import list_callbacks
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
@@ -46,27 +46,11 @@ def _staff_only(principal: Principal) -> None:
 async def callback_queue(session: AsyncSession, principal: Principal) -> CallbackQueue:
     """Open callback requests (newest first) and `needs_callback` orders (longest waiting first)."""
     _staff_only(principal)
-    orders = list(
-        (
-            await session.execute(
-                select(WorkOrder)
-                .where(WorkOrder.status == S.NEEDS_CALLBACK)
-                .order_by(col(WorkOrder.updated_at), col(WorkOrder.id))
-                .limit(QUEUE_LENGTH)
-            )
-        ).scalars()
-    )
+    orders = await repository.orders_needing_callback(session, limit=QUEUE_LENGTH)
     flagged: dict[uuid.UUID, WorkOrderEvent] = {}
     if orders:
-        events = await session.execute(
-            select(WorkOrderEvent)
-            .where(
-                col(WorkOrderEvent.work_order_id).in_([o.id for o in orders]),
-                WorkOrderEvent.to_status == S.NEEDS_CALLBACK,
-            )
-            .order_by(col(WorkOrderEvent.at))
-        )
-        flagged = {e.work_order_id: e for e in events.scalars()}  # the latest wins
+        events = await repository.moves_to_needs_callback(session, [o.id for o in orders])
+        flagged = {e.work_order_id: e for e in events}  # the latest wins
     waiting = [
         WaitingOrder(
             order=o,

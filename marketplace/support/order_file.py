@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment
@@ -22,6 +21,7 @@ from marketplace.fairness.ledger import decisions_of
 from marketplace.fairness.models import DispatchDecision
 from marketplace.messages.models import Message
 from marketplace.payments.records import PaymentView, get_payment_for_customer
+from marketplace.support import repository
 from marketplace.technicians.models import Technician
 from marketplace.users.models import User
 from marketplace.visits.eta import Estimate, estimate
@@ -54,15 +54,6 @@ class OrderFile:
     explanations: list[Explanation]
 
 
-async def _names(
-    session: AsyncSession, model: type[User] | type[Technician], ids: set[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(model.id, model.display_name).where(col(model.id).in_(list(ids))))
-    return {row_id: name for row_id, name in rows.all()}
-
-
 def _who(event: WorkOrderEvent, names: dict[uuid.UUID, str]) -> str:
     if event.actor_user_id is not None and event.actor_user_id in names:
         return f"{names[event.actor_user_id]} ({event.actor_role})"
@@ -71,13 +62,7 @@ def _who(event: WorkOrderEvent, names: dict[uuid.UUID, str]) -> str:
 
 async def messages_about(session: AsyncSession, work_order_id: uuid.UUID) -> list[Message]:
     """Messages sent to anyone about the order, newest first (at most MESSAGES_SHOWN)."""
-    rows = await session.execute(
-        select(Message)
-        .where(Message.work_order_id == work_order_id)
-        .order_by(col(Message.created_at).desc(), col(Message.id))
-        .limit(MESSAGES_SHOWN)
-    )
-    return list(rows.scalars())
+    return await repository.messages_about(session, work_order_id, limit=MESSAGES_SHOWN)
 
 
 async def order_file(
@@ -88,9 +73,11 @@ async def order_file(
     order = await visible_order(session, principal, work_order_id)
     appointment = await live_appointment(session, order.id)
     events = await events_of(session, order.id)
-    users = await _names(session, User, {e.actor_user_id for e in events if e.actor_user_id is not None})
+    users = await repository.display_names(
+        session, User, {e.actor_user_id for e in events if e.actor_user_id is not None}
+    )
     decisions = await decisions_of(session, order.id)
-    techs = await _names(session, Technician, {d.technician_id for d in decisions})
+    techs = await repository.display_names(session, Technician, {d.technician_id for d in decisions})
     try:
         payment: PaymentView | None = await get_payment_for_customer(session, principal, order.id)
     except NotFound:

@@ -6,16 +6,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.auth import Principal
-from marketplace.bookings.models import Appointment, AppointmentStatus
-from marketplace.db_dialect import supports_row_locks
+from marketplace.bookings.models import AppointmentStatus
 from marketplace.errors import Forbidden, NotFound
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
+from marketplace.support import repository
 from marketplace.support.models import CallbackRequest
 from marketplace.users.models import Role
-from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.reads import visible_order
 from marketplace.work_orders.state import record_event
 
@@ -34,14 +32,7 @@ async def request_human(
     if principal.role is not Role.CUSTOMER or principal.customer_id is None:
         raise Forbidden("Only the customer asks for a callback")
     order = await visible_order(session, principal, order_id)
-    appointment = (
-        await session.execute(
-            select(Appointment)
-            .where(Appointment.work_order_id == order.id)
-            .order_by(col(Appointment.created_at).desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    appointment = await repository.latest_appointment(session, order.id)
     context = {
         "work_order": {
             "id": str(order.id),
@@ -98,10 +89,8 @@ async def request_human(
 
 
 async def list_callbacks(session: AsyncSession, *, status: str | None, limit: int) -> list[CallbackRequest]:
-    query = select(CallbackRequest).order_by(col(CallbackRequest.created_at).desc()).limit(limit)
-    if status:
-        query = query.where(CallbackRequest.status == status)
-    return list((await session.execute(query)).scalars())
+    """Callback requests (of one status when given), newest first."""
+    return await repository.callback_requests(session, status=status, limit=limit)
 
 
 async def resolve_callback(
@@ -113,10 +102,7 @@ async def resolve_callback(
     """
     if principal.role not in (Role.AGENT, Role.DISPATCHER, Role.ADMIN):
         raise Forbidden("Only support staff resolve callback requests")
-    query = select(CallbackRequest).where(col(CallbackRequest.id) == callback_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    callback = (await session.execute(query)).scalar_one_or_none()
+    callback = await repository.locked_callback_request(session, callback_id)
     if callback is None:
         raise NotFound("No such callback request", callback_id=str(callback_id))
     if callback.status == "resolved":
@@ -128,7 +114,7 @@ async def resolve_callback(
         "resolution": {"outcome": outcome, "by": principal.key, "at": now.isoformat()},
     }
     if callback.work_order_id is not None:
-        order = await session.get(WorkOrder, callback.work_order_id)
+        order = await repository.callback_order(session, callback.work_order_id)
         if order is not None:
             await record_event(
                 session,
