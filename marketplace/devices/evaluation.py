@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.customers.models import Customer
 from marketplace.devices import repository as repo
@@ -37,7 +36,7 @@ from marketplace.devices.rules import (
 )
 from marketplace.notifications.service import send_notification
 from marketplace.timeutil import from_epoch, to_epoch
-from marketplace.users.models import Role, User
+from marketplace.users.models import Role
 from marketplace.work_orders.escalation import escalate_ticket
 from marketplace.work_orders.intake import CustomerRef, Escalation, EscalationOutcome, TicketContext
 from marketplace.work_orders.models import WorkOrder, WorkOrderSource
@@ -197,11 +196,6 @@ def _summary(device: Device, metric: str, unit: str, f: Finding) -> str:
     return f"{device.name} ({device.kind}): {metric} {side} {f.threshold:g} {unit} since {since}"
 
 
-async def _customer_user(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
-    query = select(User.id).where(User.customer_id == customer_id).limit(1)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
 def _local(customer: Customer | None, moment: datetime) -> datetime:
     try:
         return moment.astimezone(ZoneInfo(customer.timezone if customer else "UTC"))
@@ -212,7 +206,7 @@ def _local(customer: Customer | None, moment: datetime) -> datetime:
 async def _tell_customer(
     session: AsyncSession, device: Device, order: WorkOrder, metric: str, f: Finding
 ) -> None:
-    customer = await session.get(Customer, device.customer_id)
+    customer = await repo.owner(session, device)
     thing = f"{device.kind.replace('_', ' ')}'s {metric.replace('_', ' ')}"
     if f.kind is RuleKind.TREND:
         moving = "falling" if f.comparison is Comparison.BELOW else "rising"
@@ -232,7 +226,7 @@ async def _tell_customer(
         kind="device.visit_proposed",
         subject=f"{device.name}: a visit before it fails",
         body=body,
-        recipient_user_id=await _customer_user(session, device.customer_id),
+        recipient_user_id=await repo.owner_login_id(session, device.customer_id),
         recipient_role=Role.CUSTOMER.value,
         work_order_id=order.id,
         data=data,
@@ -259,7 +253,7 @@ async def detect_silence(session: AsyncSession, *, now: datetime) -> list[uuid.U
                     f"We have not heard from your {device.kind.replace('_', ' ')} since "
                     f"{last.strftime('%Y-%m-%d %H:%M UTC')}. Check that it is powered and online."
                 ),
-                recipient_user_id=await _customer_user(session, device.customer_id),
+                recipient_user_id=await repo.owner_login_id(session, device.customer_id),
                 recipient_role=Role.CUSTOMER.value,
                 data={"device_id": str(device.id), "last_reading_at": last.isoformat()},
             )

@@ -14,7 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from marketplace.catalog.models import ServiceCategory
+from marketplace.customers.models import Customer
 from marketplace.devices.models import Device, DeviceRule, DeviceStatus, HourlyReading, Reading
+from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder, WorkOrderSource
 
 
@@ -31,6 +34,22 @@ async def device(session: AsyncSession, device_id: uuid.UUID, *, lock: bool = Fa
     if lock and _dialect(session) == "postgresql":
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def owner(session: AsyncSession, device: Device) -> Customer | None:
+    """The customer the device belongs to."""
+    return await session.get(Customer, device.customer_id)
+
+
+async def owner_login_id(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
+    """A login of the device's customer, if they have one."""
+    query = select(User.id).where(User.customer_id == customer_id).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def category(session: AsyncSession, code: str) -> ServiceCategory | None:
+    """The service category a device's problems are filed under."""
+    return await session.get(ServiceCategory, code)
 
 
 async def devices_of(session: AsyncSession, customer_id: uuid.UUID | None) -> list[Device]:

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.auth import Principal
-from marketplace.catalog.models import ServiceCategory
 from marketplace.devices import repository as repo
 from marketplace.devices.errors import DeviceCredentialInvalid, DeviceNotFound, InvalidRule
 from marketplace.devices.metrics import ANY_METRIC, METRICS
@@ -82,7 +81,7 @@ async def add_device(
     the customer's own request, or seeding the demo city)."""
     if spec.kind not in {k.value for k in DeviceKind}:
         raise InvalidInput(f"Unknown device kind {spec.kind!r}", kind=spec.kind)
-    if await session.get(ServiceCategory, spec.category) is None:
+    if await repo.category(session, spec.category) is None:
         raise InvalidInput(f"Unknown category {spec.category!r}", category=spec.category)
     device = Device(
         customer_id=customer_id,
