@@ -13,15 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment
-from marketplace.catalog.models import ServiceCategory
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.outbox import OutboxStatus, OutboxTask
 from marketplace.payments.models import BillingProfile
-from marketplace.pricing.service import price_work_order
 from marketplace.users.models import Role
-from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
-from tests.factories import Factory, Login
+from marketplace.work_orders.models import WorkOrderStatus
+from tests.factories import Factory, Login, catalog, work_orders
 from workers.context import TaskContext
 from workers.runner import RunOutcome, execute_task
 
@@ -56,34 +54,23 @@ async def booked_order(
     """A customer with a card, a technician, and a scheduled work order with a booked window."""
     customer = await factory.login(Role.CUSTOMER)
     technician = await factory.login(Role.TECHNICIAN)
+    now = utcnow()
     async with unit_of_work(session_factory) as session:
-        if await session.get(ServiceCategory, "hvac.repair") is None:
-            session.add(
-                ServiceCategory(
-                    code="hvac.repair", name="HVAC repair", duration_s=3600, base_price_minor=base_price_minor
-                )
-            )
+        await catalog.category(
+            session, "hvac.repair", now=now, base_price_minor=base_price_minor, skills=(("hvac.repair", 1),)
+        )
         assert customer.user.customer_id is not None
         if payment_method:
             session.add(
                 BillingProfile(customer_id=customer.user.customer_id, default_payment_method=payment_method)
             )
-        order = WorkOrder(
-            source="booking",
-            customer_id=customer.user.customer_id,
-            lat=52.37,
-            lng=4.89,
-            category_code="hvac.repair",
-            summary="Boiler makes a noise",
-            duration_s=duration_s,
-            priority=priority,
-            status=WorkOrderStatus.SCHEDULED,
-            technician_id=technician.user.technician_id,
+        order = await work_orders.escalated(
+            session, customer.user.customer_id, now=now, duration_s=duration_s, priority=priority
         )
-        await price_work_order(session, order)
-        session.add(order)
+        await work_orders.advance(session, order, WorkOrderStatus.SCHEDULED, now=now)
+        order.technician_id = technician.user.technician_id
         await session.flush()
-        start = utcnow() + timedelta(days=2)
+        start = now + timedelta(days=2)
         appointment = Appointment(
             work_order_id=order.id,
             customer_id=customer.user.customer_id,
@@ -93,7 +80,13 @@ async def booked_order(
         )
         session.add(appointment)
         await session.flush()
-        return Booked(customer, technician, order.id, appointment.id)
+    # the escalation's own messages (the customer's booking link, the notices) go out first,
+    # so a test sees only the tasks its money steps cause
+    drained = TaskContext(
+        settings=factory.settings, engine=session_factory.kw["bind"], session_factory=session_factory
+    )
+    await run_tasks(drained)
+    return Booked(customer, technician, order.id, appointment.id)
 
 
 async def pending_tasks(

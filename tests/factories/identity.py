@@ -1,4 +1,4 @@
-"""Factories that write real rows through the real services where one exists."""
+"""Logins: a user (and their customer or technician profile) and a signed token."""
 
 from __future__ import annotations
 
