@@ -9,6 +9,7 @@ Accounts (signed minor units, one currency per entry):
 A posting is a set of entries sharing one correlation id (e.g. `capture:<payment id>`,
 `payout:<payout id>`); a correlation is written once (a second `post` is a no-op), and a
 correction is a new correlation whose entries reverse the old ones (`reverses_entry_id`).
+Reading entries and balances is `repository.py`'s.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
+from marketplace.ledger import repository as repo
 from marketplace.ledger.models import LedgerEntry
 
 PLATFORM_FEES = "platform:fees"
@@ -62,7 +62,7 @@ async def post(
     lines = [line for line in lines if line.amount_minor != 0]
     if sum(line.amount_minor for line in lines) != 0:
         raise UnbalancedPosting(f"posting {correlation_id} does not sum to zero: {lines}")
-    if await correlation_exists(session, correlation_id):
+    if await repo.correlation_exists(session, correlation_id):
         return False
     for line in lines:
         session.add(
@@ -84,9 +84,9 @@ async def reverse(
     session: AsyncSession, *, correlation_id: str, of_correlation_id: str, memo: str | None = None
 ) -> bool:
     """Cancel a whole posting with mirror entries under a new correlation id."""
-    if await correlation_exists(session, correlation_id):
+    if await repo.correlation_exists(session, correlation_id):
         return False
-    originals = await entries(session, correlation_id=of_correlation_id)
+    originals = await repo.entries(session, correlation_id=of_correlation_id)
     for entry in originals:
         session.add(
             LedgerEntry(
@@ -102,63 +102,3 @@ async def reverse(
         )
     await session.flush()
     return bool(originals)
-
-
-async def correlation_exists(session: AsyncSession, correlation_id: str) -> bool:
-    found = await session.execute(
-        select(LedgerEntry.id).where(LedgerEntry.correlation_id == correlation_id).limit(1)
-    )
-    return found.first() is not None
-
-
-async def entries(
-    session: AsyncSession,
-    *,
-    correlation_id: str | None = None,
-    work_order_id: uuid.UUID | None = None,
-    account: str | None = None,
-) -> list[LedgerEntry]:
-    query = select(LedgerEntry)
-    if correlation_id is not None:
-        query = query.where(LedgerEntry.correlation_id == correlation_id)
-    if work_order_id is not None:
-        query = query.where(LedgerEntry.work_order_id == work_order_id)
-    if account is not None:
-        query = query.where(LedgerEntry.account == account)
-    query = query.order_by(
-        col(LedgerEntry.created_at), col(LedgerEntry.correlation_id), col(LedgerEntry.account)
-    )
-    return list((await session.execute(query)).scalars())
-
-
-async def balance(session: AsyncSession, account: str, currency: str) -> int:
-    total = await session.scalar(
-        select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0)).where(
-            LedgerEntry.account == account, LedgerEntry.currency == currency.lower()
-        )
-    )
-    return int(total or 0)
-
-
-async def account_amount(session: AsyncSession, *, correlation_id: str, account: str) -> int:
-    """Sum of one account's entries inside one posting (e.g. the fee taken by a capture)."""
-    total = await session.scalar(
-        select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0)).where(
-            LedgerEntry.correlation_id == correlation_id, LedgerEntry.account == account
-        )
-    )
-    return int(total or 0)
-
-
-async def unbalanced_correlations(session: AsyncSession) -> list[tuple[str, str, int]]:
-    """(correlation id, currency, sum) for every posting that does not sum to zero; [] when sound."""
-    rows = await session.execute(
-        select(
-            LedgerEntry.correlation_id,
-            LedgerEntry.currency,
-            sa.func.sum(LedgerEntry.amount_minor),
-        )
-        .group_by(col(LedgerEntry.correlation_id), col(LedgerEntry.currency))
-        .having(sa.func.sum(LedgerEntry.amount_minor) != 0)
-    )
-    return [(row[0], row[1], int(row[2])) for row in rows]

@@ -7,15 +7,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace import events, outbox
 from marketplace.auth import Principal
 from marketplace.bookings.models import Appointment
-from marketplace.customers.models import Customer
 from marketplace.errors import PROBLEM_BASE, NotFound
 from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
+from marketplace.payments import repository as repo
 from marketplace.payments.errors import AlreadyPaid, PaymentDeclined, PaymentMethodRequired
 from marketplace.payments.gateway import (
     CardDeclined,
@@ -26,8 +25,6 @@ from marketplace.payments.gateway import (
 from marketplace.payments.models import BillingProfile, Payment, PaymentStatus
 from marketplace.payments.records import (
     PAYMENT_METHOD_REQUIRED,
-    lock_payment,
-    payment_for_order,
     remember_intent,
     stripe_key,
 )
@@ -36,7 +33,6 @@ from marketplace.pricing.service import (
     authorization_amount,
     price_work_order,
 )
-from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.state import lock_work_order, record_event
 
@@ -52,22 +48,14 @@ async def set_default_payment_method(
     """Save the customer's card (a Stripe PaymentMethod id from Stripe.js) and retry waiting bookings."""
     if principal.customer_id is None:
         raise NotFound("No customer profile for this login")
-    profile = await session.get(BillingProfile, principal.customer_id)
+    profile = await repo.billing_profile(session, principal.customer_id)
     if profile is None:
         profile = BillingProfile(customer_id=principal.customer_id, default_payment_method=payment_method)
         session.add(profile)
     else:
         profile.default_payment_method = payment_method
         profile.updated_at = now
-    waiting = (
-        await session.execute(
-            select(Payment).where(
-                Payment.customer_id == principal.customer_id,
-                Payment.status == PaymentStatus.PENDING,
-                Payment.failure_code == PAYMENT_METHOD_REQUIRED,
-            )
-        )
-    ).scalars()
+    waiting = await repo.pending_payments_failed_with(session, principal.customer_id, PAYMENT_METHOD_REQUIRED)
     for payment in waiting:
         payment.payment_method = payment_method
         payment.failure_code = None
@@ -92,9 +80,9 @@ async def start_authorization(
     A new authorisation re-quotes the order, so the amount held is the order's current quote
     (plus the policy's overrun buffer); a reschedule keeps the authorisation and its price."""
     policy = policy or load_policy()
-    payment = await payment_for_order(session, order.id)
+    payment = await repo.payment_for_order(session, order.id)
     if payment is not None:
-        payment = await lock_payment(session, payment.id) or payment
+        payment = await repo.payment_for_update(session, payment.id) or payment
         if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
             # a reschedule: the authorisation (or the one in progress) carries over
             payment.appointment_id = appointment.id
@@ -103,7 +91,7 @@ async def start_authorization(
             return payment
     quote = await price_work_order(session, order, policy=policy)
     to_authorize = authorization_amount(quote.price_minor, policy)
-    profile = await session.get(BillingProfile, order.customer_id)
+    profile = await repo.billing_profile(session, order.customer_id)
     method = profile.default_payment_method if profile is not None else None
     if payment is None:
         payment = Payment(
@@ -159,13 +147,13 @@ async def authorize(
 ) -> Payment | None:
     # Lock order in tasks: the payment row first, the work order only after Stripe answered
     # (request flows hold the work order lock and never wait on a live payment's lock).
-    payment = await lock_payment(session, payment_id)
+    payment = await repo.payment_for_update(session, payment_id)
     if payment is None or payment.attempt != attempt or payment.status != PaymentStatus.PENDING:
         return payment
-    customer = await session.get(Customer, payment.customer_id)
+    customer = await repo.customer(session, payment.customer_id)
     assert customer is not None
     if payment.payment_method is None:
-        profile = await session.get(BillingProfile, payment.customer_id)
+        profile = await repo.billing_profile(session, payment.customer_id)
         payment.payment_method = profile.default_payment_method if profile is not None else None
     if payment.payment_method is None and gateway.dry_run:
         payment.payment_method = DRY_RUN_PAYMENT_METHOD  # no Stripe configured: nothing is charged anyway
@@ -287,8 +275,7 @@ async def _notify_customer(
     problem: type[PaymentDeclined] | type[PaymentMethodRequired],
     now: datetime,
 ) -> None:
-    users = (await session.execute(select(User.id).where(User.customer_id == payment.customer_id))).scalars()
-    for user_id in users:
+    for user_id in await repo.customer_login_ids(session, payment.customer_id):
         await DEFAULT_NOTIFIER.send(
             session,
             Message(

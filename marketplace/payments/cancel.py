@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace import events, outbox
 from marketplace.bookings.models import Appointment
 from marketplace.ledger import service as ledger
+from marketplace.ledger.repository import account_amount
+from marketplace.payments import repository as repo
 from marketplace.payments.capture import record_capture
 from marketplace.payments.gateway import (
     PaymentGateway,
@@ -19,8 +20,6 @@ from marketplace.payments.gateway import (
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payments.records import (
     capture_correlation,
-    lock_payment,
-    payment_for_order,
     refund_correlation,
     remember_intent,
     stripe_key,
@@ -47,7 +46,7 @@ async def request_cancellation(
     """Cancellation hook: release the authorisation or keep the fee (in a task)."""
     if cancellation_fee_minor < 0:
         raise ValueError("cancellation fee cannot be negative")
-    payment = await payment_for_order(session, order.id)
+    payment = await repo.payment_for_order(session, order.id)
     if payment is None:
         return None
     await outbox.enqueue(
@@ -79,7 +78,7 @@ async def settle_cancellation(
     now: datetime,
 ) -> Payment | None:
     policy = policy or load_policy()
-    payment = await lock_payment(session, payment_id)
+    payment = await repo.payment_for_update(session, payment_id)
     if payment is None or payment.attempt != attempt:
         return payment
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
@@ -135,12 +134,10 @@ async def reconcile_intent(
     session: AsyncSession, gateway: PaymentGateway, intent_id: str, *, now: datetime
 ) -> Payment | None:
     """A PaymentIntent webhook arrived: read Stripe's current state (order of events is irrelevant)."""
-    found = (
-        await session.execute(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
-    ).scalar_one_or_none()
+    found = await repo.payment_for_intent(session, intent_id)
     if found is None:
         return None
-    payment = await lock_payment(session, found.id)
+    payment = await repo.payment_for_update(session, found.id)
     assert payment is not None
     state = await gateway.retrieve_intent(intent_id)
     if payment.status == PaymentStatus.AUTHORIZED and state.status == "canceled":
@@ -185,9 +182,9 @@ async def _refund_down_to(
     payment.status = PaymentStatus.REFUNDED if keep_minor == 0 else PaymentStatus.PARTIALLY_REFUNDED
     capture_id = capture_correlation(payment)
     technician = order.technician_id
-    fee_before = await ledger.account_amount(session, correlation_id=capture_id, account=ledger.PLATFORM_FEES)
+    fee_before = await account_amount(session, correlation_id=capture_id, account=ledger.PLATFORM_FEES)
     earned_before = (
-        await ledger.account_amount(
+        await account_amount(
             session, correlation_id=capture_id, account=ledger.technician_account(technician)
         )
         if technician is not None

@@ -8,12 +8,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace import events, outbox
 from marketplace.errors import TryLater
 from marketplace.ledger import service as ledger
 from marketplace.messages import notices
+from marketplace.payments import repository as repo
 from marketplace.payments.gateway import (
     IntentState,
     PaymentGateway,
@@ -21,8 +21,6 @@ from marketplace.payments.gateway import (
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payments.records import (
     capture_correlation,
-    lock_payment,
-    payment_for_order,
     remember_intent,
     stripe_key,
 )
@@ -47,7 +45,7 @@ class AuthorizationPending(TryLater):
 
 async def request_capture(session: AsyncSession, order: WorkOrder, *, now: datetime) -> Payment | None:
     """Completion hook: capture the order's (possibly adjusted) price in a task."""
-    payment = await payment_for_order(session, order.id)
+    payment = await repo.payment_for_order(session, order.id)
     if payment is None:
         log.warning("visit completed without a payment", extra={"work_order_id": str(order.id)})
         return None
@@ -70,7 +68,7 @@ async def capture_payment(
     now: datetime,
 ) -> Payment | None:
     policy = policy or load_policy()
-    payment = await lock_payment(session, payment_id)
+    payment = await repo.payment_for_update(session, payment_id)
     if payment is None or payment.status == PaymentStatus.CAPTURED:
         return payment
     if payment.status == PaymentStatus.PENDING:
@@ -81,7 +79,7 @@ async def capture_payment(
         )
         return payment
     assert payment.stripe_payment_intent_id is not None
-    price = await session.scalar(select(WorkOrder.price_minor).where(WorkOrder.id == payment.work_order_id))
+    price = await repo.order_price(session, payment.work_order_id)
     wanted = price if price is not None else payment.amount_authorized_minor
     amount = min(wanted, payment.amount_authorized_minor)
     state = await gateway.capture(

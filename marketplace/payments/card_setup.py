@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.auth import Principal
 from marketplace.customers.models import Customer
 from marketplace.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from marketplace.payments import repository as repo
 from marketplace.payments.authorise import set_default_payment_method
 from marketplace.payments.models import BillingProfile
 from marketplace.payments.stripe_gateway import StripeGateway
@@ -88,7 +89,7 @@ def _gateway(gateway: object) -> StripeGateway:
 
 
 async def _customer(session: AsyncSession, principal: Principal) -> Customer:
-    customer = await session.get(Customer, principal.customer_id) if principal.customer_id else None
+    customer = await repo.customer(session, principal.customer_id) if principal.customer_id else None
     if customer is None:
         raise NotFound("No customer profile for this login")
     return customer

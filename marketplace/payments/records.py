@@ -1,5 +1,6 @@
-"""The payment row: finding and locking it, what the customer reads, and the idempotency
-keys and ledger correlations derived from its id."""
+"""The payment row: whether it is ready or holds the price, what the customer reads, and the
+idempotency keys and ledger correlations derived from its id. Its queries (finding and
+locking it) are `repository.py`'s."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.auth import Principal
-from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import PROBLEM_BASE, NotFound
 from marketplace.payments.errors import PaymentDeclined, PaymentMethodRequired
 from marketplace.payments.gateway import (
     IntentState,
 )
 from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.repository import payment_for_order
 from marketplace.users.models import Role
 
 PAYMENT_METHOD_REQUIRED = "payment_method_required"
@@ -35,19 +35,6 @@ def capture_correlation(payment: Payment) -> str:
 
 def refund_correlation(payment: Payment) -> str:
     return f"refund:{payment.id}"
-
-
-async def lock_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
-    query = select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def payment_for_order(session: AsyncSession, work_order_id: uuid.UUID) -> Payment | None:
-    return (
-        await session.execute(select(Payment).where(Payment.work_order_id == work_order_id))
-    ).scalar_one_or_none()
 
 
 async def payment_ready(session: AsyncSession, work_order_id: uuid.UUID) -> bool:

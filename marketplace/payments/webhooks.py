@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import events, outbox
 from marketplace.errors import DomainError, ServiceUnavailable
 from marketplace.external_events import ExternalEvent, record_external_event
+from marketplace.payments import repository as repo
 from marketplace.payments.cancel import reconcile_intent
 from marketplace.payments.gateway import PaymentGateway
 
@@ -81,7 +82,7 @@ async def receive(
 async def handle(
     session: AsyncSession, gateway: PaymentGateway, external_event_id: uuid.UUID, *, now: datetime
 ) -> None:
-    event = await session.get(ExternalEvent, external_event_id)
+    event = await repo.stored_event(session, external_event_id)
     if event is None or event.processed_at is not None:
         return
     obj: dict[str, Any] = (event.payload.get("data") or {}).get("object") or {}

@@ -17,21 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace import outbox
 from marketplace.auth import Principal
-from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import NotFound, TryLater
 from marketplace.ledger import service as ledger
+from marketplace.ledger.repository import balance
 from marketplace.messages import notices
 from marketplace.payments.gateway import PaymentGateway, StripeRequestRejected
-from marketplace.payments.models import Payment
+from marketplace.payments.repository import payment_for_order
+from marketplace.payouts import repository as repo
 from marketplace.payouts.models import AccountLinkStatus, Payout, PayoutAccountLink, PayoutStatus
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
-from marketplace.users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +55,6 @@ def payout_correlation(payout: Payout) -> str:
     return f"payout:{payout.id}"
 
 
-async def _lock(session: AsyncSession, model: type[Payout] | type[Technician], row_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
 # ---------------------------------------------------------------------------- scheduling
 
 
@@ -78,9 +70,7 @@ async def schedule_payout(
 ) -> Payout:
     """One payout per work order, due after the hold period (called in the capture transaction)."""
     policy = policy or load_policy()
-    existing = (
-        await session.execute(select(Payout).where(Payout.work_order_id == work_order_id))
-    ).scalar_one_or_none()
+    existing = await repo.payout_for_order(session, work_order_id)
     if existing is not None:
         return existing
     payout = Payout(
@@ -108,12 +98,10 @@ async def adjust_unpaid_payout(
     session: AsyncSession, *, work_order_id: uuid.UUID, new_amount_minor: int
 ) -> None:
     """After a refund: shrink (or cancel) a payout that has not been transferred yet."""
-    found = (
-        await session.execute(select(Payout).where(Payout.work_order_id == work_order_id))
-    ).scalar_one_or_none()
+    found = await repo.payout_for_order(session, work_order_id)
     if found is None:
         return
-    payout = await _lock(session, Payout, found.id)
+    payout = await repo.payout_for_update(session, found.id)
     if payout is None or payout.status in (PayoutStatus.PAID, PayoutStatus.CANCELED):
         if (
             payout is not None
@@ -138,12 +126,12 @@ async def adjust_unpaid_payout(
 async def transfer(
     session: AsyncSession, gateway: PaymentGateway, payout_id: uuid.UUID, *, now: datetime
 ) -> Payout | None:
-    payout = await _lock(session, Payout, payout_id)
+    payout = await repo.payout_for_update(session, payout_id)
     if payout is None or payout.status in (PayoutStatus.PAID, PayoutStatus.CANCELED):
         return payout
     if payout.available_at > now:
         raise PayoutNotDue((payout.available_at - now).total_seconds())
-    technician = await session.get(Technician, payout.technician_id)
+    technician = await repo.technician(session, payout.technician_id)
     assert technician is not None
     if payout.amount_minor <= 0:
         payout.status = PayoutStatus.CANCELED
@@ -154,11 +142,7 @@ async def transfer(
         await session.flush()
         return payout
     payment = (
-        (
-            await session.execute(select(Payment).where(Payment.work_order_id == payout.work_order_id))
-        ).scalar_one_or_none()
-        if payout.work_order_id is not None
-        else None
+        await payment_for_order(session, payout.work_order_id) if payout.work_order_id is not None else None
     )
     try:
         transfer_id = await gateway.transfer(
@@ -204,23 +188,8 @@ async def release_held_payouts(
     limit: int = 500,
 ) -> int:
     """Put HELD payouts of technicians who can now be paid back in the queue (the sweeper)."""
-    query = (
-        select(Payout)
-        .join(Technician, col(Technician.id) == col(Payout.technician_id))
-        .where(
-            Payout.status == PayoutStatus.HELD,
-            col(Technician.payouts_enabled).is_(True),
-            col(Technician.stripe_account_id).is_not(None),
-        )
-        .order_by(col(Payout.available_at))
-        .limit(limit)
-    )
-    if technician_id is not None:
-        query = query.where(Payout.technician_id == technician_id)
-    if supports_row_locks(session):
-        query = query.with_for_update(of=Payout, skip_locked=True)  # type: ignore[arg-type]
     released = 0
-    for payout in (await session.execute(query)).scalars():
+    for payout in await repo.held_payouts_for_update(session, technician_id=technician_id, limit=limit):
         payout.status = PayoutStatus.PENDING
         payout.failure_reason = None
         due = max(payout.available_at, now)
@@ -255,7 +224,7 @@ async def get_account_link(
     session: AsyncSession, principal: Principal, link_id: uuid.UUID
 ) -> PayoutAccountLink:
     technician = await _own_technician(session, principal)
-    link = await session.get(PayoutAccountLink, link_id)
+    link = await repo.account_link(session, link_id)
     if link is None or link.technician_id != technician.id:
         raise NotFound("No such payout account link")
     return link
@@ -264,13 +233,13 @@ async def get_account_link(
 async def create_account_link(
     session: AsyncSession, gateway: PaymentGateway, settings: Settings, link_id: uuid.UUID
 ) -> PayoutAccountLink | None:
-    link = await session.get(PayoutAccountLink, link_id)
+    link = await repo.account_link(session, link_id)
     if link is None or link.status != AccountLinkStatus.PENDING:
         return link
-    technician = await _lock(session, Technician, link.technician_id)
+    technician = await repo.technician_for_update(session, link.technician_id)
     assert technician is not None
     if technician.stripe_account_id is None:
-        email = await session.scalar(select(User.email).where(User.technician_id == technician.id).limit(1))
+        email = await repo.technician_email(session, technician.id)
         technician.stripe_account_id = await gateway.create_express_account(
             email=email,
             country=None,
@@ -299,10 +268,10 @@ async def sync_account(
     session: AsyncSession, gateway: PaymentGateway, account_id: str, *, now: datetime
 ) -> Technician | None:
     """Refresh `payouts_enabled` from Stripe's current view of the account; release held payouts."""
-    found = await session.scalar(select(Technician.id).where(Technician.stripe_account_id == account_id))
+    found = await repo.technician_for_account(session, account_id)
     if found is None:
         return None
-    technician = await _lock(session, Technician, found)
+    technician = await repo.technician_for_update(session, found)
     assert technician is not None
     state = await gateway.retrieve_account(account_id)
     was_enabled = technician.payouts_enabled
@@ -327,25 +296,15 @@ class PayoutAccountStatus:
 async def account_status(session: AsyncSession, principal: Principal) -> PayoutAccountStatus:
     technician = await _own_technician(session, principal)
     counts = {
-        status: len(
-            (
-                await session.execute(
-                    select(Payout.id).where(Payout.technician_id == technician.id, Payout.status == status)
-                )
-            ).all()
-        )
+        status: await repo.payout_count(session, technician.id, status)
         for status in (PayoutStatus.HELD, PayoutStatus.PENDING)
     }
     return PayoutAccountStatus(
         has_account=technician.stripe_account_id is not None,
         payouts_enabled=technician.payouts_enabled,
         currency=technician.currency,
-        owed_minor=await ledger.balance(
-            session, ledger.technician_account(technician.id), technician.currency
-        ),
-        paid_minor=await ledger.balance(
-            session, ledger.technician_paid_account(technician.id), technician.currency
-        ),
+        owed_minor=await balance(session, ledger.technician_account(technician.id), technician.currency),
+        paid_minor=await balance(session, ledger.technician_paid_account(technician.id), technician.currency),
         held_count=counts[PayoutStatus.HELD],
         pending_count=counts[PayoutStatus.PENDING],
     )
@@ -354,7 +313,7 @@ async def account_status(session: AsyncSession, principal: Principal) -> PayoutA
 async def _own_technician(session: AsyncSession, principal: Principal) -> Technician:
     if principal.technician_id is None:
         raise NotFound("No technician profile for this login")
-    technician = await session.get(Technician, principal.technician_id)
+    technician = await repo.technician(session, principal.technician_id)
     if technician is None:
         raise NotFound("No technician profile for this login")
     return technician

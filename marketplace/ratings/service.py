@@ -6,14 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.auth import Principal
 from marketplace.errors import Conflict, Forbidden
+from marketplace.ratings import repository as repo
 from marketplace.ratings.models import Review
-from marketplace.technicians.models import Technician
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
@@ -100,12 +99,8 @@ async def review_visit(
         now=now,
         already="You already reviewed this visit",
     )
-    # atomic increment: concurrent reviews of one technician's visits never lose a vote
-    await session.execute(
-        sa.update(Technician)
-        .where(Technician.id == order.technician_id)  # type: ignore[arg-type]
-        .values(rating_sum=Technician.rating_sum + stars, rating_count=Technician.rating_count + 1)
-    )
+    assert order.technician_id is not None  # a completed visit has its technician
+    await repo.add_to_technician_rating(session, order.technician_id, stars)
     await record_event(session, order, "reviewed", actor=principal, data={"stars": stars}, now=now)
     return review
 
@@ -142,8 +137,4 @@ async def rate_customer(
 
 async def customer_review(session: AsyncSession, order_id: uuid.UUID) -> Review | None:
     """The customer's review of a visit, if they wrote one."""
-    query = sa.select(Review).where(
-        Review.work_order_id == order_id,  # type: ignore[arg-type]
-        Review.author_role == Role.CUSTOMER.value,  # type: ignore[arg-type]
-    )
-    return (await session.execute(query)).scalar_one_or_none()
+    return await repo.review_by(session, order_id, Role.CUSTOMER)

@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.geo import DEFAULT_TRAVEL_MODEL, TravelModel
 from dispatch.problem import GeoPoint
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.slots import search_slots
-from marketplace.customers.models import Customer
-from marketplace.offers.models import Offer, OfferStatus
 from marketplace.sla.policy import SlaRisk, assess
-from marketplace.technicians.models import Technician
 from marketplace.timeutil import from_epoch
-from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
+from marketplace.visits import repository as repo
+from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.models import WorkOrderStatus as S
 
 UNPLACED = (S.NEW, S.TRIAGED, S.NEEDS_CALLBACK)
@@ -47,25 +44,10 @@ class Estimate:
     location_at: datetime | None  # when the position used for a live ETA was recorded
 
 
-async def _event_time(session: AsyncSession, order: WorkOrder, status: S) -> datetime | None:
-    query = (
-        select(WorkOrderEvent.at)
-        .where(WorkOrderEvent.work_order_id == order.id, WorkOrderEvent.to_status == status.value)
-        .order_by(col(WorkOrderEvent.at).desc())
-        .limit(1)
-    )
-    return (await session.execute(query)).scalar_one_or_none()
-
-
 async def _accepted_arrival(session: AsyncSession, order: WorkOrder) -> datetime | None:
     """The arrival the accepted offer was made for (an unbooked, instantly dispatched
     order has no appointment: the offer's window opens at the ranked arrival)."""
-    query = select(Offer.window_start).where(
-        Offer.work_order_id == order.id,
-        Offer.technician_id == order.technician_id,
-        Offer.status == OfferStatus.ACCEPTED,
-    )
-    return (await session.execute(query)).scalars().first()
+    return await repo.accepted_offer_start(session, order.id, order.technician_id)
 
 
 def quick_risk(order: WorkOrder, appointment: Appointment | None, now: datetime) -> SlaRisk:
@@ -94,7 +76,7 @@ async def estimate(
     status = S(order.status)
     duration = timedelta(seconds=order.duration_s)
     tech_id = order.technician_id or (appointment.technician_id if appointment else None)
-    tech = await session.get(Technician, tech_id) if tech_id else None
+    tech = await repo.technician(session, tech_id) if tech_id else None
     source, arrival, resolution = "none", None, None
     travel_s = distance_m = None
     location_at = None
@@ -102,7 +84,7 @@ async def estimate(
     unplaceable = False
 
     if status in UNPLACED:
-        customer = await session.get(Customer, order.customer_id)
+        customer = await repo.customer(session, order.customer_id)
         found = await search_slots(
             session,
             order,
@@ -141,12 +123,14 @@ async def estimate(
             resolution = arrival + duration
     elif status is S.ON_SITE:
         source = "on_site"
-        arrival = await _event_time(session, order, S.ON_SITE) or now
+        arrival = await repo.status_reached_at(session, order.id, S.ON_SITE) or now
         resolution = max(arrival + duration, now)
     elif status is S.COMPLETED:
         source = "completed"
-        arrival = await _event_time(session, order, S.ON_SITE)
-        finished_at = resolution = await _event_time(session, order, S.COMPLETED) or order.updated_at
+        arrival = await repo.status_reached_at(session, order.id, S.ON_SITE)
+        finished_at = resolution = (
+            await repo.status_reached_at(session, order.id, S.COMPLETED) or order.updated_at
+        )
 
     risk = assess(
         now=now,

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.geo import DEFAULT_TRAVEL_MODEL
 from dispatch.problem import GeoPoint
@@ -27,11 +25,10 @@ from marketplace.dispatch_io.technicians import last_known_position
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
-from marketplace.offers.models import Offer, OfferStatus
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page
 from marketplace.technicians.models import Technician
 from marketplace.technicians.service import own_technician_id
-from marketplace.users.models import User
+from marketplace.visits import repository as repo
 from marketplace.visits.models import VisitStep, VisitStepKind
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import lock_work_order, record_event, transition
@@ -65,43 +62,13 @@ class VisitView:
 
 
 async def _assignment_key(session: AsyncSession, order: WorkOrder, technician_id: uuid.UUID) -> str:
-    offer_id = (
-        await session.execute(
-            select(Offer.id).where(
-                Offer.work_order_id == order.id,
-                Offer.technician_id == technician_id,
-                Offer.status == OfferStatus.ACCEPTED,
-            )
-        )
-    ).scalar()
+    offer_id = await repo.accepted_offer_id(session, order.id, technician_id)
     return f"offer:{offer_id}" if offer_id else f"order:{order.id}:{technician_id}"
 
 
-async def _appointment_any(session: AsyncSession, order_id: uuid.UUID) -> Appointment | None:
-    live = await live_appointment(session, order_id)
-    if live is not None:
-        return live
-    return (
-        await session.execute(
-            select(Appointment)
-            .where(Appointment.work_order_id == order_id)
-            .order_by(col(Appointment.created_at).desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-
-
 async def _view(session: AsyncSession, order: WorkOrder, key: str, *, replayed: bool = False) -> VisitView:
-    steps = list(
-        (
-            await session.execute(
-                select(VisitStep)
-                .where(VisitStep.assignment_key == key)
-                .order_by(col(VisitStep.at), col(VisitStep.id))
-            )
-        ).scalars()
-    )
-    return VisitView(order, await _appointment_any(session, order.id), steps, replayed)
+    steps = await repo.steps(session, key)
+    return VisitView(order, await repo.visit_appointment(session, order.id), steps, replayed)
 
 
 def _position(tech: Technician, report: StepReport, now: datetime) -> GeoPoint:
@@ -122,7 +89,7 @@ async def _own_order(
         order = (
             await lock_work_order(session, work_order_id)
             if lock
-            else await session.get(WorkOrder, work_order_id)
+            else await repo.work_order(session, work_order_id)
         )
     except NotFound:
         order = None
@@ -148,18 +115,14 @@ async def update_visit_status(
         raise InvalidInput("Send both lat and lng, or neither", field="lat")
     order = await _own_order(session, technician_id, work_order_id, lock=True)
     key = await _assignment_key(session, order, technician_id)
-    done = (
-        await session.execute(
-            select(VisitStep).where(VisitStep.assignment_key == key, VisitStep.step == step.value)
-        )
-    ).scalar_one_or_none()
+    done = await repo.step(session, key, step)
     if done is not None:
         return await _view(session, order, key, replayed=True)
 
     await transition(
         session, order, WorkOrderStatus(step.value), actor=principal, reason=report.notes, now=now
     )
-    tech = await session.get(Technician, technician_id)
+    tech = await repo.technician(session, technician_id)
     assert tech is not None
     appointment = await live_appointment(session, order.id)
     eta: datetime | None = None
@@ -214,9 +177,7 @@ async def _tell_customer(
     *,
     now: datetime,
 ) -> None:
-    user_id = (
-        await session.execute(select(User.id).where(User.customer_id == order.customer_id).limit(1))
-    ).scalar()
+    user_id = await repo.customer_user_id(session, order.customer_id)
     subject = _CUSTOMER_WORDS[step]
     if step is VisitStepKind.EN_ROUTE and eta is not None:
         subject += f", expected at {eta.strftime('%H:%M')} UTC"
@@ -240,23 +201,9 @@ async def refresh_eta_after_move(session: AsyncSession, tech: Technician, *, now
     """A new latest position while en route: move the customer's ETA."""
     if tech.last_lat is None or tech.last_lng is None:
         return
-    orders = (
-        await session.execute(
-            select(WorkOrder).where(
-                WorkOrder.technician_id == tech.id, WorkOrder.status == WorkOrderStatus.EN_ROUTE
-            )
-        )
-    ).scalars()
-    for order in orders:
+    for order in await repo.orders_en_route(session, tech.id):
         eta = eta_from(GeoPoint(tech.last_lat, tech.last_lng), order, now)
-        await session.execute(
-            sa.update(Appointment)
-            .where(
-                col(Appointment.work_order_id) == order.id,
-                col(Appointment.status) == AppointmentStatus.BOOKED,
-            )
-            .values(eta=eta)
-        )
+        await repo.set_booked_eta(session, order.id, eta)
 
 
 async def get_visit(session: AsyncSession, principal: Principal, work_order_id: uuid.UUID) -> VisitView:
@@ -270,19 +217,5 @@ async def list_visits(
 ) -> Page[WorkOrder]:
     """The technician's visits, newest first; `state` = active | done."""
     technician_id = own_technician_id(principal)
-    query = select(WorkOrder).where(WorkOrder.technician_id == technician_id)
-    if state == "active":
-        query = query.where(col(WorkOrder.status).in_([s.value for s in ACTIVE_STATUSES]))
-    elif state == "done":
-        query = query.where(col(WorkOrder.status).in_([s.value for s in DONE_STATUSES]))
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(WorkOrder.created_at),
-        id_column=col(WorkOrder.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda w: w.created_at,
-        id_of=lambda w: w.id,
-        descending=True,
-    )
+    statuses = ACTIVE_STATUSES if state == "active" else DONE_STATUSES if state == "done" else None
+    return await repo.technician_visits(session, technician_id, statuses=statuses, cursor=cursor, limit=limit)

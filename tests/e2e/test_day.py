@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
 from marketplace.db import unit_of_work
-from marketplace.ledger import service as ledger
+from marketplace.ledger import repository as ledger_repo
 from marketplace.notifications.models import Notification
 from marketplace.offers.models import Offer
 from marketplace.payments.models import Payment
@@ -126,7 +126,7 @@ async def test_escalation_to_payout_and_rating(
         assert payment.status == "captured", (payment.status, await failed_tasks(session_factory))
         payout = (await s.execute(select(Payout).where(col(Payout.work_order_id) == order_id))).scalar_one()
         assert payout.status == "paid", (payout.status, await failed_tasks(session_factory))
-        assert await ledger.unbalanced_correlations(s) == []
+        assert await ledger_repo.unbalanced_correlations(s) == []
         accepted = (
             (await s.execute(select(Offer).where(col(Offer.work_order_id) == order_id))).scalars().all()
         )

@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from marketplace.ledger import service as ledger
+from marketplace.ledger import repository as ledger_repo
 from marketplace.settings import Settings
 from tests.conftest import STRIPE_API_KEY as API_KEY
 from tests.conftest import STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET
@@ -72,4 +72,4 @@ async def ledger_balances(
 ) -> AsyncIterator[None]:
     yield
     async with session_factory() as session:
-        assert await ledger.unbalanced_correlations(session) == []
+        assert await ledger_repo.unbalanced_correlations(session) == []

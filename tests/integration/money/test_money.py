@@ -21,6 +21,7 @@ from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.clock import utcnow
 from marketplace.db import unit_of_work
 from marketplace.external_events import ExternalEvent
+from marketplace.ledger import repository as ledger_repo
 from marketplace.ledger import service as ledger
 from marketplace.ledger.models import LedgerEntry
 from marketplace.notifications.models import Notification
@@ -104,7 +105,7 @@ async def postings(sf: SF, booked: Booked) -> dict[str, dict[str, int]]:
     """{correlation: {account: amount}} for the order, account names shortened to their kind."""
     out: dict[str, dict[str, int]] = {}
     async with sf() as session:
-        for entry in await ledger.entries(session, work_order_id=booked.order_id):
+        for entry in await ledger_repo.entries(session, work_order_id=booked.order_id):
             kind = entry.correlation_id.split(":")[0]
             account = entry.account.split(":")[0]
             out.setdefault(kind, {})
@@ -357,8 +358,11 @@ async def test_cancel_after_capture_refunds_all_but_the_fee(
     }
     async with session_factory() as session:
         customer = ledger.customer_account(booked.customer_id)
-        assert await ledger.balance(session, customer, "eur") == -3_000
-        assert await ledger.balance(session, ledger.technician_account(booked.technician_id), "eur") == 2_550
+        assert await ledger_repo.balance(session, customer, "eur") == -3_000
+        assert (
+            await ledger_repo.balance(session, ledger.technician_account(booked.technician_id), "eur")
+            == 2_550
+        )
     assert (await payout_of(session_factory, booked)).amount_minor == 2_550  # not transferred yet: shrunk
 
 
@@ -542,7 +546,7 @@ async def test_transfer_killed_after_stripe_answered_is_not_sent_twice(
     ]
     assert len(again) == 1
     async with session_factory() as session:
-        payout_entries = await ledger.entries(session, correlation_id=f"payout:{payout.id}")
+        payout_entries = await ledger_repo.entries(session, correlation_id=f"payout:{payout.id}")
     assert sorted(e.amount_minor for e in payout_entries) == [-10_200, 10_200]
 
 
@@ -700,7 +704,7 @@ async def test_ledger_refuses_unbalanced_postings_and_edits(session_factory: SF)
         )
         assert await ledger.reverse(session, correlation_id="test:ok:reversal", of_correlation_id="test:ok")
         await session.commit()
-        assert await ledger.balance(session, ledger.PLATFORM_FEES, "eur") == 0
+        assert await ledger_repo.balance(session, ledger.PLATFORM_FEES, "eur") == 0
         with pytest.raises(sa.exc.DBAPIError):  # append-only: the PG trigger refuses edits
             await session.execute(sa.update(LedgerEntry).values(amount_minor=1))
         await session.rollback()
