@@ -18,46 +18,26 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from marketplace.auth import PRINCIPAL_SCOPE_KEY, Principal
 from marketplace.errors import NotFound, Unauthenticated
 from marketplace.technicians.errors import TechnicianSuspended
-from marketplace.technicians.models import Technician, TechnicianStatus
+from marketplace.technicians.models import TechnicianStatus
 from marketplace.timeutil import from_epoch
-from marketplace.users.models import RevokedToken, Role, User
+from marketplace.users import repository as users_repo
+from marketplace.users.models import RevokedToken, Role
 
 READABLE_WHILE_SUSPENDED = "readable_while_suspended"
 
-_users = User.__table__  # type: ignore[attr-defined]
-_technicians = Technician.__table__  # type: ignore[attr-defined]
-_revoked = RevokedToken.__table__  # type: ignore[attr-defined]
-
 _GONE = "This session has ended: sign in again"
-
-
-_SESSION_STATE = (
-    sa.select(
-        _users.c.is_active,
-        _users.c.role,
-        _users.c.token_version,
-        _technicians.c.status,
-        _revoked.c.jti,
-    )
-    .select_from(_users)
-    .outerjoin(_technicians, _technicians.c.id == _users.c.technician_id)
-    .outerjoin(_revoked, _revoked.c.jti == sa.bindparam("token_id", type_=sa.Uuid()))
-    .where(_users.c.id == sa.bindparam("user_id", type_=sa.Uuid()))
-)
 
 
 async def confirm_principal(conn: AsyncConnection, principal: Principal) -> Principal:
     """The token's principal if its session still stands (with `suspended` filled in); else 401."""
     if principal.token_id is None:
         raise Unauthenticated(_GONE)
-    params = {"user_id": principal.user_id, "token_id": principal.token_id}
-    row = (await conn.execute(_SESSION_STATE, params)).first()
+    row = await users_repo.session_state(conn, principal.user_id, principal.token_id)
     if row is None:  # the user was deleted
         raise Unauthenticated(_GONE)
     is_active, role, token_version, technician_status, revoked_jti = row
@@ -83,8 +63,8 @@ async def sign_out(session: AsyncSession, principal: Principal, now: datetime) -
     """Revoke the caller's own token (other devices stay signed in). Repeating it is a no-op."""
     if principal.token_id is None:
         raise Unauthenticated(_GONE)
-    await session.execute(sa.delete(_revoked).where(_revoked.c.expires_at < now))
-    if await session.get(RevokedToken, principal.token_id) is None:
+    await users_repo.delete_expired_revocations(session, now)
+    if await users_repo.revoked_token(session, principal.token_id) is None:
         session.add(
             RevokedToken(
                 jti=principal.token_id,
@@ -98,14 +78,7 @@ async def sign_out(session: AsyncSession, principal: Principal, now: datetime) -
 async def revoke_all_sessions(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> int:
     """Admin: end every session of `user_id` at once; returns the user's new token version."""
     admin.require(Role.ADMIN)
-    new_version = (
-        await session.execute(
-            sa.update(_users)
-            .where(_users.c.id == user_id)
-            .values(token_version=_users.c.token_version + 1)
-            .returning(_users.c.token_version)
-        )
-    ).scalar_one_or_none()
+    new_version = await users_repo.bump_token_version(session, user_id)
     if new_version is None:
         raise NotFound("No such user")
     return int(new_version)

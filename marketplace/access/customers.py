@@ -14,18 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.access import links
+from marketplace.access import repository as repo
 from marketplace.access.links import IssuedLink
 from marketplace.access.models import Purpose
 from marketplace.auth import Principal
+from marketplace.customers import repository as customers_repo
 from marketplace.customers.models import Customer
 from marketplace.errors import NotFound, Unauthenticated
 from marketplace.messages import notices
 from marketplace.messages.models import Channel
 from marketplace.messages.service import Outgoing, compose
 from marketplace.settings import Settings
+from marketplace.users import repository as users_repo
 from marketplace.users.models import Role, User
 from marketplace.work_orders.models import WorkOrder
 from marketplace.work_orders.state import TERMINAL
@@ -45,10 +47,10 @@ async def send_order_link(
 ) -> IssuedLink | None:
     """The first link for a new order, by e-mail/SMS, with a note in the inbox. Runs once per
     order (a repeated task finds the link already issued)."""
-    order = await session.get(WorkOrder, work_order_id)
+    order = await repo.work_order(session, work_order_id)
     if order is None or order.status in TERMINAL:
         return None
-    if await links.any_issued(session, Purpose.CHOOSE_VISIT_TIME, work_order_id=order.id):
+    if await repo.any_issued(session, Purpose.CHOOSE_VISIT_TIME, work_order_id=order.id):
         return None
     issued = await _issue(session, settings, order, now=now, issued_by=None)
     await _tell(session, settings, order, issued, now=now)
@@ -66,10 +68,10 @@ async def reissue(
 ) -> IssuedLink:
     """Staff: withdraw the order's outstanding links and issue a new one (to read out on the
     call, and with `send` also by e-mail/SMS)."""
-    order = await session.get(WorkOrder, work_order_id)
+    order = await repo.work_order(session, work_order_id)
     if order is None:
         raise NotFound("No such work order", work_order_id=str(work_order_id))
-    await links.revoke_outstanding(session, Purpose.CHOOSE_VISIT_TIME, now=now, work_order_id=order.id)
+    await repo.revoke_outstanding(session, Purpose.CHOOSE_VISIT_TIME, now=now, work_order_id=order.id)
     issued = await _issue(session, settings, order, now=now, issued_by=staff.user_id)
     if send:
         await _tell(session, settings, order, issued, now=now)
@@ -78,9 +80,9 @@ async def reissue(
 
 async def revoke(session: AsyncSession, work_order_id: uuid.UUID, *, now: datetime) -> int:
     """Staff: withdraw every outstanding sign-in link of the order; how many there were."""
-    if await session.get(WorkOrder, work_order_id) is None:
+    if await repo.work_order(session, work_order_id) is None:
         raise NotFound("No such work order", work_order_id=str(work_order_id))
-    return await links.revoke_outstanding(
+    return await repo.revoke_outstanding(
         session, Purpose.CHOOSE_VISIT_TIME, now=now, work_order_id=work_order_id
     )
 
@@ -91,7 +93,7 @@ async def exchange(
     """Use a sign-in link: the login of the order's customer (made on first use)."""
     link = await links.consume(session, Purpose.CHOOSE_VISIT_TIME, token, secret=settings.jwt_secret, now=now)
     assert link.customer_id is not None
-    customer = await session.get(Customer, link.customer_id)
+    customer = await customers_repo.customer(session, link.customer_id)
     if customer is None:
         raise Unauthenticated("This customer no longer exists")
     user = await login_for(session, customer)
@@ -102,12 +104,11 @@ async def exchange(
 
 async def login_for(session: AsyncSession, customer: Customer) -> User:
     """The customer's login, made without a password when they have none."""
-    query = select(User).where(User.customer_id == customer.id).order_by(col(User.created_at)).limit(1)
-    user = (await session.execute(query)).scalar_one_or_none()
+    user = await repo.first_login_of(session, customer.id)
     if user is not None:
         return user
     email = (customer.email or "").strip().lower()
-    taken = email and (await session.execute(select(User.id).where(User.email == email))).first()
+    taken = bool(email) and await users_repo.email_in_use(session, email)
     user = User(
         email=email if email and not taken else f"customer-{customer.id}@customers.invalid",
         password_hash=NO_PASSWORD,

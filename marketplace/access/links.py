@@ -1,4 +1,4 @@
-"""Issue, consume and revoke links of any purpose.
+"""Issue and consume links of any purpose (`repository.revoke_outstanding` withdraws them).
 
 Consuming a link locks its row, so two racing uses of one link let exactly one through;
 every link is single-use (`used_at`), and a new one for the same thing revokes the old.
@@ -11,14 +11,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
+from marketplace.access import repository as repo
 from marketplace.access import tokens
 from marketplace.access.errors import AccessLinkExpired, AccessLinkInvalid, AccessLinkRevoked, AccessLinkUsed
 from marketplace.access.models import AccessLink, Purpose
-from marketplace.db_dialect import supports_row_locks
 
 PAGES = {
     Purpose.CHOOSE_VISIT_TIME: "/app/access/",
@@ -74,10 +72,7 @@ async def consume(
     link_id = tokens.read(secret, purpose.value, token)
     if link_id is None:
         raise AccessLinkInvalid("This link is not one of ours, or not for this")
-    query = select(AccessLink).where(AccessLink.id == link_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    link = (await session.execute(query)).scalar_one_or_none()
+    link = await repo.link_for_use(session, link_id)
     if (
         link is None
         or link.purpose != purpose.value
@@ -93,33 +88,3 @@ async def consume(
     link.used_at = now
     await session.flush()
     return link
-
-
-async def revoke_outstanding(
-    session: AsyncSession,
-    purpose: Purpose,
-    *,
-    now: datetime,
-    work_order_id: uuid.UUID | None = None,
-    user_id: uuid.UUID | None = None,
-) -> int:
-    """Withdraw every unused, unrevoked link of `purpose` for the order or user; how many."""
-    query = sa.update(AccessLink).where(
-        col(AccessLink.purpose) == purpose.value,
-        col(AccessLink.used_at).is_(None),
-        col(AccessLink.revoked_at).is_(None),
-        col(AccessLink.expires_at) > now,
-    )
-    if work_order_id is not None:
-        query = query.where(col(AccessLink.work_order_id) == work_order_id)
-    if user_id is not None:
-        query = query.where(col(AccessLink.user_id) == user_id)
-    result = await session.execute(query.values(revoked_at=now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def any_issued(session: AsyncSession, purpose: Purpose, *, work_order_id: uuid.UUID) -> bool:
-    query = select(AccessLink.id).where(
-        AccessLink.purpose == purpose.value, AccessLink.work_order_id == work_order_id
-    )
-    return (await session.execute(query.limit(1))).first() is not None

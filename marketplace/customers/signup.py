@@ -8,20 +8,21 @@ confirmed account gets no new account, and the answer does not say so (no enumer
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.access import links
+from marketplace.access import repository as access_repo
 from marketplace.access.models import Purpose
 from marketplace.auth import hash_password
+from marketplace.customers import repository as repo
 from marketplace.customers.models import Customer
 from marketplace.errors import InvalidInput
 from marketplace.messages.models import Channel
 from marketplace.messages.service import Outgoing, Recipient, compose
 from marketplace.settings import Settings
+from marketplace.users import repository as users_repo
 from marketplace.users.accounts import MIN_PASSWORD_LENGTH
 from marketplace.users.models import Role, User
 
@@ -32,14 +33,14 @@ async def sign_up(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters")
     address = email.strip().lower()
-    user = (await session.execute(select(User).where(User.email == address))).scalar_one_or_none()
+    user = await users_repo.user_by_email(session, address)
     if user is not None:
         if user.email_verified or user.role != Role.CUSTOMER.value or not user.is_active:
             return
         user.password_hash = hash_password(password)
         user.display_name = name
         user.token_version = (user.token_version or 0) + 1
-        await links.revoke_outstanding(session, Purpose.VERIFY_EMAIL, now=now, user_id=user.id)
+        await access_repo.revoke_outstanding(session, Purpose.VERIFY_EMAIL, now=now, user_id=user.id)
     else:
         customer = Customer(name=name, email=address, timezone=settings.default_timezone)
         session.add(customer)
@@ -80,12 +81,12 @@ async def verify_email(session: AsyncSession, settings: Settings, token: str, *,
     """Use a confirmation link: the account may sign in from now on."""
     link = await links.consume(session, Purpose.VERIFY_EMAIL, token, secret=settings.jwt_secret, now=now)
     assert link.user_id is not None
-    user = await session.get(User, link.user_id)
+    user = await users_repo.user(session, link.user_id)
     if user is None:
         raise InvalidInput("This account no longer exists")
     user.email_verified = True
     if user.customer_id is not None:
-        customer = await session.get(Customer, user.customer_id)
+        customer = await repo.customer(session, user.customer_id)
         if customer is not None:
             customer.email = user.email
     await session.flush()
@@ -97,11 +98,5 @@ async def customer_with_verified_email(session: AsyncSession, email: str | None)
     customer joins an existing account."""
     if not email or not email.strip():
         return None
-    query = select(User.customer_id).where(
-        User.email == email.strip().lower(),
-        User.email_verified == True,  # noqa: E712
-        User.is_active == True,  # noqa: E712
-        User.role == Role.CUSTOMER.value,
-    )
-    customer_id: uuid.UUID | None = (await session.execute(query.limit(1))).scalar_one_or_none()
-    return await session.get(Customer, customer_id) if customer_id else None
+    customer_id = await repo.customer_id_with_verified_email(session, email.strip().lower())
+    return await repo.customer(session, customer_id) if customer_id else None

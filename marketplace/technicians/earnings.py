@@ -6,22 +6,18 @@ its amount and status are authoritative.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.auth import Principal
-from marketplace.pagination import Page, keyset_page
-from marketplace.payouts.models import Payout, PayoutStatus
+from marketplace.pagination import Page
+from marketplace.payouts.models import Payout
 from marketplace.pricing.service import technician_pay
+from marketplace.technicians import earnings_repository as repo
 from marketplace.technicians.service import get_technician, own_technician_id
-from marketplace.visits.models import VisitStep, VisitStepKind
-from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
+from marketplace.work_orders.models import WorkOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,59 +61,21 @@ async def get_earnings(
 ) -> Earnings:
     technician_id = own_technician_id(principal)
     tech = await get_technician(session, technician_id)
-    completed = (WorkOrder.technician_id == technician_id, WorkOrder.status == WorkOrderStatus.COMPLETED)
-    totals: Any = (
-        await session.execute(
-            select(
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(col(WorkOrder.price_minor)), 0),
-                sa.func.coalesce(sa.func.sum(col(WorkOrder.fee_minor)), 0),
-            ).where(*completed)
-        )
-    ).one()
-    paid = (
-        await session.execute(
-            select(sa.func.coalesce(sa.func.sum(col(Payout.amount_minor)), 0)).where(
-                Payout.technician_id == technician_id, Payout.status == PayoutStatus.PAID
-            )
-        )
-    ).scalar_one()
+    count, gross, fees = await repo.completed_totals(session, technician_id)
     summary = EarningsSummary(
         currency=tech.currency,
-        completed_visits=int(totals[0]),
-        gross_minor=int(totals[1]),
-        fees_minor=int(totals[2]),
-        net_minor=int(totals[1]) - int(totals[2]),
-        paid_minor=int(paid),
+        completed_visits=count,
+        gross_minor=gross,
+        fees_minor=fees,
+        net_minor=gross - fees,
+        paid_minor=await repo.paid_total(session, technician_id),
         payouts_enabled=tech.payouts_enabled,
         has_payout_account=tech.stripe_account_id is not None,
     )
-    page = await keyset_page(
-        session,
-        select(WorkOrder).where(*completed),
-        sort_column=col(WorkOrder.created_at),
-        id_column=col(WorkOrder.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda w: w.created_at,
-        id_of=lambda w: w.id,
-        descending=True,
-    )
-    ids: list[uuid.UUID] = [w.id for w in page.items]
-    payouts: dict[uuid.UUID, Payout] = {}
-    finished: dict[uuid.UUID, datetime] = {}
-    if ids:
-        for p in (await session.execute(select(Payout).where(col(Payout.work_order_id).in_(ids)))).scalars():
-            if p.work_order_id is not None:
-                payouts[p.work_order_id] = p
-        for wo_id, at in (
-            await session.execute(
-                select(VisitStep.work_order_id, VisitStep.at).where(
-                    col(VisitStep.work_order_id).in_(ids), VisitStep.step == VisitStepKind.COMPLETED
-                )
-            )
-        ).all():
-            finished[wo_id] = at
+    page = await repo.completed_orders_page(session, technician_id, cursor=cursor, limit=limit)
+    ids = [w.id for w in page.items]
+    payouts = await repo.payouts_by_order(session, ids) if ids else {}
+    finished = await repo.completion_times(session, ids) if ids else {}
     lines = []
     for w in page.items:
         lines.append(

@@ -15,16 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from dispatch.problem import Certification as DispatchCertification
-from marketplace.technicians.models import (
-    Certification,
-    CertificationStatus,
-    Shift,
-    TechnicianSkill,
-    TimeOff,
-)
+from marketplace.technicians import repository, shift_repository
 from marketplace.timeutil import to_epoch
 
 Interval = tuple[int, int]  # Unix seconds, [start, end)
@@ -47,36 +40,13 @@ async def load_technician_facts(
     facts = TechnicianFacts()
     if not ids:
         return facts
-    for skill in (
-        await session.execute(select(TechnicianSkill).where(col(TechnicianSkill.technician_id).in_(ids)))
-    ).scalars():
+    for skill in await repository.skills_of_technicians(session, ids):
         facts.skills[skill.technician_id].append((skill.skill_code, skill.level))
-    for cert in (
-        await session.execute(
-            select(Certification).where(
-                col(Certification.technician_id).in_(ids),
-                col(Certification.status) == CertificationStatus.VERIFIED,
-            )
-        )
-    ).scalars():
+    for cert in await repository.verified_certifications_of(session, ids):
         expires = to_epoch(cert.expires_at) if cert.expires_at else None
         facts.certifications[cert.technician_id].append(DispatchCertification(cert.code, expires))
-    for shift in (
-        await session.execute(
-            select(Shift).where(
-                col(Shift.technician_id).in_(ids), col(Shift.ends_at) > start, col(Shift.starts_at) < end
-            )
-        )
-    ).scalars():
+    for shift in await shift_repository.shifts_of_technicians_overlapping(session, ids, start, end):
         facts.shifts[shift.technician_id].append((to_epoch(shift.starts_at), to_epoch(shift.ends_at)))
-    for off in (
-        await session.execute(
-            select(TimeOff).where(
-                col(TimeOff.technician_id).in_(ids),
-                col(TimeOff.ends_at) > start,
-                col(TimeOff.starts_at) < end,
-            )
-        )
-    ).scalars():
+    for off in await shift_repository.time_off_of_technicians_overlapping(session, ids, start, end):
         facts.time_off[off.technician_id].append((to_epoch(off.starts_at), to_epoch(off.ends_at)))
     return facts

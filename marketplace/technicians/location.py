@@ -16,16 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from marketplace import events
 from marketplace.auth import Principal
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.live import note_change, technician_topic
-from marketplace.technicians.models import LocationPing, Technician
+from marketplace.technicians import repository as repo
 from marketplace.technicians.service import get_technician, own_technician_id
 
 STALE_AFTER = timedelta(hours=24)
@@ -54,7 +51,7 @@ async def record_pings(
     session: AsyncSession, principal: Principal, pings: Sequence[Ping], *, now: datetime
 ) -> PingResult:
     technician_id = own_technician_id(principal)
-    if await session.get(Technician, technician_id) is None:
+    if await repo.cached_technician(session, technician_id) is None:
         raise NotFound("No technician profile for this login")
     if len(pings) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} pings per batch", field="pings")
@@ -70,20 +67,10 @@ async def record_pings(
     moved = False
     if fresh:
         newest = fresh[max(fresh)]
-        result = await session.execute(
-            sa.update(Technician)
-            .where(
-                col(Technician.id) == technician_id,
-                sa.or_(
-                    col(Technician.last_located_at).is_(None),
-                    col(Technician.last_located_at) < newest.recorded_at,
-                ),
-            )
-            .values(last_lat=newest.lat, last_lng=newest.lng, last_located_at=newest.recorded_at)
-            .execution_options(synchronize_session=False)
+        moved = await repo.move_last_location(
+            session, technician_id, lat=newest.lat, lng=newest.lng, recorded_at=newest.recorded_at
         )
-        moved = bool(getattr(result, "rowcount", 0))
-    tech = await session.get(Technician, technician_id, populate_existing=True)
+    tech = await repo.cached_technician(session, technician_id, refresh=True)
     if tech is None:
         raise NotFound("No technician profile for this login")
     latest = None
@@ -114,9 +101,4 @@ async def _insert_new(
         }
         for p in pings
     ]
-    table = LocationPing.__table__  # type: ignore[attr-defined]
-    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
-    insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
-    stmt = insert.values(rows).on_conflict_do_nothing(index_elements=["technician_id", "recorded_at"])
-    result = await session.execute(stmt.returning(table.c.id))
-    return len(result.all())
+    return await repo.insert_new_pings(session, rows)

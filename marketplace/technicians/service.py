@@ -14,15 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace import events
 from marketplace.auth import Principal, create_user
-from marketplace.catalog.models import Skill
-from marketplace.db_dialect import supports_row_locks
 from marketplace.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page
 from marketplace.regions import region_for_location
+from marketplace.technicians import repository as repo
 from marketplace.technicians.errors import EmailTaken, UnknownSkill
 from marketplace.technicians.models import (
     Certification,
@@ -31,6 +29,7 @@ from marketplace.technicians.models import (
     TechnicianSkill,
     TechnicianStatus,
 )
+from marketplace.users import repository as users_repo
 from marketplace.users.models import Role, User
 
 
@@ -90,7 +89,7 @@ async def _check_skills(session: AsyncSession, skills: Sequence[SkillLevel]) -> 
         raise InvalidInput("Each skill may be listed once", field="skills")
     if not codes:
         return
-    known = set((await session.execute(select(Skill.code).where(col(Skill.code).in_(codes)))).scalars())
+    known = await repo.known_skill_codes(session, codes)
     unknown = sorted(set(codes) - known)
     if unknown:
         raise UnknownSkill(
@@ -102,9 +101,7 @@ async def _check_skills(session: AsyncSession, skills: Sequence[SkillLevel]) -> 
 async def _replace_skills(
     session: AsyncSession, technician_id: uuid.UUID, skills: Sequence[SkillLevel]
 ) -> None:
-    await session.execute(
-        sa.delete(TechnicianSkill).where(col(TechnicianSkill.technician_id) == technician_id)
-    )
+    await repo.delete_skills(session, technician_id)
     for s in skills:
         session.add(TechnicianSkill(technician_id=technician_id, skill_code=s.code, level=s.level))
     await session.flush()
@@ -130,7 +127,7 @@ async def sign_up(
     """Create a technician (pending verification) and their login with role technician."""
     _check_timezone(timezone)
     await _check_skills(session, skills)
-    if (await session.execute(select(User.id).where(User.email == email.lower()))).first() is not None:
+    if await users_repo.email_in_use(session, email.lower()):
         raise EmailTaken("An account with this email already exists; sign in instead")
     tech = Technician(
         display_name=display_name,
@@ -167,10 +164,7 @@ async def sign_up(
 async def get_technician(
     session: AsyncSession, technician_id: uuid.UUID, *, lock: bool = False
 ) -> Technician:
-    query = select(Technician).where(Technician.id == technician_id)
-    if lock and supports_row_locks(session):
-        query = query.with_for_update()
-    tech = (await session.execute(query)).scalar_one_or_none()
+    tech = await repo.technician(session, technician_id, lock=lock)
     if tech is None:
         raise NotFound("No such technician")
     return tech
@@ -178,25 +172,9 @@ async def get_technician(
 
 async def load_profile(session: AsyncSession, technician_id: uuid.UUID) -> Profile:
     tech = await get_technician(session, technician_id)
-    skills = list(
-        (
-            await session.execute(
-                select(TechnicianSkill)
-                .where(TechnicianSkill.technician_id == technician_id)
-                .order_by(col(TechnicianSkill.skill_code))
-            )
-        ).scalars()
-    )
-    certs = list(
-        (
-            await session.execute(
-                select(Certification)
-                .where(Certification.technician_id == technician_id)
-                .order_by(col(Certification.created_at), col(Certification.id))
-            )
-        ).scalars()
-    )
-    email = (await session.execute(select(User.email).where(User.technician_id == technician_id))).scalar()
+    skills = await repo.skills_of(session, technician_id)
+    certs = await repo.certifications_of(session, technician_id)
+    email = await repo.login_email(session, technician_id)
     return Profile(technician=tech, skills=skills, certifications=certs, email=email or "")
 
 
@@ -306,7 +284,7 @@ async def review_certification(
 ) -> Certification:
     """Admin: verify or reject a declared certification (idempotent for the same decision)."""
     principal.require(Role.ADMIN)
-    cert = await session.get(Certification, certification_id)
+    cert = await repo.certification(session, certification_id)
     if cert is None or cert.technician_id != technician_id:
         raise NotFound("No such certification for this technician")
     target = CertificationStatus.VERIFIED if approve else CertificationStatus.REJECTED
@@ -322,26 +300,11 @@ async def review_certification(
 async def list_technicians(
     session: AsyncSession, *, status: str | None, cursor: str | None, limit: int
 ) -> Page[Technician]:
-    query = select(Technician)
-    if status:
-        query = query.where(Technician.status == status)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Technician.created_at),
-        id_column=col(Technician.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda t: t.created_at,
-        id_of=lambda t: t.id,
-    )
+    return await repo.technicians_page(session, status=status, cursor=cursor, limit=limit)
 
 
 async def display_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[str, str]:
     """Technicians' display names by id (as a string), for lists that carry only ids."""
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Technician.id, Technician.display_name).where(col(Technician.id).in_(list(ids)))
-    )
-    return {str(tid): name for tid, name in rows.tuples()}
+    return {str(tid): name for tid, name in (await repo.display_names(session, ids)).items()}

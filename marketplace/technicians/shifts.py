@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.auth import Principal
 from marketplace.errors import NotFound
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page
+from marketplace.technicians import shift_repository as repo
 from marketplace.technicians.errors import InvalidWindow, ShiftOverlap
 from marketplace.technicians.models import Shift, ShiftTemplate, TimeOff
 from marketplace.technicians.service import get_technician, own_technician_id
@@ -100,24 +100,11 @@ async def set_shifts(
     _check_no_overlap(windows)
 
     await get_technician(session, technician_id, lock=True)  # serialise this technician's writers
-    await session.execute(
-        sa.delete(Shift).where(
-            col(Shift.technician_id) == technician_id,
-            col(Shift.starts_at) >= range_from,
-            col(Shift.starts_at) < range_until,
-        )
-    )
+    await repo.delete_shifts_starting_in(session, technician_id, range_from, range_until)
     if windows:
         lo = min(w.starts_at for w in windows)
         hi = max(w.ends_at for w in windows)
-        neighbours = (
-            await session.execute(
-                select(Shift).where(
-                    Shift.technician_id == technician_id, col(Shift.starts_at) < hi, col(Shift.ends_at) > lo
-                )
-            )
-        ).scalars()
-        for other in neighbours:
+        for other in await repo.shifts_overlapping(session, technician_id, lo, hi):
             for i, w in enumerate(windows):
                 if w.starts_at < other.ends_at and other.starts_at < w.ends_at:
                     raise ShiftOverlap(
@@ -140,20 +127,8 @@ async def list_shifts(
     limit: int,
 ) -> Page[Shift]:
     technician_id = own_technician_id(principal)
-    query = select(Shift).where(Shift.technician_id == technician_id)
-    if range_from is not None:
-        query = query.where(col(Shift.ends_at) > range_from)
-    if range_until is not None:
-        query = query.where(col(Shift.starts_at) < range_until)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Shift.starts_at),
-        id_column=col(Shift.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda s: s.starts_at,
-        id_of=lambda s: s.id,
+    return await repo.shifts_page(
+        session, technician_id, range_from=range_from, range_until=range_until, cursor=cursor, limit=limit
     )
 
 
@@ -189,14 +164,7 @@ async def set_shift_templates(
     technician_id = own_technician_id(principal)
     _check_slots(slots)
     await get_technician(session, technician_id, lock=True)
-    old_ids = select(ShiftTemplate.id).where(ShiftTemplate.technician_id == technician_id)
-    await session.execute(
-        sa.delete(Shift).where(col(Shift.template_id).in_(old_ids), col(Shift.starts_at) >= now)
-    )
-    await session.execute(
-        sa.update(Shift).where(col(Shift.template_id).in_(old_ids)).values(template_id=None)
-    )
-    await session.execute(sa.delete(ShiftTemplate).where(col(ShiftTemplate.technician_id) == technician_id))
+    await repo.delete_shift_templates(session, technician_id, now=now)
     templates = [
         ShiftTemplate(
             technician_id=technician_id,
@@ -213,13 +181,7 @@ async def set_shift_templates(
 
 
 async def list_shift_templates(session: AsyncSession, principal: Principal) -> list[ShiftTemplate]:
-    technician_id = own_technician_id(principal)
-    rows = await session.execute(
-        select(ShiftTemplate)
-        .where(ShiftTemplate.technician_id == technician_id)
-        .order_by(col(ShiftTemplate.weekday), col(ShiftTemplate.start_minute))
-    )
-    return list(rows.scalars())
+    return await repo.shift_templates(session, own_technician_id(principal))
 
 
 def _occurrences(
@@ -254,38 +216,17 @@ async def expand_templates(
     Returns how many shifts were added. Running it again adds nothing new.
     """
     tech = await get_technician(session, technician_id, lock=not locked)
-    templates = list(
-        (
-            await session.execute(select(ShiftTemplate).where(ShiftTemplate.technician_id == technician_id))
-        ).scalars()
-    )
+    templates = await repo.shift_templates(session, technician_id)
     if not templates:
         return 0
     zone = ZoneInfo(tech.timezone)
     horizon = now + timedelta(days=days_ahead + 1)
     busy = [
-        (s.starts_at, s.ends_at)
-        for s in (
-            await session.execute(
-                select(Shift).where(
-                    Shift.technician_id == technician_id,
-                    col(Shift.ends_at) > now,
-                    col(Shift.starts_at) < horizon,
-                )
-            )
-        ).scalars()
+        (s.starts_at, s.ends_at) for s in await repo.shifts_overlapping(session, technician_id, now, horizon)
     ]
     busy += [
         (t.starts_at, t.ends_at)
-        for t in (
-            await session.execute(
-                select(TimeOff).where(
-                    TimeOff.technician_id == technician_id,
-                    col(TimeOff.ends_at) > now,
-                    col(TimeOff.starts_at) < horizon,
-                )
-            )
-        ).scalars()
+        for t in await repo.time_off_overlapping(session, technician_id, now, horizon)
     ]
     added: list[Shift] = []
     for template, start, end in _occurrences(templates, zone, now.astimezone(zone).date(), days_ahead):
@@ -322,23 +263,13 @@ async def add_time_off(
 async def list_time_off(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> Page[TimeOff]:
-    technician_id = own_technician_id(principal)
-    return await keyset_page(
-        session,
-        select(TimeOff).where(TimeOff.technician_id == technician_id),
-        sort_column=col(TimeOff.starts_at),
-        id_column=col(TimeOff.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda t: t.starts_at,
-        id_of=lambda t: t.id,
-    )
+    return await repo.time_off_page(session, own_technician_id(principal), cursor=cursor, limit=limit)
 
 
 async def delete_time_off(session: AsyncSession, principal: Principal, time_off_id: uuid.UUID) -> None:
     """Someone else's entry and a missing one look the same: 404 (clients treat a 404 retry as done)."""
     technician_id = own_technician_id(principal)
-    entry = await session.get(TimeOff, time_off_id)
+    entry = await repo.time_off_entry(session, time_off_id)
     if entry is None or entry.technician_id != technician_id:
         raise NotFound("No such time off")
     await session.delete(entry)
@@ -347,7 +278,7 @@ async def delete_time_off(session: AsyncSession, principal: Principal, time_off_
 
 async def expand_all_templates(session: AsyncSession, *, now: datetime) -> int:
     """Daily job: extend every technician's template shifts `TEMPLATE_DAYS_AHEAD` days ahead."""
-    ids = (await session.execute(select(ShiftTemplate.technician_id).distinct())).scalars().all()
+    ids = await repo.technicians_with_templates(session)
     total = 0
     for technician_id in sorted(ids):
         total += await expand_templates(session, technician_id, now=now)

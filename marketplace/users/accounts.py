@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from marketplace.auth import create_user, hash_password
 from marketplace.errors import Conflict, InvalidInput
+from marketplace.users import repository as repo
 from marketplace.users.models import Role, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -44,7 +44,7 @@ async def ensure_admin(
         raise InvalidInput(f"An admin password needs at least {MIN_PASSWORD_LENGTH} characters")
     if "@" not in email.strip("@"):
         raise InvalidInput("That is not an email address")
-    existing = (await session.execute(select(User).where(User.email == email.lower()))).scalar_one_or_none()
+    existing = await repo.user_by_email(session, email.lower())
     if existing is None:
         user = await create_user(
             session, email=email, password=password, role=Role.ADMIN, display_name=display_name

@@ -10,9 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from marketplace.access import links
+from marketplace.access import repository as access_repo
 from marketplace.access.links import IssuedLink
 from marketplace.access.models import Purpose
 from marketplace.auth import Principal, hash_password
@@ -20,6 +20,7 @@ from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.messages.models import Channel
 from marketplace.messages.service import Outgoing, Recipient, compose
 from marketplace.settings import Settings
+from marketplace.users import repository as repo
 from marketplace.users.accounts import MIN_PASSWORD_LENGTH
 from marketplace.users.models import Role, User
 
@@ -71,7 +72,7 @@ async def invite(
     admin.require(Role.ADMIN)
     wanted = _staff_role(role)
     address = email.strip().lower()
-    user = (await session.execute(select(User).where(User.email == address))).scalar_one_or_none()
+    user = await repo.user_by_email(session, address)
     created = user is None
     if user is None:
         user = User(
@@ -87,7 +88,7 @@ async def invite(
         raise Conflict("This address already has an account", user_id=str(user.id))
     else:
         user.role, user.display_name = wanted.value, display_name
-        await links.revoke_outstanding(session, Purpose.STAFF_INVITATION, now=now, user_id=user.id)
+        await access_repo.revoke_outstanding(session, Purpose.STAFF_INVITATION, now=now, user_id=user.id)
     issued = await links.issue(
         session,
         Purpose.STAFF_INVITATION,
@@ -123,7 +124,7 @@ async def accept(
         raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters")
     link = await links.consume(session, Purpose.STAFF_INVITATION, token, secret=settings.jwt_secret, now=now)
     assert link.user_id is not None
-    user = await session.get(User, link.user_id)
+    user = await repo.user(session, link.user_id)
     if user is None or not user.is_active:
         raise Forbidden("This invitation was withdrawn")
     user.password_hash = hash_password(password)
@@ -133,7 +134,7 @@ async def accept(
 
 
 async def _staff_member(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
+    user = await repo.user(session, user_id)
     if user is None or user.role not in {r.value for r in STAFF_ROLES}:
         raise NotFound("No such staff member", user_id=str(user_id))
     return user
@@ -162,12 +163,11 @@ async def deactivate(session: AsyncSession, admin: Principal, user_id: uuid.UUID
     if user.is_active:
         user.is_active = False
         user.token_version = (user.token_version or 0) + 1
-        await links.revoke_outstanding(session, Purpose.STAFF_INVITATION, now=now, user_id=user.id)
+        await access_repo.revoke_outstanding(session, Purpose.STAFF_INVITATION, now=now, user_id=user.id)
         await session.flush()
     return user
 
 
 async def list_staff(session: AsyncSession, admin: Principal) -> list[User]:
     admin.require(Role.ADMIN)
-    query = select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
-    return list((await session.execute(query.order_by(col(User.email)))).scalars())
+    return await repo.users_with_roles(session, [r.value for r in STAFF_ROLES])
