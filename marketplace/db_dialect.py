@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 async def insert_ignoring_conflicts(
@@ -28,3 +32,18 @@ async def insert_ignoring_conflicts(
 
 def supports_row_locks(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def row_for_update(
+    session: AsyncSession, model: type[T], row_id: uuid.UUID, *, lock: bool = True, refresh: bool = False
+) -> T | None:
+    """`model`'s row with primary key `row_id`, read with a SELECT and, with `lock`, held
+    FOR UPDATE until the transaction ends where the database has row locks (PostgreSQL;
+    SQLite serialises writers anyway). `refresh` overwrites what the session already holds
+    of the row with what was read."""
+    query = sa.select(model).where(sa.inspect(model).primary_key[0] == row_id)
+    if refresh:
+        query = query.execution_options(populate_existing=True)
+    if lock and supports_row_locks(session):
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -75,3 +76,28 @@ async def keyset_page(
     rows = rows[:limit]
     next_cursor = encode_cursor(sort_of(rows[-1]), id_of(rows[-1])) if more and rows else None
     return Page(rows, next_cursor)
+
+
+async def page_of(
+    session: AsyncSession,
+    query: SelectOfScalar[T],
+    model: Any,
+    *,
+    cursor: str | None,
+    limit: int,
+    by: str = "created_at",
+    newest_first: bool = True,
+) -> Page[T]:
+    """One page of `query` over `model` rows, ordered by `model.<by>` and then the id
+    (newest first unless `newest_first=False`)."""
+    return await keyset_page(
+        session,
+        query,
+        sort_column=getattr(model, by),
+        id_column=model.id,
+        cursor=cursor,
+        limit=limit,
+        sort_of=attrgetter(by),
+        id_of=attrgetter("id"),
+        descending=newest_first,
+    )

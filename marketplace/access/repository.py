@@ -10,17 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.access.models import AccessLink, Purpose
-from marketplace.db_dialect import supports_row_locks
+from marketplace.db_dialect import row_for_update
 from marketplace.users.models import User
-from marketplace.work_orders.models import WorkOrder
+from marketplace.work_orders.repository import work_order as work_order
 
 
 async def link_for_use(session: AsyncSession, link_id: uuid.UUID) -> AccessLink | None:
     """The link, locked where the database has row locks (so one of two racing uses wins)."""
-    query = select(AccessLink).where(AccessLink.id == link_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, AccessLink, link_id)
 
 
 async def revoke_outstanding(
@@ -53,11 +50,6 @@ async def any_issued(session: AsyncSession, purpose: Purpose, *, work_order_id: 
         AccessLink.purpose == purpose.value, AccessLink.work_order_id == work_order_id
     )
     return (await session.execute(query.limit(1))).first() is not None
-
-
-async def work_order(session: AsyncSession, work_order_id: uuid.UUID) -> WorkOrder | None:
-    """The work order a link is for."""
-    return await session.get(WorkOrder, work_order_id)
 
 
 async def first_login_of(session: AsyncSession, customer_id: uuid.UUID) -> User | None:

@@ -43,6 +43,7 @@ from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Notifier
 from marketplace.offers.models import OfferStatus
 from marketplace.offers.reads import open_offer_count
 from marketplace.settings import Settings
+from marketplace.technicians.repository import cached_technician
 from marketplace.timeutil import to_epoch
 from marketplace.travel.choice import planning_travel
 from marketplace.work_orders.models import WorkOrderStatus
@@ -252,7 +253,7 @@ async def _apply_open(
         await move_reservation(
             session, appointment, target, arrival=arrival, travel_s=travel_s, duration_s=order.duration_s
         )
-    tech = await repository.technician(session, target)
+    tech = await cached_technician(session, target)
     assert tech is not None
     offer = await offer_or_assign(
         session,

@@ -20,22 +20,12 @@ from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
+from marketplace.customers.repository import customer as customer
 from marketplace.offers.models import Offer, OfferStatus
 from marketplace.technicians.models import Technician, TechnicianStatus
 from marketplace.visits.models import VisitStep
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
-
-
-async def work_order(session: AsyncSession, order_id: uuid.UUID) -> WorkOrder | None:
-    return await session.get(WorkOrder, order_id)
-
-
-async def technician(session: AsyncSession, technician_id: uuid.UUID) -> Technician | None:
-    return await session.get(Technician, technician_id)
-
-
-async def customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
-    return await session.get(Customer, customer_id)
+from marketplace.work_orders.repository import work_order as work_order
 
 
 async def try_region_lock(session: AsyncSession, region: str) -> bool:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from marketplace.catalog.models import ServiceCategory
 from marketplace.customers.models import Customer
+from marketplace.db_dialect import row_for_update
 from marketplace.devices.models import Device, DeviceRule, DeviceStatus, HourlyReading, Reading
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder, WorkOrderSource
@@ -30,10 +31,7 @@ def on_postgresql(session: AsyncSession) -> bool:
 
 
 async def device(session: AsyncSession, device_id: uuid.UUID, *, lock: bool = False) -> Device | None:
-    query = select(Device).where(Device.id == device_id)
-    if lock and _dialect(session) == "postgresql":
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, Device, device_id, lock=lock)
 
 
 async def owner(session: AsyncSession, device: Device) -> Customer | None:

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from marketplace.customers.models import Customer
 from marketplace.fairness.models import _FINAL_SQL, CounterOffer, DecisionKind, DispatchDecision
 from marketplace.offers.models import Offer
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page, page_of
 from marketplace.technicians.models import Shift
 from marketplace.work_orders.models import WorkOrder
 
@@ -146,14 +146,4 @@ async def counter_offers_page(
     query = select(CounterOffer)
     if status:
         query = query.where(CounterOffer.status == status)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(CounterOffer.created_at),
-        id_column=col(CounterOffer.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda c: c.created_at,
-        id_of=lambda c: c.id,
-        descending=False,
-    )
+    return await page_of(session, query, CounterOffer, cursor=cursor, limit=limit, newest_first=False)

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.customers.models import Customer
-from marketplace.db_dialect import supports_row_locks
+from marketplace.db_dialect import row_for_update
 from marketplace.messages.models import Channel, Message
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page, page_of
 from marketplace.technicians.models import Technician
 from marketplace.users.models import User
 from marketplace.work_orders.models import WorkOrder
@@ -23,10 +23,7 @@ async def message(session: AsyncSession, message_id: uuid.UUID) -> Message | Non
 
 async def locked_message(session: AsyncSession, message_id: uuid.UUID) -> Message | None:
     """The message, read afresh and row-locked on PostgreSQL."""
-    query = select(Message).where(Message.id == message_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, Message, message_id)
 
 
 async def inbox_page(
@@ -43,17 +40,7 @@ async def inbox_page(
         query = query.where(Message.customer_id == customer_id)
     elif technician_id is not None:
         query = query.where(Message.technician_id == technician_id)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Message.created_at),
-        id_column=col(Message.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda m: m.created_at,
-        id_of=lambda m: m.id,
-        descending=True,
-    )
+    return await page_of(session, query, Message, cursor=cursor, limit=limit)
 
 
 async def recipient_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:

@@ -14,7 +14,7 @@ from marketplace.customers.models import Customer
 from marketplace.db_dialect import supports_row_locks
 from marketplace.fairness.models import DecisionKind, DispatchDecision
 from marketplace.offers.models import MissedOffer, Offer, OfferStatus
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page, page_of
 from marketplace.technicians.models import Technician, TechnicianStatus
 from marketplace.work_orders.models import WorkOrder
 
@@ -100,33 +100,19 @@ async def technician_offers_page(
         )
     elif status:
         query = query.where(Offer.status == status)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Offer.created_at),
-        id_column=col(Offer.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda o: o.created_at,
-        id_of=lambda o: o.id,
-        descending=True,
-    )
+    return await page_of(session, query, Offer, cursor=cursor, limit=limit)
 
 
 async def missed_offers_page(
     session: AsyncSession, technician_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> Page[MissedOffer]:
     """One page of the technician's missed-offer receipts, newest first."""
-    return await keyset_page(
+    return await page_of(
         session,
         select(MissedOffer).where(MissedOffer.technician_id == technician_id),
-        sort_column=col(MissedOffer.created_at),
-        id_column=col(MissedOffer.id),
+        MissedOffer,
         cursor=cursor,
         limit=limit,
-        sort_of=lambda m: m.created_at,
-        id_of=lambda m: m.id,
-        descending=True,
     )
 
 

@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from marketplace.customers.models import Customer
-from marketplace.db_dialect import supports_row_locks
+from marketplace.customers.repository import customer as customer
+from marketplace.db_dialect import row_for_update
 from marketplace.external_events import ExternalEvent
 from marketplace.payments.models import BillingProfile, Payment, PaymentStatus
 from marketplace.users.models import User
@@ -19,10 +19,7 @@ from marketplace.work_orders.models import WorkOrder
 async def payment_for_update(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
     """The payment, re-read and locked (FOR UPDATE where the database has row locks) until
     the transaction ends."""
-    query = select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, Payment, payment_id, refresh=True)
 
 
 async def payment_for_order(session: AsyncSession, work_order_id: uuid.UUID) -> Payment | None:
@@ -54,11 +51,6 @@ async def pending_payments_failed_with(
 async def billing_profile(session: AsyncSession, customer_id: uuid.UUID) -> BillingProfile | None:
     """The customer's saved payment method, if they saved one."""
     return await session.get(BillingProfile, customer_id)
-
-
-async def customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
-    """The customer who pays (for their Stripe customer id, name and e-mail)."""
-    return await session.get(Customer, customer_id)
 
 
 async def customer_login_ids(session: AsyncSession, customer_id: uuid.UUID) -> list[uuid.UUID]:

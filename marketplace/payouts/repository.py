@@ -4,36 +4,26 @@ technicians (their connected account) and their logins."""
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from marketplace.db_dialect import supports_row_locks
+from marketplace.db_dialect import row_for_update, supports_row_locks
 from marketplace.payouts.models import Payout, PayoutAccountLink, PayoutStatus
 from marketplace.technicians.models import Technician
 from marketplace.users.models import User
-
-_Row = TypeVar("_Row", Payout, Technician)
-
-
-async def _for_update(session: AsyncSession, model: type[_Row], row_id: uuid.UUID) -> _Row | None:
-    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def payout_for_update(session: AsyncSession, payout_id: uuid.UUID) -> Payout | None:
     """The payout, re-read and locked (FOR UPDATE where the database has row locks) until
     the transaction ends."""
-    return await _for_update(session, Payout, payout_id)
+    return await row_for_update(session, Payout, payout_id, refresh=True)
 
 
 async def technician_for_update(session: AsyncSession, technician_id: uuid.UUID) -> Technician | None:
     """The technician being paid, re-read and locked, so that one connected account is
     created and its `payouts_enabled` moved by one transaction at a time."""
-    return await _for_update(session, Technician, technician_id)
+    return await row_for_update(session, Technician, technician_id, refresh=True)
 
 
 async def payout_for_order(session: AsyncSession, work_order_id: uuid.UUID) -> Payout | None:
@@ -74,10 +64,6 @@ async def payout_count(session: AsyncSession, technician_id: uuid.UUID, status: 
 
 async def account_link(session: AsyncSession, link_id: uuid.UUID) -> PayoutAccountLink | None:
     return await session.get(PayoutAccountLink, link_id)
-
-
-async def technician(session: AsyncSession, technician_id: uuid.UUID) -> Technician | None:
-    return await session.get(Technician, technician_id)
 
 
 async def technician_for_account(session: AsyncSession, account_id: str) -> uuid.UUID | None:

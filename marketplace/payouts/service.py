@@ -31,6 +31,7 @@ from marketplace.payouts.models import AccountLinkStatus, Payout, PayoutAccountL
 from marketplace.pricing.policy import MoneyPolicy, load_policy
 from marketplace.settings import Settings
 from marketplace.technicians.models import Technician
+from marketplace.technicians.repository import cached_technician
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ async def transfer(
         return payout
     if payout.available_at > now:
         raise PayoutNotDue((payout.available_at - now).total_seconds())
-    technician = await repo.technician(session, payout.technician_id)
+    technician = await cached_technician(session, payout.technician_id)
     assert technician is not None
     if payout.amount_minor <= 0:
         payout.status = PayoutStatus.CANCELED
@@ -313,7 +314,7 @@ async def account_status(session: AsyncSession, principal: Principal) -> PayoutA
 async def _own_technician(session: AsyncSession, principal: Principal) -> Technician:
     if principal.technician_id is None:
         raise NotFound("No technician profile for this login")
-    technician = await repo.technician(session, principal.technician_id)
+    technician = await cached_technician(session, principal.technician_id)
     if technician is None:
         raise NotFound("No technician profile for this login")
     return technician

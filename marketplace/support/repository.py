@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment
-from marketplace.db_dialect import supports_row_locks
+from marketplace.db_dialect import row_for_update
 from marketplace.messages.models import Message
 from marketplace.support.models import CallbackRequest
 from marketplace.technicians.models import Technician
@@ -30,10 +30,7 @@ async def callback_requests(
 
 async def locked_callback_request(session: AsyncSession, callback_id: uuid.UUID) -> CallbackRequest | None:
     """The callback request, row-locked on PostgreSQL."""
-    query = select(CallbackRequest).where(col(CallbackRequest.id) == callback_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, CallbackRequest, callback_id)
 
 
 async def callback_order(session: AsyncSession, order_id: uuid.UUID) -> WorkOrder | None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page, page_of
 from marketplace.payouts.models import Payout, PayoutStatus
 from marketplace.visits.models import VisitStep, VisitStepKind
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -45,16 +45,8 @@ async def completed_orders_page(
     session: AsyncSession, technician_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> Page[WorkOrder]:
     """The technician's completed work orders, newest first, one keyset page after `cursor`."""
-    return await keyset_page(
-        session,
-        select(WorkOrder).where(*_completed_by(technician_id)),
-        sort_column=col(WorkOrder.created_at),
-        id_column=col(WorkOrder.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda w: w.created_at,
-        id_of=lambda w: w.id,
-        descending=True,
+    return await page_of(
+        session, select(WorkOrder).where(*_completed_by(technician_id)), WorkOrder, cursor=cursor, limit=limit
     )
 
 

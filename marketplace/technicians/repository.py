@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from marketplace.catalog.models import Skill
-from marketplace.db_dialect import supports_row_locks
-from marketplace.pagination import Page, keyset_page
+from marketplace.db_dialect import row_for_update
+from marketplace.pagination import Page, page_of
 from marketplace.technicians.models import (
     Certification,
     CertificationStatus,
@@ -36,10 +36,7 @@ async def technician(
     session: AsyncSession, technician_id: uuid.UUID, *, lock: bool = False
 ) -> Technician | None:
     """The technician row, read with SELECT; `lock` takes a row lock where the database has them."""
-    query = select(Technician).where(Technician.id == technician_id)
-    if lock and supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, Technician, technician_id, lock=lock)
 
 
 async def cached_technician(
@@ -57,16 +54,7 @@ async def technicians_page(
     query = select(Technician)
     if status:
         query = query.where(Technician.status == status)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Technician.created_at),
-        id_column=col(Technician.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda t: t.created_at,
-        id_of=lambda t: t.id,
-    )
+    return await page_of(session, query, Technician, cursor=cursor, limit=limit, newest_first=False)
 
 
 async def display_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -74,7 +62,7 @@ async def display_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict
     rows = await session.execute(
         select(Technician.id, Technician.display_name).where(col(Technician.id).in_(list(ids)))
     )
-    return dict(rows.tuples())
+    return dict(rows.tuples().all())
 
 
 async def login_email(session: AsyncSession, technician_id: uuid.UUID) -> str | None:

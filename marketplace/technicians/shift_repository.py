@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from marketplace.pagination import Page, keyset_page
+from marketplace.pagination import Page, page_of
 from marketplace.technicians.models import Shift, ShiftTemplate, TimeOff
 
 # --------------------------------------------------------------------------- shifts
@@ -65,15 +65,8 @@ async def shifts_page(
         query = query.where(col(Shift.ends_at) > range_from)
     if range_until is not None:
         query = query.where(col(Shift.starts_at) < range_until)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(Shift.starts_at),
-        id_column=col(Shift.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda s: s.starts_at,
-        id_of=lambda s: s.id,
+    return await page_of(
+        session, query, Shift, cursor=cursor, limit=limit, by="starts_at", newest_first=False
     )
 
 
@@ -145,13 +138,12 @@ async def time_off_page(
     session: AsyncSession, technician_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> Page[TimeOff]:
     """The technician's time off by start, one keyset page after `cursor`."""
-    return await keyset_page(
+    return await page_of(
         session,
         select(TimeOff).where(TimeOff.technician_id == technician_id),
-        sort_column=col(TimeOff.starts_at),
-        id_column=col(TimeOff.id),
+        TimeOff,
         cursor=cursor,
         limit=limit,
-        sort_of=lambda t: t.starts_at,
-        id_of=lambda t: t.id,
+        by="starts_at",
+        newest_first=False,
     )

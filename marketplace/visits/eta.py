@@ -18,6 +18,7 @@ from dispatch.problem import GeoPoint
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.slots import search_slots
 from marketplace.sla.policy import SlaRisk, assess
+from marketplace.technicians.repository import cached_technician
 from marketplace.timeutil import from_epoch
 from marketplace.visits import repository as repo
 from marketplace.work_orders.models import WorkOrder
@@ -76,7 +77,7 @@ async def estimate(
     status = S(order.status)
     duration = timedelta(seconds=order.duration_s)
     tech_id = order.technician_id or (appointment.technician_id if appointment else None)
-    tech = await repo.technician(session, tech_id) if tech_id else None
+    tech = await cached_technician(session, tech_id) if tech_id else None
     source, arrival, resolution = "none", None, None
     travel_s = distance_m = None
     location_at = None

@@ -14,13 +14,13 @@ from sqlmodel import col, select
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.bookings.repository import live_appointment
-from marketplace.customers.models import Customer
+from marketplace.customers.repository import customer as customer
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.pagination import Page, keyset_page
-from marketplace.technicians.models import Technician
+from marketplace.pagination import Page, page_of
 from marketplace.users.models import User
 from marketplace.visits.models import VisitStep, VisitStepKind
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
+from marketplace.work_orders.repository import work_order as work_order
 
 
 def _accepted_offer(order_id: uuid.UUID, technician_id: uuid.UUID | None) -> tuple[Any, ...]:
@@ -78,18 +78,6 @@ async def step(session: AsyncSession, assignment_key: str, kind: VisitStepKind) 
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def work_order(session: AsyncSession, work_order_id: uuid.UUID) -> WorkOrder | None:
-    return await session.get(WorkOrder, work_order_id)
-
-
-async def technician(session: AsyncSession, technician_id: uuid.UUID) -> Technician | None:
-    return await session.get(Technician, technician_id)
-
-
-async def customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
-    return await session.get(Customer, customer_id)
-
-
 async def customer_user_id(session: AsyncSession, customer_id: uuid.UUID) -> uuid.UUID | None:
     """One login of the customer, to address visit notices to (None when they have none)."""
     return (await session.execute(select(User.id).where(User.customer_id == customer_id).limit(1))).scalar()
@@ -141,14 +129,4 @@ async def technician_visits(
     query = select(WorkOrder).where(WorkOrder.technician_id == technician_id)
     if statuses is not None:
         query = query.where(col(WorkOrder.status).in_([s.value for s in statuses]))
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(WorkOrder.created_at),
-        id_column=col(WorkOrder.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda w: w.created_at,
-        id_of=lambda w: w.id,
-        descending=True,
-    )
+    return await page_of(session, query, WorkOrder, cursor=cursor, limit=limit)

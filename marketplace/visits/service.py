@@ -27,6 +27,7 @@ from marketplace.messages import notices
 from marketplace.notifications.notifier import DEFAULT_NOTIFIER, Message
 from marketplace.pagination import Page
 from marketplace.technicians.models import Technician
+from marketplace.technicians.repository import cached_technician
 from marketplace.technicians.service import own_technician_id
 from marketplace.visits import repository as repo
 from marketplace.visits.models import VisitStep, VisitStepKind
@@ -122,7 +123,7 @@ async def update_visit_status(
     await transition(
         session, order, WorkOrderStatus(step.value), actor=principal, reason=report.notes, now=now
     )
-    tech = await repo.technician(session, technician_id)
+    tech = await cached_technician(session, technician_id)
     assert tech is not None
     appointment = await live_appointment(session, order.id)
     eta: datetime | None = None

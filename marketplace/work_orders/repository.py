@@ -14,8 +14,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from marketplace.auth import Principal
 from marketplace.catalog.models import ServiceCategory, Skill
 from marketplace.customers.models import Customer
-from marketplace.db_dialect import supports_row_locks
-from marketplace.pagination import Page, keyset_page
+from marketplace.customers.repository import customer as customer
+from marketplace.db_dialect import row_for_update
+from marketplace.pagination import Page, page_of
 from marketplace.users.models import Role
 from marketplace.work_orders.models import WorkOrder, WorkOrderEvent
 
@@ -36,10 +37,7 @@ async def work_order(session: AsyncSession, order_id: uuid.UUID) -> WorkOrder | 
 
 async def locked_work_order(session: AsyncSession, order_id: uuid.UUID) -> WorkOrder | None:
     """The order, read afresh and row-locked on PostgreSQL."""
-    query = select(WorkOrder).where(WorkOrder.id == order_id)
-    if supports_row_locks(session):
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await row_for_update(session, WorkOrder, order_id)
 
 
 async def order_id_for_ticket(session: AsyncSession, source: str, external_ref: str) -> uuid.UUID | None:
@@ -78,22 +76,7 @@ async def work_orders_page(
         query = query.where(WorkOrder.source == filters.source)
     if filters.sla_due_before is not None:
         query = query.where(col(WorkOrder.sla_due_at) < filters.sla_due_before)
-    return await keyset_page(
-        session,
-        query,
-        sort_column=col(WorkOrder.created_at),
-        id_column=col(WorkOrder.id),
-        cursor=cursor,
-        limit=limit,
-        sort_of=lambda o: o.created_at,
-        id_of=lambda o: o.id,
-        descending=True,
-    )
-
-
-async def customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
-    """The customer an order is (or is to be) for."""
-    return await session.get(Customer, customer_id)
+    return await page_of(session, query, WorkOrder, cursor=cursor, limit=limit)
 
 
 def _helpdesk_customer(helpdesk: str, external_id: str) -> SelectOfScalar[Customer]:
