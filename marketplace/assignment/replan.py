@@ -1,8 +1,11 @@
 """Re-planning after a change, and honest ETAs.
 
-`replan_technician` re-sequences one technician's remaining visits with the day planner
-(their accepted/started visits are pinned to them). Visits that no longer fit (overrun,
-an emergency slotted in, the technician went offline or off shift) are released back to
+`replan_technician` re-sequences one technician's remaining visits through the same local
+repair path the benchmarks measure (`dispatch.routing.local_replan.replan_locally`): their
+current order of visits is the warm start, and their accepted/started visits are pinned to
+them. Only this technician's route is re-solved: moving an accepted visit to another
+freelancer would need that freelancer's yes. Visits that no longer fit (overrun, an
+emergency slotted in, the technician went offline or off shift) are released back to
 `scheduled` so the next batch run finds someone else. Every customer whose ETA moved by
 more than `eta_change_worth_telling_s` is told the new one.
 
@@ -19,14 +22,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.problem import Plan, TimeWindow
+from dispatch.problem import Plan, Route, Stop, TimeWindow
 from dispatch.routing import PlannerConfig, plan_day
+from dispatch.routing.local_replan import DayChange, replan_locally
 from marketplace import outbox
 from marketplace.assignment import plan_repository, repository
 from marketplace.assignment.config import DispatchConfig, load_config
 from marketplace.assignment.horizon import region_horizon_end
 from marketplace.assignment.instant import is_instant
-from marketplace.assignment.loading import load_region_day
+from marketplace.assignment.loading import RegionDay, load_region_day
 from marketplace.bookings.models import Appointment
 from marketplace.bookings.repository import live_appointment
 from marketplace.messages.notices import to_customer
@@ -40,6 +44,7 @@ from marketplace.notifications.notifier import (
 )
 from marketplace.offers.models import OfferStatus
 from marketplace.settings import Settings
+from marketplace.technicians.repository import cached_technician
 from marketplace.timeutil import from_epoch, to_epoch
 from marketplace.travel.choice import FallbackTravelModel, planning_travel
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -89,6 +94,40 @@ async def solve(
         seed=settings.solver_seed,
         now=to_epoch(now),
         config=PlannerConfig(fairness_per_pct_hour=fairness_per_pct_hour),
+    )
+
+
+def current_route(day: RegionDay, technician_id: str) -> Plan:
+    """The technician's visits as they stand, in planned arrival order (the warm start)."""
+    mine = [
+        (to_epoch(p.appointment.planned_arrival), visit_id)
+        for visit_id, p in day.orders.items()
+        if p.appointment is not None and p.appointment.planned_arrival is not None
+    ]
+    stops = tuple(Stop(visit_id, arrival, arrival, 0, 0) for arrival, visit_id in sorted(mine))
+    return Plan(routes=(Route(technician_id, stops),) if stops else ())
+
+
+async def repair_route(day: RegionDay, technician_id: str, now: datetime, settings: Settings) -> Plan:
+    """Re-solve one technician's route after a change, warm-started from their current order,
+    within `min(solver limit, 2 s)` (off the event loop: it is CPU-bound)."""
+    travel = await asyncio.to_thread(planning_travel, settings)
+    current = current_route(day, technician_id)
+    return await asyncio.to_thread(
+        replan_locally,
+        day.technicians,
+        day.visits,
+        TimeWindow(to_epoch(now), to_epoch(day.horizon_end)),
+        travel,
+        current,
+        DayChange(
+            changed_technicians=frozenset({technician_id}),
+            new_visits=frozenset(day.orders) - {s.visit_id for r in current.routes for s in r.stops},
+        ),
+        time_limit_s=min(settings.solver_time_limit_s, 2.0),
+        seed=settings.solver_seed,
+        now=to_epoch(now),
+        neighbours=0,
     )
 
 
@@ -246,7 +285,7 @@ async def replan_technician(
     """Re-sequence the technician's remaining visits; `release_all` (offline, declined
     their day) hands every not-yet-started visit back to dispatch."""
     summary = ReplanSummary(str(technician_id), reason)
-    tech = await repository.technician(session, technician_id)
+    tech = await cached_technician(session, technician_id)
     if tech is None:
         return summary
     day = await load_region_day(
@@ -262,14 +301,7 @@ async def replan_technician(
         return summary
     plan: Plan | None = None
     if day.technicians and not release_all:
-        plan = await solve(
-            day.technicians,
-            day.visits,
-            now,
-            day.horizon_end,
-            settings,
-            time_limit_s=min(settings.solver_time_limit_s, 2.0),
-        )
+        plan = await repair_route(day, str(technician_id), now, settings)
     placed: dict[str, int] = {}
     if plan is not None:
         for route in plan.routes:
