@@ -35,6 +35,35 @@ from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
 from marketplace.work_orders.state import transition
 
 
+async def _next_round_offer(
+    session: AsyncSession,
+    order: WorkOrder,
+    tech: Technician,
+    candidate: RankedCandidate,
+    *,
+    appointment: Appointment | None,
+    expires_at: datetime,
+    now: datetime,
+    accepted: bool = False,
+    **explanation: Any,
+) -> tuple[int, Offer]:
+    """One offer of `order` to `tech` in the order's next round: (round number, offer)."""
+    previous = await repository.offers_of(session, order.id)
+    round_no = max((o.round for o in previous), default=0) + 1
+    [offer] = await write_offers(
+        session,
+        order,
+        [(tech.id, candidate)],
+        round_no=round_no,
+        appointment=appointment,
+        expires_at=expires_at,
+        now=now,
+        accepted=accepted,
+        **explanation,
+    )
+    return round_no, offer
+
+
 async def offer_to(
     session: AsyncSession,
     order: WorkOrder,
@@ -48,13 +77,11 @@ async def offer_to(
     extra: dict[str, Any] | None = None,
 ) -> Offer:
     """A pending offer of `order` to `tech` (order locked and offerable)."""
-    previous = await repository.offers_of(session, order.id)
-    round_no = max((o.round for o in previous), default=0) + 1
-    [offer] = await write_offers(
+    round_no, offer = await _next_round_offer(
         session,
         order,
-        [(tech.id, candidate)],
-        round_no=round_no,
+        tech,
+        candidate,
         appointment=appointment,
         expires_at=now + timedelta(seconds=ttl_s),
         now=now,
@@ -122,13 +149,11 @@ async def assign_directly(
     why: str,
 ) -> Offer:
     """For technicians who opted into auto-accept: an accepted offer and the assignment."""
-    previous = await repository.offers_of(session, order.id)
-    round_no = max((o.round for o in previous), default=0) + 1
-    [offer] = await write_offers(
+    _, offer = await _next_round_offer(
         session,
         order,
-        [(tech.id, candidate)],
-        round_no=round_no,
+        tech,
+        candidate,
         appointment=appointment,
         expires_at=now,
         now=now,
