@@ -26,7 +26,9 @@ def provide_now() -> datetime:
     return utcnow()
 
 
-async def provide_db_session(state: State, now: datetime) -> AsyncGenerator[AsyncSession, None]:
+async def provide_db_session(
+    state: State, now: NamedDependency[datetime]
+) -> AsyncGenerator[AsyncSession, None]:
     """One session per request: commit on success, roll back on error, then push outbox rows
     and tell live pages what changed."""
     factory: async_sessionmaker[AsyncSession] = state.session_factory
