@@ -4,7 +4,8 @@
 #
 # `make test` runs the whole suite at the real time first; here each instant runs the
 # time-sensitive tests (marked `clock`: dispatch, booking, escalation/SLA, shifts, offers and
-# their expiry, money and payouts, the e2e days and crashes), which keeps `make test` within
+# their expiry, money and payouts, the e2e days and crashes; not the multi-process races,
+# whose one-process twins are marked), which keeps `make test` within
 # about 25 minutes on 2 cores (the real-time run covers an ordinary hour; the instants are the
 # edges: midnight UTC, already tomorrow in Amsterdam, both DST change days). Early morning
 # (06:00 UTC) ran here too until the suite grew past that budget; run it by name as below.

@@ -9,7 +9,6 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +24,9 @@ from tests.integration.booking.helpers import (
 )
 from tests.integration.mobile.helpers import offer_round, open_work_order, ready_technician, seed_skills
 
-pytestmark = pytest.mark.clock  # also run at each chosen instant (scripts/test-instants.sh)
+# Not marked `clock`: these are races across processes, run at the real time only. The same
+# races inside one process (tests/integration/booking/test_booking.py, mobile/test_offers.py)
+# run at every chosen instant too, so the hour-dependent booking and offer paths are covered.
 
 SF = async_sessionmaker[AsyncSession]
 
