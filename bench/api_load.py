@@ -348,18 +348,73 @@ async def escalation_to_offer(
     }
 
 
-def rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants (uvicorn's workers), in MiB."""
-    total, stack = 0, [root]
+def _tree(root: int) -> list[int]:
+    pids, stack = [], [root]
     while stack:
         pid = stack.pop()
+        pids.append(pid)
+        try:
+            stack.extend(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime of the process itself
+
+
+def cpu_s(root: int) -> float:
+    """CPU seconds used so far by a process and its live descendants (uvicorn's workers)."""
+    return sum(_cpu_ticks(pid) for pid in _tree(root)) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (server and backends)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += _cpu_ticks(int(entry.name))
+            except OSError:
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def drive_costed(
+    base: str,
+    requests: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]],
+    concurrency: int,
+    server: int,
+) -> dict[str, Any]:
+    """`drive`, plus the CPU milliseconds per request spent by the server's processes, by
+    PostgreSQL and by this load generator: unlike latencies, these hold still when the
+    machine's other tenants take CPU time, so before/after comparisons rest on them."""
+    before = (cpu_s(server), postgres_cpu_s(), time.process_time())
+    out = await drive(base, requests, concurrency)
+    after = (cpu_s(server), postgres_cpu_s(), time.process_time())
+    n = max(out["n"], 1)
+    out["cpu_ms_per_request"] = {
+        name: round(1000 * (a - b) / n, 2)
+        for name, a, b in zip(("server", "postgres", "load_generator"), after, before, strict=True)
+    }
+    return out
+
+
+def rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (uvicorn's workers), in MiB."""
+    total = 0
+    for pid in _tree(root):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
             continue
         total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        stack.extend(int(c) for c in children)
     return round(total / 1024, 1)
 
 
@@ -567,9 +622,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 ("GET", f"/work-orders/{o}/slots?days=2", None, {"Authorization": f"Bearer {t}"})
                 for o, t in picks
             ]
-            result["listSlots"] = await drive(api, reqs, args.concurrency)
-            result["bare_for_slots"] = await drive(
-                bare, [("GET", "/bare", None, {})] * args.requests, args.concurrency
+            result["listSlots"] = await drive_costed(api, reqs, args.concurrency, procs[0].pid)
+            result["bare_for_slots"] = await drive_costed(
+                bare, [("GET", "/bare", None, {})] * args.requests, args.concurrency, procs[1].pid
             )
             result["listSlots"]["p99_ratio_to_bare"] = round(
                 result["listSlots"]["p99_ms"] / max(result["bare_for_slots"]["p99_ms"], 0.01), 1
@@ -588,9 +643,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for i, (o, t) in enumerate(chosen)
                 if o in windows
             ]
-            result["bookAppointment"] = await drive(api, reqs, args.concurrency)
-            result["bare_for_book"] = await drive(
-                bare, [("POST", "/bare", {"x": 1}, {})] * len(reqs), args.concurrency
+            result["bookAppointment"] = await drive_costed(api, reqs, args.concurrency, procs[0].pid)
+            result["bare_for_book"] = await drive_costed(
+                bare, [("POST", "/bare", {"x": 1}, {})] * len(reqs), args.concurrency, procs[1].pid
             )
             result["bookAppointment"]["rate_ratio_to_bare"] = round(
                 result["bookAppointment"]["per_s"] / max(result["bare_for_book"]["per_s"], 0.01), 3

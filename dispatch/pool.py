@@ -20,7 +20,7 @@ handled (no metro straddles it).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -188,31 +188,56 @@ def build_pool(technicians: Sequence[Technician], cell_km: float = 5.0) -> Techn
     )
 
 
-def with_availability(pool: TechnicianPool, technicians: Sequence[Technician]) -> TechnicianPool:
-    """`pool` for the same technicians (row-aligned) with new shifts and last known positions.
+def with_availability(
+    pool: TechnicianPool, technicians: Sequence[Technician] | Mapping[int, Technician]
+) -> TechnicianPool:
+    """`pool` with new shifts and last known positions: for every row (a row-aligned
+    sequence), or only for the rows of a mapping, where every other row keeps `pool`'s own
+    technician.
 
     Skills, certifications, homes, radii, ratings and the coverage index do not depend on
     shifts or positions, so they are shared with `pool` (taken from it, not from
-    `technicians`): this costs one pass over the shifts instead of a rebuild, and equals
-    `build_pool(technicians)` when only shifts and positions differ from `pool`'s.
+    `technicians`): this costs one pass over the new shifts instead of a rebuild, and equals
+    `build_pool` of the resulting technicians when only shifts and positions differ from
+    `pool`'s. A pool built without shifts plus a mapping for the rows one visit can reach
+    (`dispatch.candidates.prefilter`) answers that visit exactly as the whole pool would.
     """
-    techs = tuple(technicians)
     n = len(pool)
-    if len(techs) != n or any(t.id != tid for t, tid in zip(techs, pool.ids, strict=True)):
+    if isinstance(technicians, Mapping):
+        updates = dict(technicians)
+    else:
+        if len(technicians) != n:
+            raise ValueError("technicians must be row-aligned with the pool")
+        updates = dict(enumerate(technicians))
+    if any(not 0 <= row < n or t.id != pool.ids[row] for row, t in updates.items()):
         raise ValueError("technicians must be row-aligned with the pool")
-    max_shifts = max((len(t.shifts) for t in techs), default=0)
-    shift_start = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
-    shift_end = np.full((n, max(max_shifts, 1)), NO_SHIFT, dtype=np.int64)
-    for i, t in enumerate(techs):
+    kept = len(updates) < n  # some rows keep the pool's shifts
+    width = max(
+        pool.shift_start.shape[1] if kept else 1, max((len(t.shifts) for t in updates.values()), default=1), 1
+    )
+    shift_start = np.full((n, width), NO_SHIFT, dtype=np.int64)
+    shift_end = np.full((n, width), NO_SHIFT, dtype=np.int64)
+    if kept:
+        shift_start[:, : pool.shift_start.shape[1]] = pool.shift_start
+        shift_end[:, : pool.shift_end.shape[1]] = pool.shift_end
+    position = pool.position.copy()
+    has_location = pool.has_location.copy()
+    techs = list(pool.technicians)
+    for row, t in updates.items():
+        techs[row] = t
+        shift_start[row] = NO_SHIFT
+        shift_end[row] = NO_SHIFT
         for k, shift in enumerate(t.shifts):
-            shift_start[i, k] = shift.start
-            shift_end[i, k] = shift.end
-    position = coordinates([t.position for t in techs])
+            shift_start[row, k] = shift.start
+            shift_end[row, k] = shift.end
+        where = t.position
+        position[row] = (where.lat, where.lng)
+        has_location[row] = t.location is not None and t.location != t.home
     return replace(
         pool,
-        technicians=techs,
+        technicians=tuple(techs),
         position=position,
-        has_location=np.array([t.location is not None and t.location != t.home for t in techs], dtype=bool),
+        has_location=has_location,
         position_reduced=reduce_points(position),
         shift_start=shift_start,
         shift_end=shift_end,

@@ -33,8 +33,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch.candidates import prefilter
 from dispatch.pool import TechnicianPool, build_pool, with_availability
-from dispatch.problem import GeoPoint, TimeWindow
+from dispatch.problem import GeoPoint, TimeWindow, Visit
 from dispatch.problem import Technician as DTechnician
 from marketplace.bookings import repository
 from marketplace.bookings.availability import Interval, subtract
@@ -147,18 +148,18 @@ async def region_facts(session: AsyncSession, region: str, *, start: int, end: i
     return facts
 
 
-async def _booked_in_region(
-    session: AsyncSession, region: str, start: datetime, end: datetime
-) -> dict[uuid.UUID, list[Interval]]:
+async def _moment(
+    session: AsyncSession, ids: list[uuid.UUID], start: datetime, end: datetime
+) -> tuple[dict[uuid.UUID, list[Interval]], dict[uuid.UUID, GeoPoint]]:
+    """Time reserved by live bookings in [start, end) and last known positions of `ids`."""
     booked: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    for tech_id, busy_from, busy_until in await repository.booked_time_in_region(session, region, start, end):
-        booked[tech_id].append((busy_from, busy_until))
-    return booked
-
-
-async def _positions_in_region(session: AsyncSession, region: str) -> dict[uuid.UUID, GeoPoint]:
-    positions = await repository.positions_in_region(session, region)
-    return {tech_id: GeoPoint(lat, lng) for tech_id, lat, lng in positions}
+    positions: dict[uuid.UUID, GeoPoint] = {}
+    for tech_id, lat, lng, busy_from, busy_until in await repository.moment_of(session, ids, start, end):
+        if lat is not None and lng is not None:
+            positions[tech_id] = GeoPoint(lat, lng)
+        if busy_from is not None and busy_until is not None:
+            booked[tech_id].append((busy_from, busy_until))
+    return booked, positions
 
 
 def _overlapping(windows: tuple[Interval, ...], start: int, end: int) -> list[Interval]:
@@ -166,22 +167,26 @@ def _overlapping(windows: tuple[Interval, ...], start: int, end: int) -> list[In
 
 
 async def region_pool(
-    session: AsyncSession, region: str, *, start: datetime, end: datetime
+    session: AsyncSession, region: str, *, start: datetime, end: datetime, serving: Visit | None = None
 ) -> TechnicianPool | None:
     """Active technicians of `region` with their free time in [start, end): shifts
     overlapping it, minus time off and the time live bookings reserve ([busy_from,
-    busy_until): leaving for the job until it is done). None when nobody is active."""
+    busy_until): leaving for the job until it is done). None when nobody is active.
+
+    With `serving`, free time and positions are read and laid only onto the rows that
+    could serve that visit (`prefilter`: its skills near its place); every other row has
+    no free time. The answer for that visit is the same, and the work per request follows
+    the technicians who matter rather than the whole region and all its bookings."""
     start_s, end_s = to_epoch(start), to_epoch(end)
     facts = await region_facts(session, region, start=start_s, end=end_s)
     if not facts.technician_ids:
         return None
-    booked = await _booked_in_region(session, region, start, end)
-    positions = await _positions_in_region(session, region)
-    techs: list[DTechnician] = []
-    for row, (tech_id, shifts, time_off) in enumerate(
-        zip(facts.technician_ids, facts.shifts, facts.time_off, strict=True)
-    ):
-        blocked = _overlapping(time_off, start_s, end_s) + booked.get(tech_id, [])
-        free = tuple(subtract(_overlapping(shifts, start_s, end_s), blocked))
-        techs.append(facts.technician(row, free, positions.get(tech_id)))
+    rows = range(len(facts.technician_ids)) if serving is None else prefilter(facts.pool, serving).tolist()
+    booked, positions = await _moment(session, [facts.technician_ids[r] for r in rows], start, end)
+    techs: dict[int, DTechnician] = {}
+    for row in rows:
+        tech_id = facts.technician_ids[row]
+        blocked = _overlapping(facts.time_off[row], start_s, end_s) + booked.get(tech_id, [])
+        free = tuple(subtract(_overlapping(facts.shifts[row], start_s, end_s), blocked))
+        techs[row] = facts.technician(row, free, positions.get(tech_id))
     return with_availability(facts.pool, techs)

@@ -56,14 +56,6 @@ async def booked_time(
     return [(t, to_epoch(f), to_epoch(u)) for t, f, u in result.all() if t is not None]
 
 
-async def booked_time_in_region(
-    session: AsyncSession, region: str, start: datetime, end: datetime
-) -> list[tuple[uuid.UUID, int, int]]:
-    """`booked_time` of every technician of the region, in one query."""
-    in_region = select(Technician.id).where(Technician.region == region)
-    return await booked_time(session, in_region, start, end)
-
-
 async def unbooked_triaged_orders(
     session: AsyncSession, *, urgent_priority: int, created_until: datetime, limit: int
 ) -> list[tuple[uuid.UUID, int, datetime, str]]:
@@ -136,14 +128,38 @@ async def active_technicians_of_region(
     ).all()
 
 
-async def positions_in_region(session: AsyncSession, region: str) -> list[tuple[uuid.UUID, float, float]]:
-    """(technician, last_lat, last_lng) of the region's active technicians with a known position."""
-    result = await session.execute(
-        select(Technician.id, Technician.last_lat, Technician.last_lng).where(
-            Technician.region == region,
-            Technician.status == TechnicianStatus.ACTIVE,
-            col(Technician.last_lat).is_not(None),
-            col(Technician.last_lng).is_not(None),
-        )
+_MOMENT = (
+    sa.select(
+        col(Technician.id),
+        col(Technician.last_lat),
+        col(Technician.last_lng),
+        col(Appointment.busy_from),
+        col(Appointment.busy_until),
     )
-    return [(tech_id, lat, lng) for tech_id, lat, lng in result.all()]
+    .select_from(Technician)
+    .outerjoin(
+        Appointment,
+        sa.and_(
+            col(Appointment.technician_id) == col(Technician.id),
+            col(Appointment.status) == AppointmentStatus.BOOKED,
+            col(Appointment.busy_from).is_not(None),
+            col(Appointment.busy_until) > sa.bindparam("start", type_=col(Appointment.busy_until).type),
+            col(Appointment.busy_from) < sa.bindparam("end", type_=col(Appointment.busy_from).type),
+        ),
+    )
+    .where(col(Technician.id).in_(sa.bindparam("ids", expanding=True)))
+)  # built once: a slot search runs it on every request
+
+
+async def moment_of(
+    session: AsyncSession, technician_ids: list[uuid.UUID], start: datetime, end: datetime
+) -> list[tuple[uuid.UUID, float | None, float | None, int | None, int | None]]:
+    """(technician, last_lat, last_lng, busy_from, busy_until) in one query: a row per live
+    booking of the technician overlapping [start, end), or one row with no booking."""
+    if not technician_ids:
+        return []
+    result = await session.execute(_MOMENT, {"ids": technician_ids, "start": start, "end": end})
+    return [
+        (t, lat, lng, None if f is None else to_epoch(f), None if u is None else to_epoch(u))
+        for t, lat, lng, f, u in result.all()
+    ]

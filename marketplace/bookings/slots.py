@@ -9,7 +9,7 @@ heads per window: two windows may well be served by the same person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -20,6 +20,7 @@ from dispatch.candidates import callback_option, evaluate_pairs, prefilter
 from dispatch.geo import DEFAULT_TRAVEL_MODEL
 from dispatch.matching import rank_candidates
 from dispatch.pool import TechnicianPool
+from dispatch.problem import TimeWindow
 from dispatch.visit_columns import visit_columns
 from marketplace.bookings.availability import Interval, window_grid
 from marketplace.bookings.dispatch_adapter import visit_for
@@ -79,8 +80,11 @@ def _meets(order: WorkOrder, arrival: int) -> bool:
 async def load_pool(
     session: AsyncSession, order: WorkOrder, now: datetime, days: int
 ) -> TechnicianPool | None:
-    """The order's region with everyone's free time from `now` for `days` (+1) days."""
-    return await region_pool(session, order.region, start=now, end=now + timedelta(days=days + 1))
+    """The order's region with the free time from `now` for `days` (+1) days of everyone
+    who could serve the order (its skills near its place; see `region_pool`)."""
+    end = now + timedelta(days=days + 1)
+    serving = visit_for(order, (to_epoch(now), to_epoch(end)), tier="standard")
+    return await region_pool(session, order.region, start=now, end=end, serving=serving)
 
 
 def evaluate_windows(
@@ -91,7 +95,8 @@ def evaluate_windows(
     over (window, technician) pairs answers what a `find_candidates` per window would."""
     if pool is None or not windows:
         return []
-    visits = [visit_for(order, window, tier=tier) for window in windows]
+    base = visit_for(order, windows[0], tier=tier)
+    visits = [replace(base, window=TimeWindow(*window)) for window in windows]
     cols = visit_columns(pool, visits)
     rows = prefilter(pool, visits[0])
     vis = np.repeat(np.arange(len(visits), dtype=np.int64), len(rows))
