@@ -629,6 +629,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["listSlots"]["p99_ratio_to_bare"] = round(
                 result["listSlots"]["p99_ms"] / max(result["bare_for_slots"]["p99_ms"], 0.01), 1
             )
+            result["listSlots_by_concurrency"] = [
+                {
+                    "concurrency": c,
+                    "listSlots": await drive(api, reqs[: args.sweep_requests], c),
+                    "bare": await drive(bare, [("GET", "/bare", None, {})] * args.sweep_requests, c),
+                }
+                for c in args.sweep
+            ]
         if args.which in ("book", "all"):
             # each customer books a window their order's slot list offered (fetched untimed first)
             chosen = orders[args.requests % len(orders) :][: args.bookings]
@@ -700,6 +708,13 @@ def main() -> None:
     parser.add_argument("--escalations", type=int, default=200)
     parser.add_argument("--technicians", type=int, default=250)
     parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [int(c) for c in text.split(",") if c],
+        default=[1, 2, 4, 8, 16],
+        help="slots: requests in flight to measure latency at, comma-separated (empty: none)",
+    )
+    parser.add_argument("--sweep-requests", type=int, default=400, help="slots: requests per sweep level")
     parser.add_argument("--pool", type=int, default=10)
     parser.add_argument("--port", type=int, default=18900)
     parser.add_argument("--out", default=None)

@@ -46,23 +46,28 @@ async def main(requests: int) -> None:
             for route in ("slots", "book"):
                 profiler = Profiler(async_mode="enabled")
                 picks = orders[:requests] if route == "slots" else orders[requests : 2 * requests]
-                if route == "book":
-                    for o, t in picks:
+                if route == "book":  # spread over the offered windows, as `bench.api_load book` does
+                    for i, (o, t) in enumerate(picks):
                         r = await client.get(
                             f"/work-orders/{o}/slots?days=3", headers={"Authorization": f"Bearer {t}"}
                         )
                         got = r.json().get("slots") or []
                         if got:
-                            slots[o] = {"window_start": got[0]["start"], "window_end": got[0]["end"]}
+                            pick = got[i % len(got)]
+                            slots[o] = {"window_start": pick["start"], "window_end": pick["end"]}
                 profiler.start()
+                codes: dict[int, int] = {}
                 for i, (o, t) in enumerate(picks):
                     headers = {"Authorization": f"Bearer {t}"}
                     if route == "slots":
                         await client.get(f"/work-orders/{o}/slots?days=2", headers=headers)
                     elif o in slots:
                         headers["Idempotency-Key"] = f"profile-{i}"
-                        await client.post(f"/work-orders/{o}/appointment", json=slots[o], headers=headers)
+                        r = await client.post(f"/work-orders/{o}/appointment", json=slots[o], headers=headers)
+                        codes[r.status_code] = codes.get(r.status_code, 0) + 1
                 profiler.stop()
+                if codes:
+                    print(f"bookings by status: {dict(sorted(codes.items()))}")
                 out = ROOT / "bench" / "results" / f"profile_{route}.txt"
                 out.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
                 print(f"wrote {out}")
