@@ -31,6 +31,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import sqlalchemy as sa
 
 from demo.city import CATEGORIES, CITY_CENTRE, seed_demo_city
 from marketplace import migrations
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("FIELDHAND_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("FIELDHAND_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "bench-secret-" + "x" * 40
+BENCH_SHIFT_H = 4  # every technician's shift from an hour before the seed until this many hours after
 
 
 def pct(values: list[float], q: float) -> float:
@@ -83,6 +85,19 @@ async def seed(settings: Settings, *, technicians: int, orders: int, customers: 
         factory = make_session_factory(engine)
         async with unit_of_work(factory) as s:
             await seed_demo_city(s, technicians=technicians, customers=10, now=now)
+        async with unit_of_work(factory) as s:
+            # the demo's shifts are daytime ones; every technician works through the bench's
+            # own hours instead, so an urgent escalation at 21:00 finds people on shift too
+            on_shift = {"start": now - timedelta(hours=1), "end": now + timedelta(hours=BENCH_SHIFT_H)}
+            overlapping = "DELETE FROM shifts WHERE ends_at > :start AND starts_at < :end"
+            await s.execute(sa.text(overlapping), on_shift)
+            await s.execute(
+                sa.text(
+                    "INSERT INTO shifts (id, technician_id, starts_at, ends_at, created_at)"
+                    " SELECT gen_random_uuid(), id, :start, :end, :start FROM technicians"
+                ),
+                on_shift,
+            )
         async with unit_of_work(factory) as s:
             tokens = []
             ids = []

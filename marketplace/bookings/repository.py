@@ -14,6 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from marketplace.bookings.models import Appointment, AppointmentStatus
 from marketplace.customers.models import Customer
+from marketplace.db import UTCDateTime
 from marketplace.technicians.models import RegionPoolVersion, Technician, TechnicianStatus
 from marketplace.timeutil import to_epoch
 from marketplace.work_orders.models import WorkOrder, WorkOrderStatus
@@ -143,8 +144,8 @@ _MOMENT = (
             col(Appointment.technician_id) == col(Technician.id),
             col(Appointment.status) == AppointmentStatus.BOOKED,
             col(Appointment.busy_from).is_not(None),
-            col(Appointment.busy_until) > sa.bindparam("start", type_=col(Appointment.busy_until).type),
-            col(Appointment.busy_from) < sa.bindparam("end", type_=col(Appointment.busy_from).type),
+            col(Appointment.busy_until) > sa.bindparam("start", type_=UTCDateTime()),
+            col(Appointment.busy_from) < sa.bindparam("end", type_=UTCDateTime()),
         ),
     )
     .where(col(Technician.id).in_(sa.bindparam("ids", expanding=True)))
