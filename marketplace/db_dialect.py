@@ -34,6 +34,12 @@ def supports_row_locks(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
+def enforces_exclusions(session: AsyncSession) -> bool:
+    """Whether the database holds the EXCLUDE constraints (PostgreSQL; migration 0002 adds
+    them only there), so an overlapping insert fails by itself."""
+    return supports_row_locks(session)
+
+
 async def row_for_update(
     session: AsyncSession, model: type[T], row_id: uuid.UUID, *, lock: bool = True, refresh: bool = False
 ) -> T | None:

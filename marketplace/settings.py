@@ -51,6 +51,7 @@ class Settings(BaseSettings):
 
     currency: str = "eur"
     default_timezone: str = "Europe/Amsterdam"
+    console_region: str = "amsterdam"  # the region the dispatch console opens on
 
     solver_time_limit_s: float = 5.0
     solver_seed: int = 1

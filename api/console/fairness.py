@@ -11,7 +11,7 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 from litestar.response import Template
 
-from api.console.pages import DEFAULT_REGION, DISPATCH, page
+from api.console.pages import DISPATCH, page
 from api.deps import AppSettings, DbSession, Now
 from marketplace.assignment import board
 from marketplace.fairness.replay import replay_region
@@ -31,9 +31,10 @@ class FairnessPages(Controller):
         now: Now,
         db_session: DbSession,
         settings: AppSettings,
-        region: str = DEFAULT_REGION,
+        region: str | None = None,
         days: Annotated[int, Parameter(ge=1, le=90)] = 7,
     ) -> Template:
+        region = region or settings.console_region
         start = now - timedelta(days=days)
         metrics = await region_fairness(db_session, region, start=start, end=now)
         knob = await replay_region(db_session, region, start=start, end=now)

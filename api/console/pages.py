@@ -45,7 +45,6 @@ ADMIN = console_requires(Role.ADMIN)
 STAFF = console_requires(*STAFF_ROLES)
 HOME = {Role.DISPATCHER: "/console/map", Role.AGENT: "/console/desk", Role.ADMIN: "/console/admin"}
 STATIC = Path(__file__).parent / "static"
-DEFAULT_REGION = "amsterdam"
 DASH = "\u2013"  # en dash, between the two ends of a time range
 
 
@@ -206,9 +205,10 @@ class ConsolePages(Controller):
         now: Now,
         db_session: DbSession,
         settings: AppSettings,
-        region: str = DEFAULT_REGION,
+        region: str | None = None,
         day: date | None = None,
     ) -> Template:
+        region = region or settings.console_region
         shown = await _day(db_session, settings, region, now, day)
         figure = map_figure(shown["rows"], shown["orders"], now=now, tile_url=settings.map_tile_url)
         return page(request, settings, "map.html", figure=as_json(figure), now=now, **shown)
@@ -220,11 +220,12 @@ class ConsolePages(Controller):
         now: Now,
         db_session: DbSession,
         settings: AppSettings,
-        region: str = DEFAULT_REGION,
+        region: str | None = None,
         ran: str | None = None,
         day: date | None = None,
         rows_page: Annotated[int, Parameter(query="page", ge=1, le=10_000)] = 1,
     ) -> Template:
+        region = region or settings.console_region
         shown = await _day(db_session, settings, region, now, day, with_orders=False)
         paged = board_page_of(shown.pop("rows"), rows_page)
         figure = board_figure(
@@ -250,8 +251,9 @@ class ConsolePages(Controller):
         now: Now,
         db_session: DbSession,
         settings: AppSettings,
-        region: str = DEFAULT_REGION,
+        region: str | None = None,
     ) -> Template:
+        region = region or settings.console_region
         orders = board.queue(await board.open_orders(db_session, region, now=now))
         alerts = await sla_alerts(db_session, limit=20)
         return page(

@@ -34,6 +34,7 @@ from marketplace.bookings.slots import (
     search_slots,
 )
 from marketplace.customers.models import Customer
+from marketplace.db_dialect import enforces_exclusions
 from marketplace.errors import IllegalTransition, InvalidInput
 from marketplace.messages import notices
 from marketplace.notifications.service import send_notification
@@ -119,13 +120,14 @@ async def reserve_window(
     """Insert a live appointment with the best qualified technician who can still make it."""
     now_s = to_epoch(now)
     pool = await load_pool(session, order, now, max((window[1] - now_s) // 86_400 + 1, 1))
+    constrained = enforces_exclusions(session)
     for choice in choose_technicians(pool, order, window, tier=customer.tier, now=now_s):
         tech_id = uuid.UUID(choice.technician_id)
         busy = (choice.arrival - choice.travel_s, choice.arrival + order.duration_s)
-        # portable pre-check (SQLite has no EXCLUDE); on PostgreSQL the constraint decides
-        taken = await booked_time(session, [tech_id], from_epoch(busy[0]), from_epoch(busy[1]))
-        if overlaps(busy, [(f, u) for _t, f, u in taken]):
-            continue
+        if not constrained:  # SQLite has no EXCLUDE: check for a booking made since the pool was read
+            taken = await booked_time(session, [tech_id], from_epoch(busy[0]), from_epoch(busy[1]))
+            if overlaps(busy, [(f, u) for _t, f, u in taken]):
+                continue
         appointment = Appointment(
             work_order_id=order.id,
             customer_id=order.customer_id,
