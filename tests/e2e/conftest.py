@@ -7,12 +7,11 @@ The Stripe server fixtures are shared with the money tests (tests/conftest.py).
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from litestar import Litestar
@@ -26,6 +25,7 @@ from marketplace.settings import Settings
 from tests.conftest import REDIS_URL, ROOT, _free_port
 from tests.conftest import STRIPE_API_KEY as API_KEY
 from tests.conftest import STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET
+from tests.serving import await_health
 from tests.travel import child_env
 
 _TRUNCATE = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
@@ -105,24 +105,21 @@ def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def _stderr_of(proc: subprocess.Popen[bytes]) -> str:
+    """What an exited process wrote to its piped stderr (nothing while it still runs)."""
+    if proc.poll() is None or proc.stderr is None:
+        return ""
+    return proc.stderr.read().decode(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def two_apis(settings: Settings) -> Iterator[tuple[str, str]]:
     ports = [_free_port(), _free_port()]
     procs = [start_api(settings, port) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        deadline = time.monotonic() + 60
         for proc, base in zip(procs, bases, strict=True):
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"API process did not start: {err[-2000:]}")
-                time.sleep(0.1)
+            await_health(base, proc, within_s=60, describe=functools.partial(_stderr_of, proc))
         yield bases[0], bases[1]
     finally:
         for proc in procs:

@@ -20,6 +20,7 @@ from marketplace.settings import Settings
 from marketplace.users.models import Role
 from tests.conftest import ROOT, in_thread
 from tests.factories import Factory
+from tests.serving import await_health
 
 LOGIN_LINE = re.compile(r"^\s+(admin|agent|dispatcher|customer|technician)\s+(\S+@\S+)\s+(\S+)\s*$")
 
@@ -55,16 +56,7 @@ def served(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, "fieldhand run did not start"
-            time.sleep(0.2)
+        await_health(base, proc, within_s=60, describe=output.read_text)
         yield base, output.read_text()
     finally:
         proc.terminate()

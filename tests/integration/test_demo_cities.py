@@ -12,7 +12,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from demo.city import HELSINKI
 from tests.conftest import PG_SERVER, ROOT, _admin, in_thread
 from tests.integration.test_cli import LOGIN_LINE, _free_port
+from tests.serving import await_health
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +51,7 @@ def helsinki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, "the Helsinki demo did not start"
-            time.sleep(0.2)
+        await_health(base, proc, within_s=120, describe=output.read_text)
         yield base, output.read_text()
     finally:
         proc.terminate()
