@@ -139,9 +139,19 @@ def _summary(
         "technicians_used": sum(1 for r in plan.routes if r.stops),
         "violations": len(check.violations),
         "placeable_unassigned": len(check.placeable),
+        "unplaced_weight": unplaced_weight(plan, visits),
         "violation_examples": [str(v) for v in check.violations[:5]],
         "stats": stats,
     }
+
+
+def unplaced_weight(plan: Plan, visits: list[Visit]) -> float:
+    """What the unplaced visits were worth, in P4 standard-tier visits: each counts its
+    drop-penalty weight (priority factor x tier percent / 100), the measure both the planner
+    and VROOM maximise before travel. Equal placed counts can hide different choices."""
+    cfg = PlannerConfig()
+    left = set(plan.unassigned)
+    return sum(cfg.penalty(v) for v in visits if v.id in left) / cfg.drop_penalty
 
 
 ENGINES = ("planner", "vroom", "greedy")
@@ -254,8 +264,8 @@ def _markdown(out: dict[str, Any]) -> str:
         "```",
         "",
         "| plan | placed | placed % of feasible | placed % of all | travel km | travel h | techs used "
-        "| seconds | violations | unplaced but placeable |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| seconds | violations | unplaced but placeable | unplaced weight |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     feasible = None
     for engine in out.get("engines", ENGINES):
@@ -267,7 +277,7 @@ def _markdown(out: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {r['placed']} | {r['placed_pct']} | {r['placed_pct_all']} "
             f"| {r['travel_km']} | {r['travel_hours']} | {r['technicians_used']} | {r['seconds']} "
-            f"| {r['violations']} | {r.get('placeable_unassigned', '-')} |"
+            f"| {r['violations']} | {r.get('placeable_unassigned', '-')} | {r.get('unplaced_weight', '-')} |"
         )
     lines.append("")
     ratios = []
@@ -279,6 +289,10 @@ def _markdown(out: dict[str, Any]) -> str:
         lines.append(
             "Travel ratio " + "; ".join(ratios) + f"; feasible visits: {feasible} of {out['visits']}."
         )
+    lines.append(
+        "Unplaced weight: what the unplaced visits were worth, in P4 standard-tier visits "
+        "(priority factor x tier percent / 100 each; lower is better)."
+    )
     return "\n".join(lines)
 
 

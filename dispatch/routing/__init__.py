@@ -9,9 +9,11 @@ Public API::
 
 Layout: ``data`` (problem -> arrays), ``ortools_engine`` / ``pyvrp_engine`` (arrays ->
 sequences), ``schedule`` (sequences -> timed Plan), ``greedy`` (first-come baseline).
-Large days (more than ``PlannerConfig.decompose_above_visits`` visits): ``construct``
-(global regret insertion) then ``improve`` (neighbourhood decomposition, OR-Tools on a few
-nearby routes at a time); ``decompose`` holds the older independent-regions strategy.
+Large days (more than ``PlannerConfig.decompose_above_visits`` visits): a global start, from
+``vroom_engine`` (VROOM's search, when it is expected to finish in its share of the budget) or
+``construct`` (regret insertion), then ``improve`` (neighbourhood decomposition, OR-Tools on
+a few nearby routes at a time, with VROOM's search from the current routes between rounds);
+``decompose`` holds the older independent-regions strategy.
 Solver objects never leave the engine modules.
 """
 

@@ -109,8 +109,24 @@ class PlannerConfig:
     large_day: str = "lns"
     # regret-k insertion for the global start (1 = cheapest insertion, 0 = first-come greedy)
     construct_regret: int = 3
+    # The global start of an "lns" large day: "vroom" = VROOM's plan (its own local search,
+    # dispatch.routing.vroom_engine), completed by regret insertion; "regret" = regret
+    # insertion alone. VROOM gets at most ``vroom_share`` of the time left after building
+    # the data, at ``vroom_exploration`` (1..5; None = by day size, see
+    # dispatch.routing.planner.vroom_level) with ``vroom_threads`` threads. A search bounded
+    # by work (``lns_max_subproblems`` or ``iteration_limit``) lets VROOM finish instead, so
+    # its plan is reproducible.
+    construct: str = "vroom"
+    vroom_share: float = 0.6
+    vroom_exploration: int | None = None
+    vroom_threads: int = 2
+    vroom_kicks: bool = True  # VROOM's search from the current routes between LNS rounds
     lns_routes: int = 12  # routes per subproblem
     lns_subproblem_seconds: float = 0.15  # OR-Tools time per subproblem
+    # Once no neighbourhood improves (and no VROOM kick helped), every route is queued again
+    # with twice the subproblem time, at most this many times. None = stop when the queue
+    # first empties.
+    lns_escalations: int | None = 3
     lns_solution_limit: int | None = None  # OR-Tools solutions per subproblem (reproducible)
     lns_max_subproblems: int | None = None  # stop after this many subproblems
     lns_metaheuristic: str | None = None  # subproblem search; None = ``metaheuristic``

@@ -17,8 +17,11 @@ start):
    feasibility check, so a step can neither unplace a visit (the drop penalties dwarf any
    travel saving) nor break a plan;
 4. improved routes go back into the queue of seeds; a seed whose neighbourhood did not
-   improve leaves it. The search ends when the queue is empty, at the deadline, or after
-   ``max_subproblems`` subproblems.
+   improve leaves it. When the queue is empty, a time-bounded search runs an optional
+   ``kick`` (another solver's search from the current routes, kept only when it lowers the
+   objective) and queues the routes it changed, or, when it found nothing, every route
+   with twice the subproblem time (``lns_escalations``). The search ends at the deadline,
+   after ``max_subproblems`` subproblems, or when nothing is left to try.
 
 Determinism: the seed order comes from ``seed``; with a per-subproblem solution limit
 (``lns_solution_limit``, or else ``iteration_limit``; it replaces the per-subproblem time by
@@ -40,7 +43,7 @@ import multiprocessing as mp
 import random
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -144,6 +147,11 @@ def _solve_task(
     return solve_neighbourhood(*args)
 
 
+Kick = Callable[[list[list[int]], float], list[list[int]]]
+KICK_SHARE = 0.3  # of the time left, for each kick
+KICKS_AT_LEAST = 12  # kicks per search at least, even within a long round
+
+
 def improve_by_decomposition(
     data: RoutingData,
     sequences: list[list[int]],
@@ -151,6 +159,7 @@ def improve_by_decomposition(
     deadline: float,
     seed: int,
     executor: Executor | None = None,
+    kick: Kick | None = None,
 ) -> tuple[list[list[int]], dict[str, float]]:
     """Improve a feasible plan (visit sequences per vehicle) until ``deadline``."""
     routes = [list(seq) for seq in sequences]
@@ -217,14 +226,71 @@ def improve_by_decomposition(
     if executor is None and batch > 1:
         own_pool = ProcessPoolExecutor(max_workers=batch, mp_context=mp.get_context("fork"))
         executor = own_pool
+    # When the queue is empty, ``kick`` (another search, e.g. VROOM's local search started
+    # from these routes) gets a share of the time left. When it lowers the objective, the
+    # routes it changed are queued (new neighbourhoods); otherwise every route is queued
+    # again with twice the subproblem time (at most ``lns_escalations`` doublings). Each
+    # search escapes local optima the other keeps returning to. The searches are
+    # deterministic, so an unchanged neighbourhood is only worth solving again for longer.
+    # Only a time-bounded search goes on past its first round.
+    escalation = 0
+    escalates = limit is None and _solution_limit(config) is None and config.lns_escalations is not None
+    most = config.lns_escalations or 0
+    kicks = kicks_kept = rounds = 0
+    kick_every = (deadline - started) / KICKS_AT_LEAST
+    next_kick = started + kick_every
+
+    def run_kick() -> list[int]:
+        """Run ``kick``; keep its routes when they lower the objective. Returns the
+        vehicles whose routes it changed."""
+        nonlocal kicks, kicks_kept, next_kick
+        now = time.perf_counter()
+        next_kick = now + kick_every
+        kicks += 1
+        assert kick is not None
+        kicked = kick(routes, KICK_SHARE * (deadline - now))
+        if objective(data, kicked) >= objective(data, routes):
+            return []
+        moved = [k for k in range(n_veh) if kicked[k] != routes[k]]
+        routes[:] = kicked
+        served = {i for seq in routes for i in seq}
+        unplaced.clear()
+        unplaced.update(i for i in range(data.n_visits) if i not in served)
+        kicks_kept += 1
+        return moved
+
+    def may_kick() -> bool:
+        return escalates and kick is not None and deadline - time.perf_counter() > 1.0
+
     try:
-        while queue and (limit is None or counters.subproblems < limit):
+        while limit is None or counters.subproblems < limit:
+            if queue and time.perf_counter() >= next_kick and may_kick():
+                # a long round: kick in the middle of it, and put what changed first
+                moved = run_kick()
+                queue.extendleft(k for k in moved if k not in queued)
+                queued.update(moved)
+            if not queue:
+                if not escalates:
+                    break
+                changed = run_kick() if may_kick() else []
+                if changed:
+                    # the kick's new routes are new neighbourhoods at the current time
+                    order = changed
+                elif escalation < most:
+                    escalation += 1
+                    order = list(range(n_veh))
+                else:
+                    break
+                rounds += 1
+                random.Random(seed + rounds).shuffle(order)
+                queue.extend(order)
+                queued.update(order)
             remaining = deadline - time.perf_counter()
             if remaining < 0.02:
                 break
             # A solution limit bounds each subproblem by work (reproducible); the clock then
             # only guards the overall deadline.
-            cap = config.lns_subproblem_seconds
+            cap = config.lns_subproblem_seconds * 2**escalation
             if _solution_limit(config) is not None:
                 cap = max(1.0, 20 * cap)  # a guard only: GLS may stall on a tiny subproblem
             seconds = min(cap, remaining)
@@ -251,6 +317,10 @@ def improve_by_decomposition(
         "lns_improved": float(counters.improved),
         "lns_rejected_infeasible": float(counters.rejected_infeasible),
         "lns_seconds": round(counters.search_seconds, 3),
+        "lns_escalations": float(escalation),
+        "lns_rounds": float(rounds + 1),
+        "lns_kicks": float(kicks),
+        "lns_kicks_kept": float(kicks_kept),
         "lns_objective_before": float(before),
         "lns_objective_after": float(after),
     }
@@ -285,10 +355,11 @@ def solve_large_day(
     deadline: float,
     seed: int,
     initial: list[list[int]] | None = None,
+    kick: Kick | None = None,
 ) -> tuple[list[list[int]], dict[str, float]]:
     """A global plan for a large day: regret insertion (completing ``initial``, e.g. a
     previous plan, when given), guarded by the first-come greedy when regret leaves visits
-    out, then improved by decomposition until ``deadline``."""
+    out, then improved by decomposition until ``deadline`` (with ``kick`` between rounds)."""
     started = time.perf_counter()
     if config.construct_regret > 0:
         routes, stats = regret_insertion(data, config.construct_regret, start=initial)
@@ -305,6 +376,6 @@ def solve_large_day(
         # Before the search, so its neighbourhoods see the widened visits too.
         routes, leftover_stats = place_leftovers(data, routes)
         stats["construct_leftovers_placed"] = leftover_stats["leftovers_placed"]
-    routes, lns = improve_by_decomposition(data, routes, config, deadline, seed)
+    routes, lns = improve_by_decomposition(data, routes, config, deadline, seed, kick=kick)
     stats.update(lns)
     return routes, stats

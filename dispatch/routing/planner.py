@@ -10,12 +10,13 @@ from dispatch.problem import Plan, Technician, TimeWindow, Visit
 from dispatch.routing.data import PlannerConfig, RoutingData, build_routing_data
 from dispatch.routing.decompose import solve_by_regions
 from dispatch.routing.greedy import greedy_sequences
-from dispatch.routing.improve import objective, solve_large_day
+from dispatch.routing.improve import Kick, objective, solve_large_day
 from dispatch.routing.leftovers import place_leftovers
 from dispatch.routing.ortools_engine import solve_ortools
 from dispatch.routing.pyvrp_engine import solve_pyvrp, unsupported_reason
 from dispatch.routing.schedule import repair, to_plan
 from dispatch.routing.travel import TravelSource
+from dispatch.routing.vroom_engine import vroom_sequences
 
 
 def plan_day(
@@ -52,6 +53,8 @@ def plan_day(
     cfg = dataclasses.replace(config or PlannerConfig(), time_limit_s=time_limit_s, seed=seed)
     if cfg.large_day not in ("lns", "regions"):
         raise ValueError(f"unknown large_day strategy {cfg.large_day!r}")
+    if cfg.construct not in ("vroom", "regret"):
+        raise ValueError(f"unknown construct {cfg.construct!r}")
     data = build_routing_data(technicians, visits, day, travel, cfg, now=now)
     initial = _warm_start(data, previous) if previous is not None else None
     engine = choose_engine(data, cfg)
@@ -68,8 +71,19 @@ def plan_day(
             # Leave time to turn sequences into a timed plan and for the last subproblem's
             # overrun, so the whole call stays inside the limit.
             reserve = min(0.5, 0.02 * cfg.time_limit_s)
-            sequences, stats = solve_large_day(data, cfg, deadline - reserve, cfg.seed, initial)
             engine = "ortools-lns"
+            start_stats: dict[str, float] = {}
+            kick = None
+            if initial is None and cfg.construct == "vroom":
+                initial, start_stats = _vroom_start(data, cfg, deadline - reserve)
+                # Kicks only where VROOM's search fits the budget: on days too big for a VROOM
+                # start they cost more time than they save (2,000 x 250 metro day).
+                if initial is not None:
+                    engine = "vroom+ortools-lns"
+                    if cfg.vroom_kicks:
+                        kick = _vroom_kick(data, cfg, int(start_stats["vroom_exploration"]))
+            sequences, stats = solve_large_day(data, cfg, deadline - reserve, cfg.seed, initial, kick)
+            stats.update(start_stats)
             small = cfg.polish_up_to_visits is not None and data.n_visits <= cfg.polish_up_to_visits
             # a search bounded by work (a reproducible plan) is not followed by one bounded by time
             bounded = cfg.lns_max_subproblems is not None or cfg.iteration_limit is not None
@@ -102,6 +116,56 @@ def _polish(
         "polish_improved": float(after < before),
     }
     return (polished, stats) if after < before else (sequences, stats)
+
+
+# Seconds VROOM's search takes on a 300-visit metro day with 2 threads on the reference
+# machine (bench/BENCHMARKS.md), by exploration level 0..5; it grows about as visits^2.6.
+VROOM_SECONDS_AT_300 = (0.2, 0.6, 1.1, 2.1, 4.4, 8.4)
+VROOM_GROWTH = 2.6
+
+
+def vroom_level(n_visits: int, seconds: float) -> int | None:
+    """The highest exploration level VROOM is expected to finish within ``seconds``, or
+    None when even level 0 would not (the regret construction is then the better start)."""
+    scale = (max(n_visits, 1) / 300) ** VROOM_GROWTH
+    # a fifth in hand: a search cut short by its timeout is worse than a lower level's
+    fitting = [lv for lv, t in enumerate(VROOM_SECONDS_AT_300) if t * scale <= 0.8 * seconds]
+    return fitting[-1] if fitting else None
+
+
+def _vroom_start(
+    data: RoutingData, cfg: PlannerConfig, deadline: float
+) -> tuple[list[list[int]] | None, dict[str, float]]:
+    """VROOM's plan as the large day's start, each route re-timed by the planner's own
+    schedule (a route the planner cannot time keeps the visits it can)."""
+    budget = cfg.vroom_share * (deadline - time.perf_counter())
+    bounded = cfg.lns_max_subproblems is not None or cfg.iteration_limit is not None
+    level = cfg.vroom_exploration
+    if level is None:
+        level = vroom_level(data.n_visits, budget)
+    if level is None or budget <= 0 or not data.vehicles:
+        return None, {}
+    started = time.perf_counter()
+    at_level = dataclasses.replace(cfg, vroom_exploration=level)
+    raw = vroom_sequences(data, at_level, None if bounded else budget)
+    repaired = [repair(data, k, seq) for k, seq in enumerate(raw)]
+    return [kept for kept, _ in repaired], {
+        "vroom_seconds": round(time.perf_counter() - started, 3),
+        "vroom_exploration": float(level),
+        "vroom_placed": float(sum(len(kept) for kept, _ in repaired)),
+        "vroom_repaired": float(sum(len(dropped) for _, dropped in repaired)),
+    }
+
+
+def _vroom_kick(data: RoutingData, cfg: PlannerConfig, level: int) -> Kick:
+    """VROOM's search started from the given routes, for at most the given seconds."""
+    at_level = dataclasses.replace(cfg, vroom_exploration=level)
+
+    def kick(routes: list[list[int]], seconds: float) -> list[list[int]]:
+        found = vroom_sequences(data, at_level, seconds, initial=routes)
+        return [repair(data, k, seq)[0] for k, seq in enumerate(found)]
+
+    return kick
 
 
 def choose_engine(data: RoutingData, config: PlannerConfig) -> str:

@@ -78,15 +78,16 @@ def test_improvement_never_breaks_or_unplaces(instance, seed: int) -> None:  # t
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances())
-def test_large_day_plans_pass_the_validator_and_beat_greedy(instance) -> None:  # type: ignore[no-untyped-def]
+@given(instances(), st.sampled_from(["vroom", "regret"]))
+def test_large_day_plans_pass_the_validator_and_beat_greedy(instance, construct: str) -> None:  # type: ignore[no-untyped-def]
     techs, visits = instance
-    plan = plan_day(techs, visits, DAY, TRAVEL, time_limit_s=5, seed=1, config=LARGE)
+    config = dataclasses.replace(LARGE, construct=construct)
+    plan = plan_day(techs, visits, DAY, TRAVEL, time_limit_s=5, seed=1, config=config)
     assert_valid(plan, techs, visits)
     placed = {s.visit_id for r in plan.routes for s in r.stops}
     assert placed | set(plan.unassigned) == {v.id for v in visits}
     if dict(plan.stats)["candidate_visits"] > 0:
-        assert plan.solver == "ortools-lns"
+        assert plan.solver == ("vroom+ortools-lns" if construct == "vroom" else "ortools-lns")
     greedy = greedy_plan(techs, visits, DAY, TRAVEL, config=LARGE)
     assert plan.objective <= greedy.objective
 
@@ -96,6 +97,7 @@ def test_large_day_plans_pass_the_validator_and_beat_greedy(instance) -> None:  
 METRO_CFG = PlannerConfig(
     engine="ortools",
     decompose_above_visits=100,
+    vroom_exploration=2,
     lns_routes=6,
     lns_solution_limit=40,
     lns_max_subproblems=25,
