@@ -112,6 +112,8 @@ def test_the_exploration_level_is_the_highest_expected_to_finish_in_the_budget()
     assert vroom_level(300, 5.0) == 3
     assert vroom_level(300, 60.0) == 5
     assert vroom_level(1_000, 6.0) == 0
+    # past 600 visits the start stays at level 0 and leaves the time to the search
+    assert vroom_level(1_000, 60.0) == 0
     # 2,000 visits: even level 0 needs far more than 10 s, so regret insertion starts.
     assert vroom_level(2_000, 10.0) is None
 
