@@ -77,9 +77,14 @@ async def solve(
     travel: FallbackTravelModel | None = None,
     fairness_per_pct_hour: int = 0,
 ) -> Plan:  # type: ignore[type-arg]
-    """The day planner off the event loop (CPU-bound), with the configured limit, seed and
-    travel model (`travel.used` afterwards says which model answered), and the fairness
-    surcharge (`marketplace.fairness.weights.planner_fairness`) when work is shared out."""
+    """The day planner in a worker thread, with the configured limit, seed and travel model
+    (`travel.used` afterwards says which model answered), and the fairness surcharge
+    (`marketplace.fairness.weights.planner_fairness`) when work is shared out.
+
+    OR-Tools and VROOM hold the GIL while they search, so the thread keeps the event loop's
+    own code off the solve but the loop still waits for most of the time limit: other
+    requests of this process answer after the solve. A forked child process would free the
+    loop; it would also have to hand back the travel model's failures and road-row cache."""
     day = TimeWindow(to_epoch(now), to_epoch(horizon_end))
     limit = time_limit_s if time_limit_s is not None else settings.solver_time_limit_s
     if travel is None:
@@ -110,7 +115,8 @@ def current_route(day: RegionDay, technician_id: str) -> Plan:
 
 async def repair_route(day: RegionDay, technician_id: str, now: datetime, settings: Settings) -> Plan:
     """Re-solve one technician's route after a change, warm-started from their current order,
-    within `min(solver limit, 2 s)` (off the event loop: it is CPU-bound)."""
+    within `min(solver limit, 2 s)`, in a worker thread (the loop still waits while OR-Tools
+    holds the GIL, see `solve`)."""
     travel = await asyncio.to_thread(planning_travel, settings)
     current = current_route(day, technician_id)
     return await asyncio.to_thread(
