@@ -129,11 +129,18 @@ VROOM_GROWTH = 2.6
 # would take is worth more as neighbourhood rounds and kicks (1,000 x 120 in 30 s: 3,522 km
 # from a level-0 start, 3,572 km from level 1).
 VROOM_LEVEL_0_ABOVE = 600
+# Above this many visits the start is regret insertion whatever the budget: VROOM's level 0
+# alone takes 27.6 s at 2,000 x 250 here, and a VROOM start on days that big (with a minute
+# or more to plan) has not been measured against the regret start.
+VROOM_START_UP_TO = 1_200
 
 
 def vroom_level(n_visits: int, seconds: float) -> int | None:
     """The highest exploration level VROOM is expected to finish within ``seconds``, or
-    None when even level 0 would not (the regret construction is then the better start)."""
+    None when even level 0 would not or the day is too big for a VROOM start (the regret
+    construction is then the better start)."""
+    if n_visits > VROOM_START_UP_TO:
+        return None
     scale = (max(n_visits, 1) / 300) ** VROOM_GROWTH
     # a fifth in hand: a search cut short by its timeout is worse than a lower level's
     fitting = [lv for lv, t in enumerate(VROOM_SECONDS_AT_300) if t * scale <= 0.8 * seconds]

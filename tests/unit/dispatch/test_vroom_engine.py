@@ -116,6 +116,8 @@ def test_the_exploration_level_is_the_highest_expected_to_finish_in_the_budget()
     assert vroom_level(1_000, 60.0) == 0
     # 2,000 visits: even level 0 needs far more than 10 s, so regret insertion starts.
     assert vroom_level(2_000, 10.0) is None
+    # and a day that big starts from regret insertion whatever the budget
+    assert vroom_level(2_000, 600.0) is None
 
 
 # the reproducible large-day search (solution limits), from a level-2 VROOM start
