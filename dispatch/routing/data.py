@@ -142,6 +142,12 @@ class PlannerConfig:
     # and never drops a visit for it (drop penalties are far larger). 0 = off.
     fairness_per_pct_hour: int = 0
 
+    @property
+    def bounded_by_work(self) -> bool:
+        """The large-day search stops after a number of subproblems or solutions, not at the
+        clock, so its plan is the same on every run: nothing after it is bounded by time."""
+        return self.lns_max_subproblems is not None or self.iteration_limit is not None
+
     def penalty(self, visit: Visit) -> int:
         prio = self.priority_factors[int(Priority(visit.priority)) - 1]
         tier = self.tier_percent[int(CustomerTier(visit.tier))]

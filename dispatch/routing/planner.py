@@ -88,9 +88,7 @@ def plan_day(
             sequences, stats = solve_large_day(data, cfg, deadline - reserve, cfg.seed, initial, kick)
             stats.update(start_stats)
             small = cfg.polish_up_to_visits is not None and data.n_visits <= cfg.polish_up_to_visits
-            # a search bounded by work (a reproducible plan) is not followed by one bounded by time
-            bounded = cfg.lns_max_subproblems is not None or cfg.iteration_limit is not None
-            small = small and not bounded
+            small = small and not cfg.bounded_by_work
             if small and deadline - reserve - time.perf_counter() > 0.5:
                 sequences, polish = _polish(data, cfg, deadline - reserve, sequences)
                 stats.update(polish)
@@ -152,36 +150,45 @@ def vroom_level(n_visits: int, seconds: float) -> int | None:
 def _vroom_start(
     data: RoutingData, cfg: PlannerConfig, deadline: float
 ) -> tuple[list[list[int]] | None, dict[str, float]]:
-    """VROOM's plan as the large day's start, each route re-timed by the planner's own
-    schedule (a route the planner cannot time keeps the visits it can)."""
+    """VROOM's plan as the large day's start (reproducible when the search is bounded by
+    work: VROOM then runs to its end)."""
     budget = cfg.vroom_share * (deadline - time.perf_counter())
-    bounded = cfg.lns_max_subproblems is not None or cfg.iteration_limit is not None
     level = cfg.vroom_exploration
     if level is None:
         level = vroom_level(data.n_visits, budget)
     if level is None or budget <= 0 or not data.vehicles:
         return None, {}
     started = time.perf_counter()
-    at_level = dataclasses.replace(cfg, vroom_exploration=level)
-    raw = vroom_sequences(data, at_level, None if bounded else budget)
-    repaired = [repair(data, k, seq) for k, seq in enumerate(raw)]
-    return [kept for kept, _ in repaired], {
+    routes, dropped = _vroom_routes(data, cfg, level, None if cfg.bounded_by_work else budget)
+    return routes, {
         "vroom_seconds": round(time.perf_counter() - started, 3),
         "vroom_exploration": float(level),
-        "vroom_placed": float(sum(len(kept) for kept, _ in repaired)),
-        "vroom_repaired": float(sum(len(dropped) for _, dropped in repaired)),
+        "vroom_placed": float(sum(len(seq) for seq in routes)),
+        "vroom_repaired": float(dropped),
     }
 
 
 def _vroom_kick(data: RoutingData, cfg: PlannerConfig, level: int) -> Kick:
     """VROOM's search started from the given routes, for at most the given seconds."""
-    at_level = dataclasses.replace(cfg, vroom_exploration=level)
 
     def kick(routes: list[list[int]], seconds: float) -> list[list[int]]:
-        found = vroom_sequences(data, at_level, seconds, initial=routes)
-        return [repair(data, k, seq)[0] for k, seq in enumerate(found)]
+        return _vroom_routes(data, cfg, level, seconds, initial=routes)[0]
 
     return kick
+
+
+def _vroom_routes(
+    data: RoutingData,
+    cfg: PlannerConfig,
+    level: int,
+    seconds: float | None,
+    initial: list[list[int]] | None = None,
+) -> tuple[list[list[int]], int]:
+    """VROOM's routes, each re-timed by the planner's own schedule (a route the planner
+    cannot time keeps the visits it can), and how many visits that dropped."""
+    found = vroom_sequences(data, dataclasses.replace(cfg, vroom_exploration=level), seconds, initial)
+    repaired = [repair(data, k, seq) for k, seq in enumerate(found)]
+    return [kept for kept, _ in repaired], sum(len(dropped) for _, dropped in repaired)
 
 
 def choose_engine(data: RoutingData, config: PlannerConfig) -> str:
